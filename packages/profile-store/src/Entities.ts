@@ -1,0 +1,357 @@
+/**
+ * Entity lookups: the merged profile of an identity, and its experience
+ * events, computed from stored fragments and events under a merge policy.
+ *
+ * @since 0.1.0
+ */
+import { SqlClient } from "@effect/sql"
+import { ProfileError } from "@rtcp/core"
+import { Clock, Context, Effect, Layer, Option } from "effect"
+import { IdentityGraph, type IdentityRow, MAX_GRAPH_SIZE, xidOf } from "./IdentityGraph.js"
+import { badRequest, tooManyRelatedIdentities, upsError } from "./internal/errors.js"
+import { effectiveTime, type Fragment, merge, pathValue, project } from "./Merge.js"
+import { MergePolicies, type Policy } from "./MergePolicies.js"
+import { StoreEvents } from "./StoreEvents.js"
+
+export interface IdentityRef {
+  /** Namespace code; undefined when `value` is an XID. */
+  readonly namespace: string | undefined
+  readonly value: string
+}
+
+export interface ProfileQuery {
+  readonly identity: IdentityRef
+  readonly schemaName: string
+  readonly mergePolicyId?: string | undefined
+  readonly fields?: ReadonlyArray<string> | undefined
+}
+
+export interface Profile {
+  readonly xid: string
+  readonly body: {
+    readonly entityId: string
+    readonly sources: ReadonlyArray<string>
+    readonly entity: Record<string, unknown>
+    readonly lastModifiedAt: string
+    readonly mergePolicy: { readonly id: string }
+  }
+}
+
+export interface EventQuery {
+  readonly identity: IdentityRef
+  readonly mergePolicyId?: string | undefined
+  readonly fields?: ReadonlyArray<string> | undefined
+  /** Epoch ms, inclusive. */
+  readonly startTime?: number | undefined
+  /** Epoch ms, exclusive. */
+  readonly endTime?: number | undefined
+  readonly limit?: number | undefined
+  readonly descending?: boolean | undefined
+  readonly property?: ReadonlyArray<string> | undefined
+  /** Continuation cursor from a previous page. */
+  readonly start?: string | undefined
+}
+
+export interface EventPage {
+  readonly xid: string
+  readonly events: ReadonlyArray<{
+    readonly relatedEntityId: string
+    readonly entityId: string
+    readonly timestamp: number
+    readonly entity: Record<string, unknown>
+    readonly lastModifiedAt: string
+  }>
+  /** Cursor of the next page; undefined on the last page. */
+  readonly next: string | undefined
+  /** Cursor this page started after, if any. */
+  readonly start: string | undefined
+}
+
+type LookupError = ProfileError.NotFound | ProfileError.TooManyRelatedIdentities | ProfileError.Unprocessable | ProfileError.BadRequest
+
+export const DEFAULT_EVENT_LIMIT = 1000
+export const MAX_PROPERTY_FILTERS = 3
+
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z")
+
+const upsNotFound = (identity: IdentityRef) =>
+  new ProfileError.NotFound({
+    status: 404,
+    message: `no profile for ${identity.namespace ?? "XID"} ${identity.value}`,
+    body: { ...upsError(404, "UPS-ACC-1000003", `No data found for entityId ${identity.value}${identity.namespace ? ` in namespace ${identity.namespace}` : ""}`) }
+  })
+
+// ---------------------------------------------------------------------------
+// event cursor and property filters
+// ---------------------------------------------------------------------------
+
+interface Cursor {
+  readonly ts: number
+  readonly dataset: string
+  readonly id: string
+}
+
+/** The cursor is the last (timestamp, dataset, id) seen, so ingestion of older events never shifts a page. */
+export const encodeCursor = (cursor: Cursor) => Buffer.from(JSON.stringify([cursor.ts, cursor.dataset, cursor.id])).toString("base64url")
+
+export const decodeCursor = (raw: string): Cursor | undefined => {
+  try {
+    const [ts, dataset, id] = JSON.parse(Buffer.from(raw, "base64url").toString("utf8"))
+    return typeof ts === "number" && typeof dataset === "string" && typeof id === "string" ? { ts, dataset, id } : undefined
+  } catch {
+    return undefined
+  }
+}
+
+interface PropertyFilter {
+  readonly path: string
+  readonly op: "=" | "!=" | "<" | "<=" | ">" | ">="
+  readonly value: string
+}
+
+const PROPERTY = /^([A-Za-z_][\w.]*)(<=|>=|!=|=|<|>)(.*)$/
+
+export const parseProperty = (raw: string): PropertyFilter | string => {
+  const match = PROPERTY.exec(raw.trim())
+  if (!match) return `property "${raw}" must look like <path><op><value> with op one of = != < <= > >=`
+  return { path: match[1]!, op: match[2] as PropertyFilter["op"], value: match[3]!.replace(/^["']|["']$/g, "") }
+}
+
+const DATE = /^(\d{4})-?(\d{2})-?(\d{2})$/
+
+const comparable = (filterValue: string, actual: unknown): [number | string, number | string] | undefined => {
+  if (actual === undefined || actual === null || typeof actual === "object") return undefined
+  const date = DATE.exec(filterValue)
+  if (date) {
+    const expected = Date.UTC(Number(date[1]), Number(date[2]) - 1, Number(date[3]))
+    const parsed = typeof actual === "number" ? actual : Date.parse(String(actual))
+    return Number.isNaN(parsed) ? undefined : [parsed, expected]
+  }
+  if (typeof actual === "number" && filterValue.trim() !== "" && !Number.isNaN(Number(filterValue))) return [actual, Number(filterValue)]
+  if (typeof actual === "boolean") return [String(actual), filterValue]
+  return [String(actual), filterValue]
+}
+
+export const matches = (data: unknown, filter: PropertyFilter): boolean => {
+  const pair = comparable(filter.value, pathValue(data, filter.path))
+  if (pair === undefined) return filter.op === "!="
+  const [a, b] = pair
+  switch (filter.op) {
+    case "=":
+      return a === b
+    case "!=":
+      return a !== b
+    case "<":
+      return a < b
+    case "<=":
+      return a <= b
+    case ">":
+      return a > b
+    case ">=":
+      return a >= b
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+export class Entities extends Context.Tag("@rtcp/profile-store/Entities")<
+  Entities,
+  {
+    readonly getProfile: (sandbox: string, query: ProfileQuery) => Effect.Effect<Profile, LookupError>
+    /** Many identities: unknown ones answer a placeholder as AEP does; identities of one graph collapse into one entry. */
+    readonly getProfiles: (
+      sandbox: string,
+      query: Omit<ProfileQuery, "identity"> & { readonly identities: ReadonlyArray<IdentityRef> }
+    ) => Effect.Effect<Record<string, Profile["body"]>, LookupError>
+    readonly getEvents: (sandbox: string, query: EventQuery) => Effect.Effect<EventPage, LookupError>
+    /** Removes the entity's fragments and events (every identity of its graph under a `pdg` policy). */
+    readonly deleteEntity: (
+      sandbox: string,
+      identity: IdentityRef,
+      mergePolicyId: string | undefined
+    ) => Effect.Effect<{ readonly fragments: number; readonly events: number }, LookupError>
+  }
+>() {}
+
+export const layer = Layer.effect(
+  Entities,
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const graph = yield* IdentityGraph
+    const policies = yield* MergePolicies
+    const storeEvents = yield* StoreEvents
+
+    /** The identities a policy reads for `identity`, and the XID of the result. */
+    const scope = (sandbox: string, identity: IdentityRef, policy: Policy) =>
+      Effect.gen(function* () {
+        const found = yield* graph.find(sandbox, identity.namespace?.toLowerCase(), identity.value)
+        if (Option.isNone(found)) return yield* Effect.fail(upsNotFound(identity))
+        const row = found.value
+        if (policy.identityGraph === "none") return { xid: row.xid, members: [row] as ReadonlyArray<IdentityRow>, requested: row }
+        const members = yield* graph.members(row.graphId)
+        if (members.length > MAX_GRAPH_SIZE) return yield* Effect.fail(tooManyRelatedIdentities(members.length))
+        const root = members.find((member) => member.id === row.graphId) ?? (yield* graph.root(row.graphId))
+        return { xid: root.xid, members, requested: row }
+      })
+
+    const fragmentsOf = (sandbox: string, members: ReadonlyArray<IdentityRow>) =>
+      sql`SELECT dataset_id, identity_id, data, ingested_at, custom_ts FROM fragments
+        WHERE sandbox = ${sandbox} AND ${sql.in("identity_id", members.map((m) => m.id))}`.pipe(
+        Effect.map((rows) =>
+          rows.map((row: any) => ({
+            identityId: Number(row.identity_id),
+            fragment: {
+              datasetId: row.dataset_id,
+              data: JSON.parse(row.data),
+              ingestedAt: Number(row.ingested_at),
+              customTimestamp: row.custom_ts === null ? null : Number(row.custom_ts)
+            } satisfies Fragment
+          }))
+        ),
+        Effect.orDie
+      )
+
+    const hasEvents = (sandbox: string, members: ReadonlyArray<IdentityRow>) =>
+      sql`SELECT 1 AS found FROM events WHERE sandbox = ${sandbox} AND ${sql.in("identity_id", members.map((m) => m.id))} LIMIT 1`.pipe(
+        Effect.map((rows) => rows.length > 0),
+        Effect.orDie
+      )
+
+    const assemble = (sandbox: string, identity: IdentityRef, policy: Policy, fields: ReadonlyArray<string> | undefined) =>
+      Effect.gen(function* () {
+        const { members, requested, xid } = yield* scope(sandbox, identity, policy)
+        const rows = yield* fragmentsOf(sandbox, members)
+        const merged = merge(rows.map((row) => row.fragment), policy.attributeMerge)
+        if (merged.sources.length === 0 && !(yield* hasEvents(sandbox, members))) {
+          return yield* Effect.fail(upsNotFound(identity))
+        }
+        // The primary identity is the one keying the most recent fragment.
+        const latest = [...rows].sort((a, b) => effectiveTime(b.fragment) - effectiveTime(a.fragment))[0]
+        const primaryId = latest?.identityId ?? requested.id
+        const entity: Record<string, unknown> = {
+          ...merged.entity,
+          identities: members.map((member) => ({
+            id: member.value,
+            namespace: { code: member.ns },
+            ...(member.id === primaryId ? { primary: true } : {})
+          }))
+        }
+        return {
+          xid,
+          body: {
+            entityId: xid,
+            sources: merged.sources,
+            entity: fields && fields.length > 0 ? project(entity, fields) : entity,
+            lastModifiedAt: iso(merged.lastModifiedAt),
+            mergePolicy: { id: policy.id }
+          }
+        } satisfies Profile
+      })
+
+    const getProfile = (sandbox: string, query: ProfileQuery) =>
+      Effect.flatMap(policies.resolve(sandbox, query.mergePolicyId, query.schemaName), (policy) =>
+        assemble(sandbox, query.identity, policy, query.fields)
+      )
+
+    const getEvents = (sandbox: string, query: EventQuery) =>
+      Effect.gen(function* () {
+        const limit = query.limit ?? DEFAULT_EVENT_LIMIT
+        if (!Number.isInteger(limit) || limit < 1 || limit > DEFAULT_EVENT_LIMIT) {
+          return yield* badRequest(`limit must be an integer from 1 to ${DEFAULT_EVENT_LIMIT}`)
+        }
+        const filters: Array<PropertyFilter> = []
+        for (const raw of query.property ?? []) {
+          const parsed = parseProperty(raw)
+          if (typeof parsed === "string") return yield* badRequest(parsed)
+          filters.push(parsed)
+        }
+        if (filters.length > MAX_PROPERTY_FILTERS) return yield* badRequest(`at most ${MAX_PROPERTY_FILTERS} property filters are allowed`)
+        const after = query.start === undefined || query.start === "" ? undefined : decodeCursor(query.start)
+        if (query.start && after === undefined) return yield* badRequest(`start "${query.start}" is not a cursor this service issued`)
+        const policy = yield* policies.resolve(sandbox, query.mergePolicyId, "_xdm.context.profile")
+        const { members, xid } = yield* scope(sandbox, query.identity, policy)
+        const ids = members.map((member) => member.id)
+        const desc = query.descending === true
+        const collected: Array<{ row: any; data: Record<string, unknown> }> = []
+        let cursor = after
+        // Page through SQL until the page is full (filters may drop rows); one more row tells whether a next page exists.
+        while (collected.length <= limit) {
+          const continuation = cursor
+            ? desc
+              ? sql`AND (ts < ${cursor.ts} OR (ts = ${cursor.ts} AND (dataset_id < ${cursor.dataset} OR (dataset_id = ${cursor.dataset} AND id < ${cursor.id}))))`
+              : sql`AND (ts > ${cursor.ts} OR (ts = ${cursor.ts} AND (dataset_id > ${cursor.dataset} OR (dataset_id = ${cursor.dataset} AND id > ${cursor.id}))))`
+            : sql``
+          const from = query.startTime === undefined ? sql`` : sql`AND ts >= ${query.startTime}`
+          const to = query.endTime === undefined ? sql`` : sql`AND ts < ${query.endTime}`
+          const order = desc ? sql`ORDER BY ts DESC, dataset_id DESC, id DESC` : sql`ORDER BY ts, dataset_id, id`
+          const want = limit + 1 - collected.length
+          const rows = yield* sql`SELECT dataset_id, id, ts, data, ingested_at FROM events
+            WHERE sandbox = ${sandbox} AND ${sql.in("identity_id", ids)} ${from} ${to} ${continuation} ${order}
+            LIMIT ${filters.length > 0 ? Math.max(want, 500) : want}`.pipe(Effect.orDie)
+          for (const row of rows as any) {
+            const data = JSON.parse(row.data)
+            if (filters.every((filter) => matches(data, filter))) collected.push({ row, data })
+            if (collected.length > limit) break
+          }
+          if (rows.length === 0) break
+          const last = rows[rows.length - 1] as any
+          cursor = { ts: Number(last.ts), dataset: last.dataset_id, id: last.id }
+          if (rows.length < want) break
+        }
+        const page = collected.slice(0, limit)
+        const last = page[page.length - 1]
+        return {
+          xid,
+          events: page.map(({ row, data }) => ({
+            relatedEntityId: xid,
+            entityId: row.id,
+            timestamp: Number(row.ts),
+            entity: query.fields && query.fields.length > 0 ? project(data, query.fields) : data,
+            lastModifiedAt: iso(Number(row.ingested_at))
+          })),
+          next:
+            collected.length > limit && last
+              ? encodeCursor({ ts: Number(last.row.ts), dataset: last.row.dataset_id, id: last.row.id })
+              : undefined,
+          start: query.start
+        } satisfies EventPage
+      })
+
+    return Entities.of({
+      getProfile,
+      getProfiles: (sandbox, query) =>
+        Effect.gen(function* () {
+          const policy = yield* policies.resolve(sandbox, query.mergePolicyId, query.schemaName)
+          const out: Record<string, Profile["body"]> = {}
+          for (const identity of query.identities) {
+            const result = yield* Effect.either(assemble(sandbox, identity, policy, query.fields))
+            if (result._tag === "Right") {
+              out[result.right.xid] = result.right.body
+            } else if (result.left._tag === "NotFound") {
+              // Unknown identities still get an entry, as AEP answers them.
+              const xid = xidOf((identity.namespace ?? "").toLowerCase(), identity.value)
+              out[xid] = { entityId: xid, sources: [""], entity: {}, lastModifiedAt: "1970-01-01T00:00:00Z", mergePolicy: { id: policy.id } }
+            } else {
+              return yield* Effect.fail(result.left)
+            }
+          }
+          return out
+        }),
+      getEvents,
+      deleteEntity: (sandbox, identity, mergePolicyId) =>
+        Effect.gen(function* () {
+          const policy = yield* policies.resolve(sandbox, mergePolicyId, "_xdm.context.profile")
+          const { members } = yield* scope(sandbox, identity, policy)
+          const ids = members.map((member) => member.id)
+          const removed = yield* Effect.gen(function* () {
+            const fragments = yield* sql`DELETE FROM fragments WHERE sandbox = ${sandbox} AND ${sql.in("identity_id", ids)} RETURNING identity_id`
+            const events = yield* sql`DELETE FROM events WHERE sandbox = ${sandbox} AND ${sql.in("identity_id", ids)} RETURNING id`
+            return { fragments: fragments.length, events: events.length }
+          }).pipe(sql.withTransaction, Effect.orDie)
+          const now = yield* Clock.currentTimeMillis
+          yield* storeEvents.publish({ _tag: "DataDeleted", sandbox, at: now })
+          return removed
+        })
+    })
+  })
+)

@@ -1,0 +1,223 @@
+/**
+ * Identity graphs: identities seen together in a record are linked, and a
+ * graph is a connected component of those links.
+ *
+ * Stitching is incremental union-find kept in SQL: every identity row holds
+ * its component (`graph_id`); linking two components relabels the smaller
+ * one into the larger (union by size), so an identity moves O(log n) times at
+ * most and ingestion never rescans the store. A graph's XID is the XID of its
+ * root identity (the `graph_id` row), stable while the graph is unchanged.
+ *
+ * Graph edges themselves are not stored: lookups need components, not paths.
+ *
+ * @since 0.1.0
+ */
+import { SqlClient } from "@effect/sql"
+import { createHash } from "node:crypto"
+import { Clock, Context, Effect, Layer, Option } from "effect"
+
+export interface IdentityRow {
+  readonly id: number
+  /** Lower-case namespace code. */
+  readonly ns: string
+  readonly value: string
+  readonly xid: string
+  graphId: number
+}
+
+export interface IdentityKey {
+  readonly nsKey: string
+  readonly value: string
+}
+
+/** AEP graphs answer 422 above this many identities. */
+export const MAX_GRAPH_SIZE = 50
+
+export const keyOf = (identity: IdentityKey) => `${identity.nsKey}\u0000${identity.value}`
+
+/** Deterministic opaque id of an identity; a profile's XID is its graph root's. */
+export const xidOf = (nsKey: string, value: string) =>
+  createHash("sha256").update(`${nsKey}\u0000${value}`).digest("base64url").slice(0, 27)
+
+const toRow = (row: any): IdentityRow => ({
+  id: Number(row.id),
+  ns: row.ns,
+  value: row.value,
+  xid: row.xid,
+  graphId: Number(row.graph_id)
+})
+
+const CHUNK = 400
+
+const chunks = <A>(items: ReadonlyArray<A>, size = CHUNK): Array<ReadonlyArray<A>> => {
+  const out: Array<ReadonlyArray<A>> = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
+export class IdentityGraph extends Context.Tag("@rtcp/profile-store/IdentityGraph")<
+  IdentityGraph,
+  {
+    /** The rows of `keys`, creating the missing ones as singleton graphs when `create`. */
+    readonly resolve: (
+      sandbox: string,
+      keys: ReadonlyArray<IdentityKey>,
+      create: boolean
+    ) => Effect.Effect<Map<string, IdentityRow>>
+    /** Links each group's identities into one graph. Rows passed in are updated in place. */
+    readonly link: (sandbox: string, groups: ReadonlyArray<ReadonlyArray<IdentityRow>>) => Effect.Effect<void>
+    /** An identity by namespace and value, or by XID when `nsKey` is undefined. */
+    readonly find: (sandbox: string, nsKey: string | undefined, value: string) => Effect.Effect<Option.Option<IdentityRow>>
+    readonly members: (graphId: number) => Effect.Effect<ReadonlyArray<IdentityRow>>
+    readonly root: (graphId: number) => Effect.Effect<IdentityRow>
+  }
+>() {}
+
+export const layer = Layer.effect(
+  IdentityGraph,
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+
+    const select = (sandbox: string, keys: ReadonlyArray<IdentityKey>) =>
+      Effect.gen(function* () {
+        const byNs = new Map<string, Array<string>>()
+        for (const key of keys) {
+          const values = byNs.get(key.nsKey)
+          if (values) values.push(key.value)
+          else byNs.set(key.nsKey, [key.value])
+        }
+        const found = new Map<string, IdentityRow>()
+        for (const [ns, values] of byNs) {
+          for (const part of chunks(values)) {
+            const rows = yield* sql`SELECT id, ns, value, xid, graph_id FROM identities
+              WHERE sandbox = ${sandbox} AND ns = ${ns} AND ${sql.in("value", part)}`
+            for (const row of rows) {
+              const identity = toRow(row)
+              found.set(keyOf({ nsKey: identity.ns, value: identity.value }), identity)
+            }
+          }
+        }
+        return found
+      })
+
+    const resolve = (sandbox: string, keys: ReadonlyArray<IdentityKey>, create: boolean) =>
+      Effect.gen(function* () {
+        const found = yield* select(sandbox, keys)
+        if (!create) return found
+        const missing = new Map<string, IdentityKey>()
+        for (const key of keys) {
+          const k = keyOf(key)
+          if (!found.has(k)) missing.set(k, key)
+        }
+        if (missing.size === 0) return found
+        // Writers are serialised (one SQLite connection, inside the caller's
+        // transaction), so ids can be allocated here and each new identity is
+        // its own graph's root.
+        const [{ max }] = (yield* sql`SELECT COALESCE(MAX(id), 0) AS max FROM identities`) as any
+        let next = Number(max)
+        const now = yield* Clock.currentTimeMillis
+        const fresh: Array<IdentityRow> = []
+        for (const [k, key] of missing) {
+          next += 1
+          const row: IdentityRow = { id: next, ns: key.nsKey, value: key.value, xid: xidOf(key.nsKey, key.value), graphId: next }
+          fresh.push(row)
+          found.set(k, row)
+        }
+        for (const part of chunks(fresh, 150)) {
+          yield* sql`INSERT INTO identities ${sql.insert(
+            part.map((row) => ({
+              id: row.id,
+              sandbox,
+              ns: row.ns,
+              value: row.value,
+              xid: row.xid,
+              graph_id: row.graphId,
+              created_at: now
+            }))
+          )}`
+        }
+        return found
+      }).pipe(Effect.orDie)
+
+    const link = (_sandbox: string, groups: ReadonlyArray<ReadonlyArray<IdentityRow>>) =>
+      Effect.gen(function* () {
+        const graphIds = new Set<number>()
+        for (const group of groups) {
+          if (group.length < 2) continue
+          const first = group[0]!.graphId
+          if (group.some((row) => row.graphId !== first)) for (const row of group) graphIds.add(row.graphId)
+        }
+        if (graphIds.size === 0) return
+        const size = new Map<number, number>()
+        for (const part of chunks([...graphIds])) {
+          const rows = yield* sql`SELECT graph_id, COUNT(*) AS n FROM identities WHERE ${sql.in("graph_id", part)} GROUP BY graph_id`
+          for (const row of rows as any) size.set(Number(row.graph_id), Number(row.n))
+        }
+        // In-memory union-find over the graphs this chunk touches.
+        const parent = new Map<number, number>()
+        const findRoot = (g: number): number => {
+          let root = g
+          while (parent.has(root) && parent.get(root) !== root) root = parent.get(root)!
+          let cursor = g
+          while (cursor !== root) {
+            const next = parent.get(cursor)!
+            parent.set(cursor, root)
+            cursor = next
+          }
+          return root
+        }
+        for (const group of groups) {
+          for (let i = 1; i < group.length; i++) {
+            const a = findRoot(group[0]!.graphId)
+            const b = findRoot(group[i]!.graphId)
+            if (a === b) continue
+            const sa = size.get(a) ?? 1
+            const sb = size.get(b) ?? 1
+            // The larger graph keeps its root (and so its XID); ties keep the older.
+            const [keep, drop] = sa > sb || (sa === sb && a < b) ? [a, b] : [b, a]
+            parent.set(drop, keep)
+            size.set(keep, sa + sb)
+          }
+        }
+        const relabel = new Map<number, Array<number>>()
+        for (const g of graphIds) {
+          const root = findRoot(g)
+          if (root === g) continue
+          const list = relabel.get(root)
+          if (list) list.push(g)
+          else relabel.set(root, [g])
+        }
+        for (const [root, dropped] of relabel) {
+          for (const part of chunks(dropped)) {
+            yield* sql`UPDATE identities SET graph_id = ${root} WHERE ${sql.in("graph_id", part)}`
+          }
+        }
+        for (const group of groups) for (const row of group) row.graphId = findRoot(row.graphId)
+      }).pipe(Effect.orDie)
+
+    const find = (sandbox: string, nsKey: string | undefined, value: string) =>
+      (nsKey === undefined
+        ? sql`SELECT id, ns, value, xid, graph_id FROM identities WHERE sandbox = ${sandbox} AND xid = ${value}`
+        : sql`SELECT id, ns, value, xid, graph_id FROM identities WHERE sandbox = ${sandbox} AND ns = ${nsKey.toLowerCase()} AND value = ${value}`
+      ).pipe(
+        Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toRow)),
+        Effect.orDie
+      )
+
+    return IdentityGraph.of({
+      resolve,
+      link,
+      find,
+      members: (graphId) =>
+        sql`SELECT id, ns, value, xid, graph_id FROM identities WHERE graph_id = ${graphId} ORDER BY id`.pipe(
+          Effect.map((rows) => rows.map(toRow)),
+          Effect.orDie
+        ),
+      root: (graphId) =>
+        sql`SELECT id, ns, value, xid, graph_id FROM identities WHERE id = ${graphId}`.pipe(
+          Effect.map((rows) => toRow(rows[0])),
+          Effect.orDie
+        )
+    })
+  })
+)

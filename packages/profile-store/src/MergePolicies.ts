@@ -1,0 +1,374 @@
+/**
+ * Merge policies with AEP's rules: one default per schema class (making a
+ * policy default un-defaults the previous one), at most five per sandbox, at
+ * most one active on edge (which cannot be deleted), `dataSetPrecedence`
+ * needs its dataset order, and `version` grows by one on every update.
+ *
+ * @since 0.1.0
+ */
+import { SqlClient } from "@effect/sql"
+import type { MergePolicy, ProfileError } from "@rtcp/core"
+import { randomUUID } from "node:crypto"
+import { Clock, Context, Effect, Layer } from "effect"
+import { badRequest, notFound, unprocessable } from "./internal/errors.js"
+import type { AttributeMerge } from "./Merge.js"
+
+export const MAX_POLICIES_PER_SANDBOX = 5
+const GRAPH_TYPES = ["none", "pdg"] as const
+const MERGE_TYPES = ["timestampOrdered", "dataSetPrecedence"] as const
+
+export interface Policy {
+  readonly id: string
+  readonly name: string
+  readonly schemaName: string
+  readonly version: number
+  readonly identityGraph: "none" | "pdg"
+  readonly attributeMerge: AttributeMerge
+  readonly isDefault: boolean
+  readonly activeOnEdge: boolean
+  readonly updateEpoch: number
+  readonly createdAt: number
+}
+
+/** Who is asking: merge policy answers carry the org and the sandbox. */
+export interface RequestScope {
+  readonly sandbox: string
+  readonly sandboxId: string
+  readonly sandboxType: string
+  readonly imsOrgId: string
+}
+
+const toPolicy = (row: any): Policy => ({
+  id: row.id,
+  name: row.name,
+  schemaName: row.schema_name,
+  version: Number(row.version),
+  identityGraph: row.identity_graph,
+  attributeMerge:
+    row.attribute_merge === "dataSetPrecedence"
+      ? { type: "dataSetPrecedence", order: JSON.parse(row.dataset_order) }
+      : { type: "timestampOrdered" },
+  isDefault: Boolean(row.is_default),
+  activeOnEdge: Boolean(row.active_on_edge),
+  updateEpoch: Number(row.update_epoch),
+  createdAt: Number(row.created_at)
+})
+
+export const toWire = (policy: Policy, scope: RequestScope): MergePolicy.MergePolicy => ({
+  id: policy.id,
+  name: policy.name,
+  imsOrgId: scope.imsOrgId,
+  sandbox: { sandboxId: scope.sandboxId, sandboxName: scope.sandbox, type: scope.sandboxType, default: scope.sandbox === "prod" },
+  schema: { name: policy.schemaName },
+  version: policy.version,
+  identityGraph: { type: policy.identityGraph },
+  attributeMerge:
+    policy.attributeMerge.type === "dataSetPrecedence"
+      ? { type: "dataSetPrecedence", order: policy.attributeMerge.order }
+      : { type: "timestampOrdered" },
+  isActiveOnEdge: policy.activeOnEdge,
+  default: policy.isDefault,
+  updateEpoch: policy.updateEpoch
+})
+
+interface Draft {
+  name: string
+  schemaName: string
+  identityGraph: "none" | "pdg"
+  attributeMerge: AttributeMerge
+  isDefault: boolean
+  activeOnEdge: boolean
+}
+
+const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+const asBoolean = (u: unknown): boolean | undefined =>
+  typeof u === "boolean" ? u : u === "true" ? true : u === "false" ? false : undefined
+
+/** Checks a whole policy body (create, PUT); every message says what to fix. */
+export const validate = (input: unknown): Draft | string => {
+  if (!isObject(input)) return "the body must be a merge policy object"
+  if (typeof input.name !== "string" || input.name.trim() === "") return "name is required"
+  const schema = input.schema
+  if (!isObject(schema) || typeof schema.name !== "string" || schema.name === "") {
+    return 'schema.name is required, e.g. {"name":"_xdm.context.profile"}'
+  }
+  const graph = isObject(input.identityGraph) ? input.identityGraph.type : undefined
+  if (!GRAPH_TYPES.includes(graph as any)) return `identityGraph.type must be one of ${GRAPH_TYPES.join(", ")}`
+  const merge = isObject(input.attributeMerge) ? input.attributeMerge : undefined
+  if (!merge || !MERGE_TYPES.includes(merge.type as any)) return `attributeMerge.type must be one of ${MERGE_TYPES.join(", ")}`
+  let attributeMerge: AttributeMerge = { type: "timestampOrdered" }
+  if (merge.type === "dataSetPrecedence") {
+    if (!Array.isArray(merge.order) || merge.order.length === 0 || !merge.order.every((id) => typeof id === "string" && id !== "")) {
+      return "attributeMerge.order must list the dataset ids, highest priority first, when attributeMerge.type is dataSetPrecedence"
+    }
+    if (new Set(merge.order).size !== merge.order.length) return "attributeMerge.order lists a dataset twice"
+    attributeMerge = { type: "dataSetPrecedence", order: merge.order as Array<string> }
+  }
+  const isDefault = input.default === undefined ? false : asBoolean(input.default)
+  if (isDefault === undefined) return "default must be a boolean"
+  const activeOnEdge = input.isActiveOnEdge === undefined ? false : asBoolean(input.isActiveOnEdge)
+  if (activeOnEdge === undefined) return "isActiveOnEdge must be a boolean"
+  return {
+    name: input.name,
+    schemaName: schema.name,
+    identityGraph: graph as Draft["identityGraph"],
+    attributeMerge,
+    isDefault,
+    activeOnEdge
+  }
+}
+
+/** Applies JSON Patch `add`/`replace` operations to a policy (values may arrive as strings). */
+export const applyPatch = (policy: Policy, body: unknown): Draft | string => {
+  const ops = Array.isArray(body) ? body : [body]
+  if (ops.length === 0) return "the patch has no operation"
+  const draft: Draft = {
+    name: policy.name,
+    schemaName: policy.schemaName,
+    identityGraph: policy.identityGraph,
+    attributeMerge: policy.attributeMerge,
+    isDefault: policy.isDefault,
+    activeOnEdge: policy.activeOnEdge
+  }
+  for (const op of ops) {
+    if (!isObject(op) || typeof op.path !== "string") return 'each operation needs "op", "path" and "value"'
+    if (op.op !== "add" && op.op !== "replace") return `op "${String(op.op)}" is not supported: use "add" (or "replace")`
+    const path = op.path.replace(/^\//, "").replace(/\//g, ".")
+    const value = op.value
+    switch (path) {
+      case "name":
+        if (typeof value !== "string" || value.trim() === "") return "/name needs a non-empty string"
+        draft.name = value
+        break
+      case "schema.name":
+        if (typeof value !== "string" || value === "") return "/schema.name needs a class name"
+        draft.schemaName = value
+        break
+      case "identityGraph.type":
+        if (!GRAPH_TYPES.includes(value as any)) return `/identityGraph.type must be one of ${GRAPH_TYPES.join(", ")}`
+        draft.identityGraph = value as Draft["identityGraph"]
+        break
+      case "attributeMerge.type":
+        if (value === "timestampOrdered") draft.attributeMerge = { type: "timestampOrdered" }
+        else if (value === "dataSetPrecedence") {
+          if (draft.attributeMerge.type !== "dataSetPrecedence") {
+            return "switching to dataSetPrecedence needs the dataset order: send /attributeMerge.order in the same patch first, or use PUT"
+          }
+        } else return `/attributeMerge.type must be one of ${MERGE_TYPES.join(", ")}`
+        break
+      case "attributeMerge.order":
+        if (!Array.isArray(value) || value.length === 0 || !value.every((id) => typeof id === "string")) {
+          return "/attributeMerge.order needs an array of dataset ids"
+        }
+        draft.attributeMerge = { type: "dataSetPrecedence", order: value as Array<string> }
+        break
+      case "default": {
+        const b = asBoolean(value)
+        if (b === undefined) return "/default needs true or false"
+        draft.isDefault = b
+        break
+      }
+      // The OpenAPI document misspells it /idActiveOnEdge.
+      case "isActiveOnEdge":
+      case "idActiveOnEdge": {
+        const b = asBoolean(value)
+        if (b === undefined) return "/isActiveOnEdge needs true or false"
+        draft.activeOnEdge = b
+        break
+      }
+      case "version":
+        // Read-only; accepted and ignored as AEP does.
+        break
+      default:
+        return `path "${op.path}" cannot be patched: use /name, /default, /isActiveOnEdge, /identityGraph.type, /attributeMerge.type, /attributeMerge.order or /schema.name`
+    }
+  }
+  return draft
+}
+
+export interface ListQuery {
+  readonly start?: string | undefined
+  readonly limit?: number | undefined
+  readonly orderBy?: string | undefined
+  readonly schemaName?: string | undefined
+  readonly isDefault?: boolean | undefined
+  readonly isActiveOnEdge?: boolean | undefined
+  readonly identityGraphType?: string | undefined
+  readonly attributeMergeType?: string | undefined
+}
+
+export interface ListPage {
+  readonly policies: ReadonlyArray<Policy>
+  readonly totalCount: number
+  /** Offset of the next page, if any. */
+  readonly next: number | undefined
+}
+
+const SORTABLE: Record<string, (p: Policy) => string | number> = {
+  name: (p) => p.name.toLowerCase(),
+  updateEpoch: (p) => p.updateEpoch,
+  version: (p) => p.version,
+  id: (p) => p.id
+}
+
+export class MergePolicies extends Context.Tag("@rtcp/profile-store/MergePolicies")<
+  MergePolicies,
+  {
+    readonly list: (sandbox: string, query: ListQuery) => Effect.Effect<ListPage, ProfileError.BadRequest>
+    readonly get: (sandbox: string, id: string) => Effect.Effect<Policy, ProfileError.NotFound>
+    readonly create: (sandbox: string, input: unknown) => Effect.Effect<Policy, ProfileError.BadRequest | ProfileError.Unprocessable>
+    readonly replace: (
+      sandbox: string,
+      id: string,
+      input: unknown
+    ) => Effect.Effect<Policy, ProfileError.BadRequest | ProfileError.NotFound | ProfileError.Unprocessable>
+    readonly patch: (
+      sandbox: string,
+      id: string,
+      ops: unknown
+    ) => Effect.Effect<Policy, ProfileError.BadRequest | ProfileError.NotFound | ProfileError.Unprocessable>
+    readonly remove: (sandbox: string, id: string) => Effect.Effect<void, ProfileError.NotFound | ProfileError.Unprocessable>
+    /**
+     * The policy a read uses: the one named, else the default of the schema
+     * class, else 422 as AEP answers.
+     */
+    readonly resolve: (
+      sandbox: string,
+      id: string | undefined,
+      schemaName: string
+    ) => Effect.Effect<Policy, ProfileError.NotFound | ProfileError.Unprocessable>
+  }
+>() {}
+
+export const layer = Layer.effect(
+  MergePolicies,
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+
+    const all = (sandbox: string) =>
+      sql`SELECT * FROM merge_policies WHERE sandbox = ${sandbox}`.pipe(Effect.map((rows) => rows.map(toPolicy)), Effect.orDie)
+
+    const get = (sandbox: string, id: string) =>
+      sql`SELECT * FROM merge_policies WHERE sandbox = ${sandbox} AND id = ${id}`.pipe(
+        Effect.orDie,
+        Effect.flatMap((rows) =>
+          rows.length === 0
+            ? Effect.fail(notFound(`Merge policy "${id}" does not exist in sandbox "${sandbox}"`, "Merge policy not found"))
+            : Effect.succeed(toPolicy(rows[0]))
+        )
+      )
+
+    /** Checks the sandbox-wide rules for `draft` replacing `previous` (undefined on create). */
+    const write = (sandbox: string, draft: Draft, previous: Policy | undefined) =>
+      Effect.gen(function* () {
+        const policies = yield* all(sandbox)
+        if (previous === undefined && policies.length >= MAX_POLICIES_PER_SANDBOX) {
+          return yield* unprocessable(
+            `Sandbox "${sandbox}" already has ${policies.length} merge policies; AEP allows at most ${MAX_POLICIES_PER_SANDBOX}. Delete one first.`,
+            "Too many merge policies"
+          )
+        }
+        const otherOnEdge = policies.find((p) => p.activeOnEdge && p.id !== previous?.id)
+        if (draft.activeOnEdge && otherOnEdge) {
+          return yield* unprocessable(
+            `Merge policy "${otherOnEdge.name}" (${otherOnEdge.id}) is already active on edge; only one policy per sandbox can be. Deactivate it first.`,
+            "Another merge policy is active on edge"
+          )
+        }
+        const now = yield* Clock.currentTimeMillis
+        const epoch = Math.floor(now / 1000)
+        const id = previous?.id ?? randomUUID()
+        const version = previous === undefined ? 1 : previous.version + 1
+        yield* Effect.gen(function* () {
+          if (draft.isDefault) {
+            // One default per schema class: the previous one quietly stops being it.
+            yield* sql`UPDATE merge_policies SET is_default = 0, update_epoch = ${epoch}
+              WHERE sandbox = ${sandbox} AND schema_name = ${draft.schemaName} AND is_default = 1 AND id <> ${id}`
+          }
+          const row = {
+            sandbox,
+            id,
+            name: draft.name,
+            schema_name: draft.schemaName,
+            version,
+            identity_graph: draft.identityGraph,
+            attribute_merge: draft.attributeMerge.type,
+            dataset_order: JSON.stringify(draft.attributeMerge.type === "dataSetPrecedence" ? draft.attributeMerge.order : []),
+            is_default: draft.isDefault ? 1 : 0,
+            active_on_edge: draft.activeOnEdge ? 1 : 0,
+            update_epoch: epoch,
+            created_at: previous?.createdAt ?? now
+          }
+          if (previous === undefined) yield* sql`INSERT INTO merge_policies ${sql.insert(row)}`
+          else yield* sql`UPDATE merge_policies SET ${sql.update(row, ["sandbox", "id"])} WHERE sandbox = ${sandbox} AND id = ${id}`
+        }).pipe(sql.withTransaction, Effect.orDie)
+        return yield* get(sandbox, id).pipe(Effect.orDie)
+      })
+
+    const validated = (input: Draft | string) =>
+      typeof input === "string" ? Effect.fail(badRequest(input, "Invalid merge policy")) : Effect.succeed(input)
+
+    return MergePolicies.of({
+      list: (sandbox, query) =>
+        Effect.gen(function* () {
+          const limit = query.limit ?? 20
+          if (!Number.isInteger(limit) || limit < 1 || limit > 100) return yield* badRequest("limit must be an integer from 1 to 100")
+          const start = query.start === undefined || query.start === "" ? 0 : Number(query.start)
+          if (!Number.isInteger(start) || start < 0) return yield* badRequest(`start "${query.start}" is not a cursor this service issued`)
+          const orderBy = (query.orderBy ?? "name").trim()
+          const descending = orderBy.startsWith("-")
+          const field = orderBy.replace(/^[+-]/, "")
+          const key = SORTABLE[field]
+          if (!key) return yield* badRequest(`orderBy "${orderBy}" is not supported: use name, updateEpoch, version or id, with + or -`)
+          const filtered = (yield* all(sandbox))
+            .filter((p) => query.schemaName === undefined || p.schemaName === query.schemaName)
+            .filter((p) => query.isDefault === undefined || p.isDefault === query.isDefault)
+            .filter((p) => query.isActiveOnEdge === undefined || p.activeOnEdge === query.isActiveOnEdge)
+            .filter((p) => query.identityGraphType === undefined || p.identityGraph === query.identityGraphType)
+            .filter((p) => query.attributeMergeType === undefined || p.attributeMerge.type === query.attributeMergeType)
+            .sort((a, b) => {
+              const [x, y] = [key(a), key(b)]
+              const order = x < y ? -1 : x > y ? 1 : a.id < b.id ? -1 : 1
+              return descending ? -order : order
+            })
+          const page = filtered.slice(start, start + limit)
+          return { policies: page, totalCount: filtered.length, next: start + limit < filtered.length ? start + limit : undefined }
+        }),
+      get,
+      create: (sandbox, input) => Effect.flatMap(validated(validate(input)), (draft) => write(sandbox, draft, undefined)),
+      replace: (sandbox, id, input) =>
+        Effect.flatMap(get(sandbox, id), (previous) =>
+          Effect.flatMap(validated(validate(input)), (draft) => write(sandbox, draft, previous))
+        ),
+      patch: (sandbox, id, ops) =>
+        Effect.flatMap(get(sandbox, id), (previous) =>
+          Effect.flatMap(validated(applyPatch(previous, ops)), (draft) => write(sandbox, draft, previous))
+        ),
+      remove: (sandbox, id) =>
+        Effect.gen(function* () {
+          const policy = yield* get(sandbox, id)
+          if (policy.activeOnEdge) {
+            return yield* unprocessable(
+              `Merge policy "${policy.name}" is active on edge and cannot be deleted; set isActiveOnEdge to false first`,
+              "Merge policy is active on edge"
+            )
+          }
+          yield* sql`DELETE FROM merge_policies WHERE sandbox = ${sandbox} AND id = ${id}`.pipe(Effect.orDie)
+        }),
+      resolve: (sandbox, id, schemaName) =>
+        id !== undefined
+          ? get(sandbox, id)
+          : Effect.flatMap(all(sandbox), (policies) => {
+              const found = policies.find((p) => p.isDefault && p.schemaName === schemaName)
+              return found
+                ? Effect.succeed(found)
+                : Effect.fail(
+                    unprocessable(
+                      `No default merge policy exists for ${schemaName} in sandbox "${sandbox}": pass mergePolicyId or make a policy default`,
+                      "No default merge policy"
+                    )
+                  )
+            })
+    })
+  })
+)

@@ -1,0 +1,131 @@
+/**
+ * The store's schema, as `@effect/sql` migrations.
+ *
+ * The SQL stays portable (no SQLite-only types, no `WITHOUT ROWID`, JSON kept
+ * as TEXT) so a Postgres layer can run the same migrations. Every table is
+ * partitioned by sandbox.
+ *
+ * @since 0.1.0
+ */
+import * as Migrator from "@effect/sql/Migrator"
+import { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+
+const statements = (...sql: ReadonlyArray<string>) =>
+  Effect.flatMap(SqlClient.SqlClient, (client) => Effect.forEach(sql, (s) => client.unsafe(s), { discard: true }))
+
+export const loader = Migrator.fromRecord({
+  "0001_platform": statements(
+    `CREATE TABLE sandboxes (
+      name TEXT PRIMARY KEY,
+      id TEXT NOT NULL,
+      title TEXT NOT NULL,
+      type TEXT NOT NULL,
+      created_at BIGINT NOT NULL
+    )`,
+    `CREATE TABLE datasets (
+      sandbox TEXT NOT NULL,
+      id TEXT NOT NULL,
+      name TEXT NOT NULL,
+      description TEXT,
+      schema_ref TEXT NOT NULL,
+      xdm_class TEXT NOT NULL,
+      profile_enabled INTEGER NOT NULL,
+      upsert INTEGER NOT NULL,
+      tags TEXT NOT NULL,
+      created_at BIGINT NOT NULL,
+      updated_at BIGINT NOT NULL,
+      PRIMARY KEY (sandbox, id)
+    )`,
+    `CREATE TABLE batches (
+      sandbox TEXT NOT NULL,
+      id TEXT NOT NULL,
+      dataset_id TEXT NOT NULL,
+      status TEXT NOT NULL,
+      partial INTEGER NOT NULL,
+      records_total INTEGER NOT NULL,
+      records_failed INTEGER NOT NULL,
+      errors TEXT NOT NULL,
+      created_at BIGINT NOT NULL,
+      completed_at BIGINT,
+      PRIMARY KEY (sandbox, id)
+    )`,
+    `CREATE TABLE batch_files (
+      sandbox TEXT NOT NULL,
+      batch_id TEXT NOT NULL,
+      name TEXT NOT NULL,
+      content TEXT NOT NULL,
+      PRIMARY KEY (sandbox, batch_id, name)
+    )`
+  ),
+  "0002_identity_graph": statements(
+    // An identity is a namespace code (lower case) and a value; `graph_id` is
+    // its connected component. Graphs merge by relabelling the smaller one
+    // (union by size), so an identity is relabelled O(log n) times at most.
+    `CREATE TABLE identities (
+      id INTEGER PRIMARY KEY,
+      sandbox TEXT NOT NULL,
+      ns TEXT NOT NULL,
+      value TEXT NOT NULL,
+      xid TEXT NOT NULL,
+      graph_id INTEGER NOT NULL,
+      created_at BIGINT NOT NULL
+    )`,
+    `CREATE UNIQUE INDEX identities_key ON identities (sandbox, ns, value)`,
+    `CREATE INDEX identities_graph ON identities (graph_id)`,
+    `CREATE INDEX identities_xid ON identities (sandbox, xid)`,
+    `CREATE TABLE graphs (
+      id INTEGER PRIMARY KEY,
+      sandbox TEXT NOT NULL,
+      size INTEGER NOT NULL,
+      canonical_identity_id INTEGER NOT NULL
+    )`
+  ),
+  "0003_fragments_events": statements(
+    // A fragment is what one dataset holds for one primary identity.
+    `CREATE TABLE fragments (
+      sandbox TEXT NOT NULL,
+      dataset_id TEXT NOT NULL,
+      identity_id INTEGER NOT NULL,
+      batch_id TEXT,
+      data TEXT NOT NULL,
+      ingested_at BIGINT NOT NULL,
+      custom_ts BIGINT,
+      PRIMARY KEY (sandbox, dataset_id, identity_id)
+    )`,
+    `CREATE INDEX fragments_identity ON fragments (identity_id)`,
+    `CREATE TABLE events (
+      sandbox TEXT NOT NULL,
+      dataset_id TEXT NOT NULL,
+      id TEXT NOT NULL,
+      identity_id INTEGER NOT NULL,
+      batch_id TEXT,
+      ts BIGINT NOT NULL,
+      data TEXT NOT NULL,
+      ingested_at BIGINT NOT NULL,
+      PRIMARY KEY (sandbox, dataset_id, id)
+    )`,
+    `CREATE INDEX events_identity_ts ON events (identity_id, ts, id)`,
+    `CREATE INDEX events_batch ON events (sandbox, batch_id)`
+  ),
+  "0004_merge_policies": statements(
+    `CREATE TABLE merge_policies (
+      sandbox TEXT NOT NULL,
+      id TEXT NOT NULL,
+      name TEXT NOT NULL,
+      schema_name TEXT NOT NULL,
+      version INTEGER NOT NULL,
+      identity_graph TEXT NOT NULL,
+      attribute_merge TEXT NOT NULL,
+      dataset_order TEXT NOT NULL,
+      is_default INTEGER NOT NULL,
+      active_on_edge INTEGER NOT NULL,
+      update_epoch BIGINT NOT NULL,
+      created_at BIGINT NOT NULL,
+      PRIMARY KEY (sandbox, id)
+    )`
+  )
+})
+
+/** Runs the pending migrations; needs only a `SqlClient`. */
+export const run = Migrator.make({})({ loader, table: "rtcp_migrations" })

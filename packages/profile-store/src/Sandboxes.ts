@@ -1,0 +1,84 @@
+/**
+ * Sandboxes: every stored object belongs to one. `prod` always exists; others
+ * are created on demand (Sandbox Management's `POST /sandboxes`).
+ *
+ * @since 0.1.0
+ */
+import { SqlClient } from "@effect/sql"
+import { ProfileError } from "@rtcp/core"
+import { randomUUID } from "node:crypto"
+import { Clock, Context, Effect, Layer, Option } from "effect"
+import { badRequest } from "./internal/errors.js"
+import { insertDefaultPolicy } from "./internal/defaultPolicy.js"
+
+export interface Sandbox {
+  readonly name: string
+  readonly id: string
+  readonly title: string
+  readonly type: "production" | "development"
+  readonly createdAt: number
+}
+
+const NAME = /^[a-z0-9][a-z0-9-]{0,63}$/
+
+export class Sandboxes extends Context.Tag("@rtcp/profile-store/Sandboxes")<
+  Sandboxes,
+  {
+    readonly get: (name: string) => Effect.Effect<Option.Option<Sandbox>>
+    readonly list: Effect.Effect<ReadonlyArray<Sandbox>>
+    readonly create: (input: {
+      readonly name: string
+      readonly title?: string | undefined
+      readonly type?: "production" | "development" | undefined
+    }) => Effect.Effect<Sandbox, ProfileError.BadRequest>
+  }
+>() {}
+
+const toSandbox = (row: any): Sandbox => ({
+  name: row.name,
+  id: row.id,
+  title: row.title,
+  type: row.type,
+  createdAt: Number(row.created_at)
+})
+
+export const layer = Layer.effect(
+  Sandboxes,
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const insert = (name: string, title: string, type: string) =>
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        const sandbox: Sandbox = { name, id: randomUUID(), title, type: type as Sandbox["type"], createdAt: now }
+        yield* sql`INSERT INTO sandboxes ${sql.insert({ name, id: sandbox.id, title, type, created_at: now })}`
+        yield* insertDefaultPolicy(sql, name, now)
+        return sandbox
+      }).pipe(sql.withTransaction, Effect.orDie)
+
+    const get = (name: string) =>
+      sql`SELECT * FROM sandboxes WHERE name = ${name}`.pipe(
+        Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toSandbox)),
+        Effect.orDie
+      )
+
+    const existing = yield* get("prod")
+    if (Option.isNone(existing)) yield* insert("prod", "Production", "production")
+
+    return Sandboxes.of({
+      get,
+      list: sql`SELECT * FROM sandboxes ORDER BY created_at, name`.pipe(Effect.map((rows) => rows.map(toSandbox)), Effect.orDie),
+      create: (input) =>
+        Effect.gen(function* () {
+          if (!NAME.test(input.name)) {
+            return yield* badRequest(
+              `Sandbox name "${input.name}" is invalid: use lower-case letters, digits and dashes (at most 64)`
+            )
+          }
+          if (Option.isSome(yield* get(input.name))) {
+            return yield* badRequest(`Sandbox "${input.name}" already exists`)
+          }
+          return yield* insert(input.name, input.title ?? input.name, input.type ?? "development")
+        })
+    })
+  })
+)
