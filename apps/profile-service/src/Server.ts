@@ -1,0 +1,75 @@
+/**
+ * The local profile service: the core's contract served from the profile
+ * store, plus the Platform surfaces that feed it.
+ *
+ * @since 0.1.0
+ */
+import { HttpApiBuilder, HttpMiddleware, HttpServer } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { ProfileApi } from "@rtcp/core"
+import { ProfileStore } from "@rtcp/profile-store"
+import { Effect, Layer } from "effect"
+import { createServer } from "node:http"
+import { join } from "node:path"
+import * as Gateway from "./Gateway.js"
+import { ComputedAttributesLive } from "./http/computedAttributes.js"
+import { DestinationsLive } from "./http/destinations.js"
+import { EntitiesLive } from "./http/entities.js"
+import { ErrorsLive } from "./http/errors.js"
+import { ExportJobsLive } from "./http/exportJobs.js"
+import { ImsLive } from "./http/ims.js"
+import { MergePoliciesLive } from "./http/mergePolicies.js"
+import { PlatformRoutesLive } from "./http/platform.js"
+import { PreviewSampleStatusLive } from "./http/previewSampleStatus.js"
+import { ProjectionsLive } from "./http/projections.js"
+import { SystemJobsLive } from "./http/systemJobs.js"
+import * as ImsTokens from "./ImsTokens.js"
+
+export interface ServiceOptions {
+  /** Data folder, or ":memory:" for a store that lives as long as the process. */
+  readonly directory: string
+  readonly clients?: ReadonlyArray<ImsTokens.ImsClient> | undefined
+  readonly tokenTtlSeconds?: number | undefined
+}
+
+const ApiLive = HttpApiBuilder.api(ProfileApi.ProfileApi).pipe(
+  Layer.provide([
+    EntitiesLive,
+    MergePoliciesLive,
+    ComputedAttributesLive,
+    ExportJobsLive,
+    PreviewSampleStatusLive,
+    SystemJobsLive,
+    ProjectionsLive,
+    DestinationsLive,
+    ImsLive
+  ])
+)
+
+/** Everything but the HTTP server itself: what tests serve with `NodeHttpServer.layerTest`. */
+export const layer = (options: ServiceOptions) =>
+  Layer.mergeAll(ApiLive, PlatformRoutesLive, ErrorsLive).pipe(
+    Layer.provide(Gateway.layer),
+    Layer.provideMerge(
+      ImsTokens.layer({
+        clients: options.clients ?? [ImsTokens.demoClient],
+        tokenTtlSeconds: options.tokenTtlSeconds ?? 86_400,
+        secretFile: options.directory === ":memory:" ? undefined : join(options.directory, "ims-secret")
+      })
+    ),
+    Layer.provideMerge(ProfileStore.layerSqlite({ directory: options.directory }))
+  )
+
+/**
+ * The service on a real port. `beforeListening` runs against the store first
+ * (seeding), so the first request already sees its data.
+ */
+export const serve = <E>(
+  options: ServiceOptions & { readonly port: number; readonly host: string },
+  beforeListening: Effect.Effect<void, E, Layer.Layer.Success<ReturnType<typeof layer>>> = Effect.void
+) =>
+  HttpApiBuilder.serve(HttpMiddleware.logger).pipe(
+    Layer.provide(Layer.effectDiscard(beforeListening).pipe(Layer.provideMerge(layer(options)))),
+    HttpServer.withLogAddress,
+    Layer.provide(NodeHttpServer.layer(createServer, { port: options.port, host: options.host }))
+  )

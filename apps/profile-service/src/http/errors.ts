@@ -1,0 +1,69 @@
+/**
+ * Every failure leaves the service as AEP's error body with its status:
+ * tagged errors carry their own body; a request that does not match the
+ * contract (bad JSON, a missing parameter, a wrong type) becomes a 400 whose
+ * detail says what to fix, instead of the framework's own shape.
+ */
+import { HttpApiBuilder, HttpApiError, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { ProfileError } from "@rtcp/core"
+import { Effect, Layer } from "effect"
+import { randomUUID } from "node:crypto"
+
+export const badRequest = (detail: string) =>
+  new ProfileError.BadRequest({
+    status: 400,
+    message: detail,
+    body: { type: "https://ns.adobe.com/aep/errors/RTCP-400", title: "Bad request", status: 400, detail }
+  })
+
+const withRequestId = (body: unknown, requestId: string) =>
+  typeof body === "object" && body !== null && !Array.isArray(body) && !("error_code" in body) && !("statusCode" in body)
+    ? { ...body, requestId: (body as any).requestId ?? requestId }
+    : body
+
+export const render = (error: unknown, requestId: string): HttpServerResponse.HttpServerResponse | undefined => {
+  if (ProfileError.isProfileError(error)) {
+    const body = error.body ?? { title: error.message, status: error.status }
+    const problem = typeof body === "object" && body !== null && "type" in body && "title" in body
+    return HttpServerResponse.unsafeJson(withRequestId(body, requestId), {
+      status: error.status,
+      contentType: problem ? "application/problem+json" : "application/json",
+      headers: {
+        "x-request-id": requestId,
+        ...(error._tag === "RateLimited" && error.retryAfter
+          ? { "retry-after": String(Math.ceil(Number(error.retryAfter.value ?? 0) / 1000) || 1) }
+          : {})
+      }
+    })
+  }
+  if (error instanceof HttpApiError.HttpApiDecodeError) {
+    const detail = error.issues.length > 0
+      ? error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join(".") + ": " : ""}${issue.message}`).join("; ")
+      : error.message
+    return HttpServerResponse.unsafeJson(
+      { type: "https://ns.adobe.com/aep/errors/RTCP-400", title: "Invalid request", status: 400, detail, requestId },
+      { status: 400, contentType: "application/problem+json", headers: { "x-request-id": requestId } }
+    )
+  }
+  return undefined
+}
+
+/** Strips trailing slashes (clients send `/export/jobs/`) and renders errors. */
+export const ErrorsLive = HttpApiBuilder.middleware((app) =>
+  Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const [path, query] = request.url.split("?", 2) as [string, string | undefined]
+    const normalized = path.length > 1 && path.endsWith("/") ? path.replace(/\/+$/, "") + (query === undefined ? "" : `?${query}`) : request.url
+    const requestId = request.headers["x-request-id"] || randomUUID()
+    const routed = normalized === request.url ? app : Effect.provideService(app, HttpServerRequest.HttpServerRequest, request.modify({ url: normalized }))
+    return yield* routed.pipe(
+      Effect.catchAll((error) => {
+        const response = render(error, requestId)
+        return response === undefined ? Effect.fail(error) : Effect.succeed(response)
+      }),
+      Effect.map((response) =>
+        response.headers["x-request-id"] === undefined ? HttpServerResponse.setHeader(response, "x-request-id", requestId) : response
+      )
+    )
+  })
+).pipe(Layer.orDie)
