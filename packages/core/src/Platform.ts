@@ -38,3 +38,6 @@ export const withSandbox: {
 export const sandboxNow: Effect.Effect<string, never, Platform> = Effect.flatMap(Platform, (settings) =>
   Effect.map(FiberRef.get(currentSandbox), Option.getOrElse(() => settings.sandbox))
 )
+
+/** `Platform.layer(settings)`: where and as whom Platform is called. */
+export const layer = (settings: PlatformSettings) => Layer.succeed(Platform, settings)

@@ -8,13 +8,15 @@
  * @since 0.1.0
  */
 import * as Migrator from "@effect/sql/Migrator"
-import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import { migrations as computedAttributes } from "./migrations/computedAttributes.js"
+import { migrations as edgeProjections } from "./migrations/edgeProjections.js"
+import { migrations as exportJobs } from "./migrations/exportJobs.js"
+import { migrations as sampleStatus } from "./migrations/sampleStatus.js"
+import { statements } from "./migrations/statements.js"
+import { migrations as systemJobs } from "./migrations/systemJobs.js"
 
-const statements = (...sql: ReadonlyArray<string>) =>
-  Effect.flatMap(SqlClient.SqlClient, (client) => Effect.forEach(sql, (s) => client.unsafe(s), { discard: true }))
 
-export const loader = Migrator.fromRecord({
+const core = {
   "0001_platform": statements(
     `CREATE TABLE sandboxes (
       name TEXT PRIMARY KEY,
@@ -125,6 +127,16 @@ export const loader = Migrator.fromRecord({
       PRIMARY KEY (sandbox, id)
     )`
   )
+}
+
+/** Core tables first (0001–0004), then each feature's own migrations (0005 on). */
+export const loader = Migrator.fromRecord({
+  ...core,
+  ...systemJobs,
+  ...exportJobs,
+  ...sampleStatus,
+  ...computedAttributes,
+  ...edgeProjections
 })
 
 /** Runs the pending migrations; needs only a `SqlClient`. */

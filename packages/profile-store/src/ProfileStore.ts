@@ -5,8 +5,9 @@
  * @since 0.1.0
  */
 import { SqliteClient } from "@effect/sql-sqlite-node"
-import { Effect, Layer } from "effect"
-import { mkdirSync } from "node:fs"
+import { Context, Effect, Layer } from "effect"
+import { mkdirSync, mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Catalog from "./Catalog.js"
 import * as Entities from "./Entities.js"
@@ -20,11 +21,22 @@ import * as StoreEvents from "./StoreEvents.js"
 const migrated = Layer.effectDiscard(Migrations.run.pipe(Effect.orDie))
 
 /** Every store service, over whatever `SqlClient` is provided (SQLite here; the SQL is portable). */
-export const layer = Layer.mergeAll(Entities.layer, Ingestion.layer).pipe(
+export const layer = Layer.mergeAll(
+  Entities.layer,
+  Ingestion.layer
+  // Feature layers (system jobs, export jobs, sample status, computed
+  // attributes, edge projections): one line each, above this comment.
+).pipe(
   Layer.provideMerge(Layer.mergeAll(Catalog.layer, IdentityGraph.layer, MergePolicies.layer, StoreEvents.layer)),
   Layer.provideMerge(Sandboxes.layer),
   Layer.provide(migrated)
 )
+
+/**
+ * Where the store keeps files besides its database (export job output).
+ * In-memory stores get a fresh temporary folder.
+ */
+export class DataDirectory extends Context.Tag("@rtcp/profile-store/DataDirectory")<DataDirectory, string>() {}
 
 export interface SqliteOptions {
   /** Folder of the database (created if missing); `":memory:"` for a throw-away store. */
@@ -35,5 +47,10 @@ export interface SqliteOptions {
 export const layerSqlite = (options: SqliteOptions) => {
   const filename = options.directory === ":memory:" ? ":memory:" : join(options.directory, "profile.db")
   if (options.directory !== ":memory:") mkdirSync(options.directory, { recursive: true })
-  return layer.pipe(Layer.provideMerge(SqliteClient.layer({ filename })))
+  const directory =
+    options.directory === ":memory:" ? mkdtempSync(join(tmpdir(), "rtcp-store-")) : options.directory
+  return layer.pipe(
+    Layer.provideMerge(SqliteClient.layer({ filename })),
+    Layer.provideMerge(Layer.succeed(DataDirectory, directory))
+  )
 }
