@@ -20,17 +20,21 @@ import * as StoreEvents from "./StoreEvents.js"
 
 const migrated = Layer.effectDiscard(Migrations.run.pipe(Effect.orDie))
 
-/** Every store service, over whatever `SqlClient` is provided (SQLite here; the SQL is portable). */
-export const layer = Layer.mergeAll(
-  Entities.layer,
-  Ingestion.layer
+const base = Layer.mergeAll(Catalog.layer, IdentityGraph.layer, MergePolicies.layer, StoreEvents.layer).pipe(
+  Layer.provideMerge(Sandboxes.layer)
+)
+
+const engine = Layer.mergeAll(Entities.layer, Ingestion.layer).pipe(Layer.provideMerge(base))
+
+/** Features built on the engine: each may use every engine and base service. */
+const features = Layer.mergeAll(
+  Layer.empty
   // Feature layers (system jobs, export jobs, sample status, computed
   // attributes, edge projections): one line each, above this comment.
-).pipe(
-  Layer.provideMerge(Layer.mergeAll(Catalog.layer, IdentityGraph.layer, MergePolicies.layer, StoreEvents.layer)),
-  Layer.provideMerge(Sandboxes.layer),
-  Layer.provide(migrated)
 )
+
+/** Every store service, over whatever `SqlClient` is provided (SQLite here; the SQL is portable). */
+export const layer = features.pipe(Layer.provideMerge(engine), Layer.provide(migrated))
 
 /**
  * Where the store keeps files besides its database (export job output).
