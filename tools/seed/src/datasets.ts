@@ -1,5 +1,5 @@
 export interface DatasetSpec {
-  key: "crm" | "loyalty" | "web" | "purchases";
+  key: "crm" | "loyalty" | "app" | "web" | "purchases";
   name: string;
   description: string;
   schemaClass: "https://ns.adobe.com/xdm/context/profile" | "https://ns.adobe.com/xdm/context/experienceevent";
@@ -26,6 +26,14 @@ export const datasets: ReadonlyArray<DatasetSpec> = [
     schemaClass: PROFILE,
     upsert: true,
     file: "loyalty.ndjson",
+  },
+  {
+    key: "app",
+    name: "Luma Mobile App Profiles",
+    description: "Profiles the Luma app keeps per device (ECID): the signed-in email, app preferences, marketing consent and the phone number typed in the app.",
+    schemaClass: PROFILE,
+    upsert: false,
+    file: "app.ndjson",
   },
   {
     key: "web",

@@ -6,7 +6,7 @@
 import { anonymousVisitor, customer } from "./customer.js";
 import type { DatasetSpec } from "./datasets.js";
 import { anonymousPageViews, customerPageViews, purchases } from "./events.js";
-import { crmRecord, loyaltyRecord } from "./profiles.js";
+import { appRecord, crmRecord, loyaltyRecord } from "./profiles.js";
 
 export { datasets, type DatasetSpec } from "./datasets.js";
 export {
@@ -59,6 +59,11 @@ export function* records(dataset: DatasetSpec["key"], options: SeedOptions): Gen
       }
       case "loyalty": {
         const record = loyaltyRecord(c, anchorMs);
+        if (record) yield record;
+        break;
+      }
+      case "app": {
+        const record = appRecord(c, seed, anchorMs);
         if (record) yield record;
         break;
       }

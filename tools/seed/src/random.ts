@@ -16,6 +16,7 @@ export const Stream = {
   purchases: 3,
   anonymous: 4,
   anonymousWeb: 5,
+  app: 6,
 } as const;
 export type Stream = (typeof Stream)[keyof typeof Stream];
 

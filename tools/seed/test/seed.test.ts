@@ -4,7 +4,7 @@ import { customer, datasets, demoCustomer, records, type DatasetSpec, type Ident
 type Key = DatasetSpec["key"];
 type XdmRecord = Record<string, unknown> & { _id: string; identityMap: IdentityMap; timestamp?: string };
 
-const keys: ReadonlyArray<Key> = ["crm", "loyalty", "web", "purchases"];
+const keys: ReadonlyArray<Key> = ["crm", "loyalty", "app", "web", "purchases"];
 const anchor = new Date("2025-06-01T12:00:00Z");
 const options: SeedOptions = { profiles: 2000, seed: 7, anchor };
 
@@ -15,14 +15,15 @@ const get = (value: unknown, path: string): unknown =>
   path.split(".").reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], value);
 
 describe("dataset specs", () => {
-  it("describes the four datasets", () => {
+  it("describes the five datasets", () => {
     expect(datasets.map((d) => d.key)).toEqual(keys);
     const byKey = Object.fromEntries(datasets.map((d) => [d.key, d]));
     expect(byKey["crm"]).toMatchObject({ schemaClass: "https://ns.adobe.com/xdm/context/profile", upsert: false });
     expect(byKey["loyalty"]).toMatchObject({ schemaClass: "https://ns.adobe.com/xdm/context/profile", upsert: true });
     expect(byKey["web"]?.schemaClass).toBe("https://ns.adobe.com/xdm/context/experienceevent");
     expect(byKey["purchases"]?.schemaClass).toBe("https://ns.adobe.com/xdm/context/experienceevent");
-    expect(new Set(datasets.map((d) => d.file)).size).toBe(4);
+    expect(byKey["app"]).toMatchObject({ schemaClass: "https://ns.adobe.com/xdm/context/profile", upsert: false });
+    expect(new Set(datasets.map((d) => d.file)).size).toBe(5);
   });
 });
 
@@ -193,6 +194,12 @@ describe("shape and proportions", () => {
 
 describe("demo customer", () => {
   const d = demoCustomer;
+  it("has a mobile app profile on her first device, linked to her email", () => {
+    const app = data.app.find((r) => ids(r, "ECID").includes(d.ecids[0]!));
+    expect(app).toBeDefined();
+    expect(ids(app!, "Email")).toEqual([d.email]);
+    expect(get(app, "mobilePhone.number")).toBe("+14085550199");
+  });
 
   it("is in CRM as Jane Doe", () => {
     const r = data.crm.find((x) => ids(x, "CRMID")[0] === d.crmId);
