@@ -48,11 +48,47 @@ export const render = (error: unknown, requestId: string): HttpServerResponse.Ht
   return undefined
 }
 
-/** Strips trailing slashes (clients send `/export/jobs/`) and renders errors. */
+/** Upper bound of a JSON request body on the Profile API. */
+export const MAX_JSON_BYTES = 10 * 1024 * 1024
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b/i
+
+/**
+ * What the gateway refuses before any handler runs: a body call without a
+ * JSON content type (the troubleshooting guide's exact body), and a body over
+ * the size limit. Edge projection paths check their vendor media types
+ * themselves (415).
+ */
+const refuse = (request: HttpServerRequest.HttpServerRequest, path: string): ProfileError.BadRequest | undefined => {
+  if (!path.startsWith("/data/core/") || !["POST", "PUT", "PATCH"].includes(request.method)) return undefined
+  const length = Number(request.headers["content-length"] ?? "0")
+  if (length > MAX_JSON_BYTES) {
+    const detail = `the request body has ${length} bytes; the limit is ${MAX_JSON_BYTES}`
+    return new ProfileError.BadRequest({
+      status: 413,
+      message: detail,
+      body: { type: "https://ns.adobe.com/aep/errors/RTCP-413", title: "Payload too large", status: 413, detail }
+    })
+  }
+  if (/\/config\/(projections|destinations)(\/|$)/.test(path)) return undefined
+  const hasBody = length > 0 || request.headers["transfer-encoding"] !== undefined
+  if (hasBody && !JSON_TYPE.test(request.headers["content-type"] ?? "")) {
+    return new ProfileError.BadRequest({
+      status: 400,
+      message: "A valid content-type must be specified",
+      body: { type: "/placeholder/type/uri", status: 400, title: "BadRequestError", detail: "A valid content-type must be specified" }
+    })
+  }
+  return undefined
+}
+
+/** Strips trailing slashes (clients send `/export/jobs/`), refuses bad bodies early, and renders errors. */
 export const ErrorsLive = HttpApiBuilder.middleware((app) =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     const [path, query] = request.url.split("?", 2) as [string, string | undefined]
+    const refused = refuse(request, path)
+    if (refused) return render(refused, request.headers["x-request-id"] || randomUUID())!
     const normalized = path.length > 1 && path.endsWith("/") ? path.replace(/\/+$/, "") + (query === undefined ? "" : `?${query}`) : request.url
     const requestId = request.headers["x-request-id"] || randomUUID()
     const routed = normalized === request.url ? app : Effect.provideService(app, HttpServerRequest.HttpServerRequest, request.modify({ url: normalized }))

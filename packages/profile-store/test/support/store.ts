@@ -1,0 +1,52 @@
+import { Effect, Layer } from "effect"
+import { Catalog, Ingestion, ProfileStore } from "../../src/index.js"
+
+/** A fresh in-memory store per test. */
+export const store = () => ProfileStore.layerSqlite({ directory: ":memory:" })
+
+export const dataset = (
+  name: string,
+  xdmClass: "profile" | "experienceevent",
+  options: { readonly upsert?: boolean; readonly sandbox?: string; readonly enabled?: boolean } = {}
+) =>
+  Effect.flatMap(Catalog.Catalog, (catalog) =>
+    catalog.create(options.sandbox ?? "prod", {
+      name,
+      schemaRef: {
+        id:
+          xdmClass === "profile"
+            ? "https://ns.adobe.com/xdm/context/profile"
+            : "https://ns.adobe.com/xdm/context/experienceevent"
+      },
+      tags: {
+        unifiedProfile:
+          options.enabled === false ? [] : options.upsert ? ["enabled:true", "isUpsert:true"] : ["enabled:true"]
+      }
+    })
+  ).pipe(Effect.orDie)
+
+export const ingest = (datasetId: string, records: ReadonlyArray<unknown>, sandbox = "prod") =>
+  Effect.flatMap(Ingestion.Ingestion, (ingestion) => ingestion.ingestRecords(sandbox, datasetId, records))
+
+/** A profile record keyed by its first identity. */
+export const person = (
+  identities: ReadonlyArray<readonly [string, string]>,
+  attributes: Record<string, unknown> = {}
+): Record<string, unknown> => {
+  const identityMap: Record<string, Array<{ id: string; primary?: boolean }>> = {}
+  identities.forEach(([ns, id], index) => {
+    ;(identityMap[ns] ??= []).push(index === 0 ? { id, primary: true } : { id })
+  })
+  return { _id: `${identities[0]![0]}-${identities[0]![1]}`, identityMap, ...attributes }
+}
+
+export const event = (
+  id: string,
+  timestamp: number,
+  identities: ReadonlyArray<readonly [string, string]>,
+  attributes: Record<string, unknown> = {}
+) => ({ ...person(identities, attributes), _id: id, timestamp: new Date(timestamp).toISOString() })
+
+export const ecid = (n: number) => String(n).padStart(38, "0")
+
+export { Layer }
