@@ -268,7 +268,7 @@ const makeProfileClient = Effect.gen(function* () {
   const awaitSystemJob = (id: string, options: { readonly every?: Duration.DurationInput } = {}) =>
     getSystemJob(id).pipe(
       Effect.repeat({
-        schedule: Schedule.spaced(options.every ?? "1 second"),
+        schedule: Schedule.passthrough(Schedule.spaced(options.every ?? "1 second")),
         until: (job) => SystemJob.terminalStatuses.has(job.status)
       }),
       Effect.withSpan("ProfileClient.awaitSystemJob")

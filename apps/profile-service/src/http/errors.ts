@@ -4,7 +4,7 @@
  * contract (bad JSON, a missing parameter, a wrong type) becomes a 400 whose
  * detail says what to fix, instead of the framework's own shape.
  */
-import { HttpApiBuilder, HttpApiError, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpApiBuilder, HttpApiError, HttpServerError, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { ProfileError } from "@rtcp/core"
 import { Effect, Layer } from "effect"
 import { randomUUID } from "node:crypto"
@@ -42,6 +42,14 @@ export const render = (error: unknown, requestId: string): HttpServerResponse.Ht
       : error.message
     return HttpServerResponse.unsafeJson(
       { type: "https://ns.adobe.com/aep/errors/RTCP-400", title: "Invalid request", status: 400, detail, requestId },
+      { status: 400, contentType: "application/problem+json", headers: { "x-request-id": requestId } }
+    )
+  }
+  if (error instanceof HttpServerError.RequestError) {
+    // The body could not be read as the contract's encoding (bad JSON, bad form).
+    const detail = `the request body could not be read: ${error.description ?? error.reason}`.replace(/: undefined$/, "")
+    return HttpServerResponse.unsafeJson(
+      { type: "https://ns.adobe.com/aep/errors/RTCP-400", title: "Invalid request body", status: 400, detail, requestId },
       { status: 400, contentType: "application/problem+json", headers: { "x-request-id": requestId } }
     )
   }
@@ -96,6 +104,11 @@ export const ErrorsLive = HttpApiBuilder.middleware((app) =>
       Effect.catchAll((error) => {
         const response = render(error, requestId)
         return response === undefined ? Effect.fail(error) : Effect.succeed(response)
+      }),
+      // HttpApiBuilder reads a JSON body with `orDie`: unreadable JSON arrives as a defect.
+      Effect.catchAllDefect((defect) => {
+        const response = render(defect, requestId)
+        return response === undefined ? Effect.die(defect) : Effect.succeed(response)
       }),
       Effect.map((response) =>
         response.headers["x-request-id"] === undefined ? HttpServerResponse.setHeader(response, "x-request-id", requestId) : response

@@ -1,12 +1,51 @@
+/**
+ * `/data/core/ups/system/jobs`: delete requests (a dataset, or one batch of
+ * an experience event dataset) run by the store in the background. Jobs are
+ * emitted in the newest "request" shape inside `{_page, children}`; both
+ * body spellings (`dataSetId`, `datasetId`) are accepted.
+ */
 import { HttpApiBuilder } from "@effect/platform"
 import { ProfileApi } from "@rtcp/core"
+import { Sandboxes, SystemJobs } from "@rtcp/profile-store"
 import { Effect } from "effect"
-import { pending } from "./pending.js"
+import { requestScope } from "./scope.js"
 
 export const SystemJobsLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "systemJobs", (handlers) =>
-  handlers
-    .handle("list", () => Effect.fail(pending("systemJobs")))
-    .handle("create", () => Effect.fail(pending("systemJobs")))
-    .handle("get", () => Effect.fail(pending("systemJobs")))
-    .handle("delete", () => Effect.fail(pending("systemJobs")))
+  Effect.gen(function* () {
+    const jobs = yield* SystemJobs.SystemJobs
+    const sandboxes = yield* Sandboxes.Sandboxes
+    const scope = Effect.provideService(requestScope, Sandboxes.Sandboxes, sandboxes)
+    return handlers
+      .handle("list", ({ urlParams: q }) =>
+        Effect.gen(function* () {
+          const { sandbox } = yield* scope
+          // `page` is the older name of the page number.
+          const page = yield* jobs.list(sandbox, { start: q.start ?? q.page, limit: q.limit, sort: q.sort })
+          return {
+            _page: {
+              pageSize: page.limit,
+              start: String(page.start),
+              totalCount: page.totalCount,
+              count: page.jobs.length,
+              ...(page.next === undefined ? {} : { next: page.next })
+            },
+            children: page.jobs.map(SystemJobs.toWire)
+          }
+        })
+      )
+      .handle("create", ({ payload }) =>
+        Effect.gen(function* () {
+          const owner = yield* scope
+          const job = yield* jobs.create(
+            { sandbox: owner.sandbox, sandboxId: owner.sandboxId, imsOrgId: owner.imsOrgId },
+            payload
+          )
+          return SystemJobs.toWire(job)
+        })
+      )
+      .handle("get", ({ path }) =>
+        Effect.flatMap(scope, ({ sandbox }) => Effect.map(jobs.get(sandbox, path.ID), SystemJobs.toWire))
+      )
+      .handle("delete", ({ path }) => Effect.flatMap(scope, ({ sandbox }) => jobs.remove(sandbox, path.ID)))
+  })
 )
