@@ -31,10 +31,14 @@ const batch = (datasetId: string, files: Record<string, string>, extra: Record<s
     }
     expect((yield* raw("POST", `/data/foundation/import/batches/${id}?action=COMPLETE`)).status).toBe(200)
     // The batch is processed in the background: poll Catalog as a pipeline would.
-    return yield* raw("GET", `/data/foundation/catalog/batches/${id}`).pipe(
+    const done: any = yield* raw("GET", `/data/foundation/catalog/batches/${id}`).pipe(
       Effect.map((answer): any => answer.body[id]),
-      Effect.repeat({ schedule: Schedule.passthrough(Schedule.spaced("20 millis")), until: (b) => b.status !== "processing" && b.status !== "loading" })
+      Effect.repeat({
+        schedule: Schedule.passthrough(Schedule.spaced("20 millis")),
+        until: (b: any) => b.status !== "processing" && b.status !== "loading"
+      })
     )
+    return done
   })
 
 const record = (crm: string, first: string) =>
