@@ -19,8 +19,11 @@ import type { ProfileError } from "./ProfileError.js"
 export interface AccessTokenService {
   /** The current token, fetching one if none is cached or it is about to expire. */
   readonly get: Effect.Effect<Redacted.Redacted<string>, ProfileError>
-  /** Forget `token` (if it is still the cached one): Platform rejected it. */
-  readonly invalidate: (token: Redacted.Redacted<string>) => Effect.Effect<void>
+  /**
+   * Forget `token` (if it is still the cached one): Platform rejected it.
+   * Answers whether another attempt can get a different token.
+   */
+  readonly invalidate: (token: Redacted.Redacted<string>) => Effect.Effect<boolean>
 }
 
 export class AccessToken extends Context.Tag("@rtcp/core/AccessToken")<AccessToken, AccessTokenService>() {}
@@ -31,7 +34,7 @@ export const refreshes = Metric.counter("rtcp_token_refreshes_total", {
 
 /** A fixed token (`AEP_ACCESS_TOKEN`): never refreshed; a 401 goes to the caller. */
 export const layerStatic = (token: Redacted.Redacted<string>): Layer.Layer<AccessToken> =>
-  Layer.succeed(AccessToken, { get: Effect.succeed(token), invalidate: () => Effect.void })
+  Layer.succeed(AccessToken, { get: Effect.succeed(token), invalidate: () => Effect.succeed(false) })
 
 export interface OAuthOptions {
   readonly clientId: string
@@ -102,7 +105,7 @@ export const layerOAuth = (options: OAuthOptions): Layer.Layer<AccessToken, neve
       const invalidate = (token: Redacted.Redacted<string>) =>
         SynchronizedRef.update(cache, (current) =>
           Option.isSome(current) && Redacted.value(current.value.token) === Redacted.value(token) ? Option.none() : current
-        )
+        ).pipe(Effect.as(true))
       return AccessToken.of({ get, invalidate })
     })
   )

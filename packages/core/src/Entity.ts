@@ -102,8 +102,8 @@ export const IdentityRequest = open({
 /** Body of `POST /access/entities`: many profiles, or the events of many profiles. */
 export const EntitiesRequest = open(
   {
-    "schema.name": Schema.String,
-    "relatedSchema.name": Schema.optional(Schema.String),
+    schema: open({ name: Schema.String }),
+    relatedSchema: Schema.optional(open({ name: Schema.String })),
     identities: Schema.Array(IdentityRequest),
     fields: Schema.optional(Schema.Array(Schema.String)),
     timeFilter: Schema.optional(

@@ -27,7 +27,8 @@ export const Sandbox = open(
 export const MergePolicy = open(
   {
     id: Schema.String,
-    name: Schema.String,
+    // Adobe's own example of a single policy has no name.
+    name: Schema.optional(Schema.String),
     imsOrgId: Schema.optional(Schema.String),
     sandbox: Schema.optional(Sandbox),
     schema: open({ name: Schema.String }),

@@ -11,7 +11,7 @@
  * @since 0.1.0
  */
 import { Headers, HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
-import { Chunk, type ConfigError, Context, Duration, Effect, Layer, Option, Redacted, Schedule, Schema, Stream } from "effect"
+import { Chunk, type ConfigError, Context, Duration, Effect, FiberRef, Layer, Option, Redacted, Schedule, Schema, Stream } from "effect"
 import * as AccessToken from "./AccessToken.js"
 import * as AepConfig from "./AepConfig.js"
 import type * as ComputedAttribute from "./ComputedAttribute.js"
@@ -19,11 +19,11 @@ import type * as EdgeProjection from "./EdgeProjection.js"
 import * as Entity from "./Entity.js"
 import type * as ExportJob from "./ExportJob.js"
 import * as Identity from "./Identity.js"
-import { mapErrorResponses, normalizeError, withAttempts } from "./internal/http.js"
+import { lastRequestId, mapErrorResponses, normalizeError, withAttempts } from "./internal/http.js"
 import * as MergePolicy from "./MergePolicy.js"
 import { Platform, sandboxNow } from "./Platform.js"
 import { ProfileApi } from "./ProfileApi.js"
-import { NotFound, type ProfileError } from "./ProfileError.js"
+import { BadRequest, NotFound, type ProfileError } from "./ProfileError.js"
 import * as SystemJob from "./SystemJob.js"
 
 export interface ProfileLookupOptions {
@@ -57,6 +57,8 @@ const makeProfileClient = Effect.gen(function* () {
       const bearer = yield* token.get
       const sandbox = yield* Effect.provideService(sandboxNow, Platform, settings)
       const explicitSandbox = Headers.get(request.headers, "x-sandbox-name")
+      const requestId = crypto.randomUUID()
+      yield* FiberRef.set(lastRequestId, requestId)
       return {
         request: request.pipe(
           HttpClientRequest.prependUrl(settings.platformUrl),
@@ -65,7 +67,7 @@ const makeProfileClient = Effect.gen(function* () {
             "x-api-key": settings.apiKey,
             "x-gw-ims-org-id": settings.orgId,
             "x-sandbox-name": Option.getOrElse(explicitSandbox, () => sandbox),
-            "x-request-id": crypto.randomUUID()
+            "x-request-id": requestId
           }),
           HttpClientRequest.acceptJson
         ),
@@ -76,7 +78,13 @@ const makeProfileClient = Effect.gen(function* () {
   const raw = yield* HttpApiClient.makeWith(ProfileApi, { httpClient })
 
   const call = <A>(name: string, effect: Effect.Effect<A, unknown>): Effect.Effect<A, ProfileError> =>
-    effect.pipe(Effect.mapError(normalizeError), Effect.withSpan(`ProfileClient.${name}`))
+    effect.pipe(
+      Effect.catchAll((error) =>
+        Effect.flatMap(FiberRef.get(lastRequestId), (sent) => Effect.fail(normalizeError(error, sent)))
+      ),
+      Effect.locally(lastRequestId, undefined),
+      Effect.withSpan(`ProfileClient.${name}`)
+    )
 
   // -------------------------------------------------------------------------
   // Entities
@@ -96,7 +104,7 @@ const makeProfileClient = Effect.gen(function* () {
       raw.entities
         .post({
           payload: {
-            "schema.name": options.schemaName ?? Entity.SchemaName.profile,
+            schema: { name: options.schemaName ?? Entity.SchemaName.profile },
             identities: identities.map((identity) => ({
               entityId: identity.id,
               ...(identity.namespace === undefined ? {} : { entityIdNS: { code: identity.namespace } })
@@ -184,7 +192,15 @@ const makeProfileClient = Effect.gen(function* () {
             ...(options.mergePolicyId ? { mergePolicyId: options.mergePolicyId } : {})
           }
         })
-        .pipe(Effect.asVoid)
+        .pipe(
+          Effect.flatMap((answer) =>
+            Array.isArray(answer)
+              ? Effect.fail(
+                  new BadRequest({ status: 207, message: "some records of the entity could not be deleted", body: answer })
+                )
+              : Effect.void
+          )
+        )
     )
 
   // -------------------------------------------------------------------------
@@ -267,10 +283,12 @@ const makeProfileClient = Effect.gen(function* () {
   /** Polls a system job until it reaches a terminal status. */
   const awaitSystemJob = (id: string, options: { readonly every?: Duration.DurationInput } = {}) =>
     getSystemJob(id).pipe(
-      Effect.repeat({
-        schedule: Schedule.passthrough(Schedule.spaced(options.every ?? "1 second")),
-        until: (job) => SystemJob.terminalStatuses.has(job.status)
-      }),
+      Effect.repeat(
+        Schedule.identity<SystemJob.SystemJob>().pipe(
+          Schedule.zipLeft(Schedule.spaced(options.every ?? "1 second")),
+          Schedule.whileInput((job) => !SystemJob.terminalStatuses.has(job.status))
+        )
+      ),
       Effect.withSpan("ProfileClient.awaitSystemJob")
     )
 

@@ -1,19 +1,40 @@
 /**
  * Single-profile lookups, batched.
  *
- * A lookup is an Effect `Request`; concurrent lookups (from many fibers, many
- * callers of a proxy) are collected by a batched resolver into one
- * `POST /access/entities` per (sandbox, merge policy, fields, withCA) group,
- * de-duplicated and split at `maxBatchSize`. An optional TTL cache answers
- * repeated lookups without a call.
+ * A lookup is an Effect `Request` (`GetProfile`). Lookups from any fiber (one
+ * per proxy request, say) wait in a queue for a short window; a background
+ * fiber then resolves what arrived as one `POST /access/entities` per
+ * (sandbox, merge policy, fields, withCA) group, de-duplicated and split at
+ * `maxBatchSize`. An optional TTL cache answers repeated lookups without a
+ * call, and concurrent lookups of one identity share one answer.
+ *
+ * Effect's own request batching only groups requests made inside one
+ * `Effect.forEach(…, { batching: true })`; the window is what makes callers
+ * that know nothing of each other share a call. The batched resolver is
+ * exported too, for callers that do batch that way.
  *
  * @since 0.1.0
  */
-import { Context, type Duration, Effect, Exit, FiberRef, Layer, Metric, MetricBoundaries, Option, Request, RequestResolver } from "effect"
-import * as Entity from "./Entity.js"
+import {
+  Cache,
+  Context,
+  Deferred,
+  Duration,
+  Effect,
+  Exit,
+  FiberRef,
+  Layer,
+  Metric,
+  MetricBoundaries,
+  Option,
+  Queue,
+  Request,
+  RequestResolver
+} from "effect"
+import type * as Entity from "./Entity.js"
 import * as Identity from "./Identity.js"
 import { currentSandbox, Platform } from "./Platform.js"
-import { ProfileClient } from "./ProfileClient.js"
+import { ProfileClient, type ProfileClientService } from "./ProfileClient.js"
 import { NotFound, type ProfileError } from "./ProfileError.js"
 
 export interface LookupOptions {
@@ -22,22 +43,27 @@ export interface LookupOptions {
   readonly withCA?: boolean | undefined
 }
 
+/** Primitive fields only, so equal lookups are equal requests (caching, de-duplication). */
 export class GetProfile extends Request.TaggedClass("GetProfile")<
   Entity.ProfileEntity,
   ProfileError,
   {
-    readonly identity: Identity.Identity
+    readonly id: string
+    /** Undefined for an XID. */
+    readonly namespace: string | undefined
     readonly sandbox: string
     readonly mergePolicyId: string | undefined
-    /** Comma-joined, so requests compare by value. */
+    /** Comma-joined. */
     readonly fields: string | undefined
     readonly withCA: boolean | undefined
   }
 > {}
 
 export interface Options {
-  /** Identities per `POST /access/entities`. */
+  /** Identities per `POST /access/entities` (default 100). */
   readonly maxBatchSize?: number | undefined
+  /** How long a lookup waits for others to share its call (default 5 ms). */
+  readonly window?: Duration.DurationInput | undefined
   /** Cache answers this long; omit for no cache. */
   readonly cacheTtl?: Duration.DurationInput | undefined
   readonly cacheCapacity?: number | undefined
@@ -50,6 +76,9 @@ export const batchSizes = Metric.histogram(
   "Identities per batched POST /access/entities"
 )
 
+const identityOf = (request: GetProfile): Identity.Identity =>
+  request.namespace === undefined ? { id: request.id } : { id: request.id, namespace: request.namespace }
+
 const groupKey = (request: GetProfile) =>
   `${request.sandbox}\u0000${request.mergePolicyId ?? ""}\u0000${request.fields ?? ""}\u0000${request.withCA ?? ""}`
 
@@ -57,112 +86,109 @@ const isPlaceholder = (entity: Entity.ProfileEntity) =>
   Object.keys(entity.entity).length === 0 &&
   (entity.sources === undefined || entity.sources.every((source) => source === ""))
 
-const identitiesOf = (entity: Entity.ProfileEntity): ReadonlyArray<Identity.Identity> => {
+/** Every identity an answer speaks for: its XID, `entity.identities`, `requestedIdentity`. */
+const identityKeysOf = (entity: Entity.ProfileEntity): ReadonlySet<string> => {
+  const keys = new Set([Identity.key({ id: entity.entityId })])
   const listed = entity.entity.identities
-  const found: Array<Identity.Identity> = [{ id: entity.entityId }]
   if (Array.isArray(listed)) {
     for (const item of listed) {
       if (item && typeof item.id === "string" && item.namespace && typeof item.namespace.code === "string") {
-        found.push({ id: item.id, namespace: item.namespace.code })
+        keys.add(Identity.key({ id: item.id, namespace: item.namespace.code }))
       }
     }
   }
   const requested = entity.requestedIdentity as { entityId?: unknown; entityIdNS?: { code?: unknown } } | undefined
   if (requested && typeof requested.entityId === "string") {
-    found.push({
-      id: requested.entityId,
-      ...(typeof requested.entityIdNS?.code === "string" ? { namespace: requested.entityIdNS.code } : {})
-    })
+    keys.add(
+      Identity.key(
+        typeof requested.entityIdNS?.code === "string"
+          ? { id: requested.entityId, namespace: requested.entityIdNS.code }
+          : { id: requested.entityId }
+      )
+    )
   }
-  return found
+  return keys
 }
-
-export const makeResolver = (maxBatchSize: number) =>
-  Effect.map(ProfileClient, (client) =>
-    RequestResolver.makeBatched((requests: ReadonlyArray<GetProfile>) =>
-      Effect.gen(function* () {
-        const groups = new Map<string, Array<GetProfile>>()
-        for (const request of requests) {
-          const key = groupKey(request)
-          const group = groups.get(key)
-          if (group) group.push(request)
-          else groups.set(key, [request])
-        }
-        yield* Effect.forEach(
-          groups.values(),
-          (group) => {
-            // De-duplicate: identical identities share one slot of the batch.
-            const byIdentity = new Map<string, Array<GetProfile>>()
-            for (const request of group) {
-              const key = Identity.key(request.identity)
-              const same = byIdentity.get(key)
-              if (same) same.push(request)
-              else byIdentity.set(key, [request])
-            }
-            const keys = [...byIdentity.keys()]
-            const chunks: Array<Array<string>> = []
-            for (let i = 0; i < keys.length; i += maxBatchSize) chunks.push(keys.slice(i, i + maxBatchSize))
-            const first = group[0]!
-            const requestedFields = first.fields?.split(",")
-            // Identities are needed to match answers to requests.
-            const fields =
-              requestedFields && !requestedFields.includes("identities") ? [...requestedFields, "identities"] : requestedFields
-            return Effect.forEach(
-              chunks,
-              (chunk) => {
-                const identities = chunk.map((key) => byIdentity.get(key)![0]!.identity)
-                return Metric.update(batchSizes, identities.length).pipe(
-                  Effect.zipRight(
-                    client.getProfiles(identities, {
-                      fields,
-                      mergePolicyId: first.mergePolicyId,
-                      withCA: first.withCA
-                    })
-                  ),
-                  Effect.locally(currentSandbox, Option.some(first.sandbox)),
-                  Effect.exit,
-                  Effect.flatMap((exit) =>
-                    Effect.forEach(chunk, (key) => {
-                      const waiting = byIdentity.get(key)!
-                      const complete = (result: Exit.Exit<Entity.ProfileEntity, ProfileError>) =>
-                        Effect.forEach(waiting, (request) => Request.complete(request, result), { discard: true })
-                      if (Exit.isFailure(exit)) return complete(Exit.failCause(exit.cause))
-                      const match = Object.values(exit.value).find(
-                        (entity) =>
-                          !isPlaceholder(entity) && identitiesOf(entity).some((identity) => Identity.key(identity) === key || sameIdentity(identity, waiting[0]!.identity))
-                      )
-                      return complete(
-                        match
-                          ? Exit.succeed(
-                              requestedFields && !requestedFields.includes("identities") ? withoutIdentities(match) : match
-                            )
-                          : Exit.fail(
-                              new NotFound({ status: 404, message: `no profile for ${key}` })
-                            )
-                      )
-                    }, { discard: true })
-                  )
-                )
-              },
-              { concurrency: "unbounded", discard: true }
-            )
-          },
-          { concurrency: "unbounded", discard: true }
-        )
-      })
-    ).pipe(RequestResolver.batchN(Number.MAX_SAFE_INTEGER))
-  )
-
-const sameIdentity = (a: Identity.Identity, b: Identity.Identity) =>
-  a.id === b.id && (a.namespace ?? "").toLowerCase() === (b.namespace ?? "").toLowerCase()
 
 const withoutIdentities = (entity: Entity.ProfileEntity): Entity.ProfileEntity => {
   const { identities: _ignored, ...rest } = entity.entity
   return { ...entity, entity: rest }
 }
 
+/**
+ * Resolves a batch of lookups: grouped by what shares a call, de-duplicated,
+ * split at `maxBatchSize`, the calls made concurrently. Every request gets
+ * exactly one result.
+ */
+export const resolveBatch = (
+  client: ProfileClientService,
+  maxBatchSize: number,
+  requests: ReadonlyArray<GetProfile>
+): Effect.Effect<ReadonlyArray<readonly [GetProfile, Exit.Exit<Entity.ProfileEntity, ProfileError>]>> => {
+  const groups = new Map<string, Map<string, Array<GetProfile>>>()
+  for (const request of requests) {
+    const group = groups.get(groupKey(request)) ?? new Map<string, Array<GetProfile>>()
+    groups.set(groupKey(request), group)
+    const key = Identity.key(identityOf(request))
+    const same = group.get(key)
+    if (same) same.push(request)
+    else group.set(key, [request])
+  }
+  const calls: Array<{ readonly first: GetProfile; readonly keys: ReadonlyArray<string>; readonly byKey: Map<string, Array<GetProfile>> }> = []
+  for (const byKey of groups.values()) {
+    const keys = [...byKey.keys()]
+    for (let i = 0; i < keys.length; i += maxBatchSize) {
+      calls.push({ first: byKey.get(keys[i]!)![0]!, keys: keys.slice(i, i + maxBatchSize), byKey })
+    }
+  }
+  return Effect.map(
+    Effect.forEach(
+      calls,
+      ({ byKey, first, keys }) => {
+        const requestedFields = first.fields?.split(",")
+        // Identities are needed to match answers to requests.
+        const fields =
+          requestedFields && !requestedFields.includes("identities") ? [...requestedFields, "identities"] : requestedFields
+        const identities = keys.map((key) => identityOf(byKey.get(key)![0]!))
+        return Metric.update(batchSizes, identities.length).pipe(
+          Effect.zipRight(client.getProfiles(identities, { fields, mergePolicyId: first.mergePolicyId, withCA: first.withCA })),
+          Effect.locally(currentSandbox, Option.some(first.sandbox)),
+          Effect.exit,
+          Effect.map((exit) =>
+            keys.flatMap((key) => {
+              const waiting = byKey.get(key)!
+              let result: Exit.Exit<Entity.ProfileEntity, ProfileError>
+              if (Exit.isFailure(exit)) {
+                result = Exit.failCause(exit.cause)
+              } else {
+                const match = Object.values(exit.value).find((entity) => !isPlaceholder(entity) && identityKeysOf(entity).has(key))
+                result = match
+                  ? Exit.succeed(requestedFields && !requestedFields.includes("identities") ? withoutIdentities(match) : match)
+                  : Exit.fail(new NotFound({ status: 404, message: `no profile for ${key}` }))
+              }
+              return waiting.map((request) => [request, result] as const)
+            })
+          )
+        )
+      },
+      { concurrency: "unbounded" }
+    ),
+    (results) => results.flat()
+  )
+}
+
+/** A batched resolver for `Effect.request(new GetProfile(…), resolver)` inside `{ batching: true }` code. */
+export const makeResolver = (maxBatchSize = 100) =>
+  Effect.map(ProfileClient, (client) =>
+    RequestResolver.makeBatched((requests: ReadonlyArray<GetProfile>) =>
+      Effect.flatMap(resolveBatch(client, maxBatchSize, requests), (results) =>
+        Effect.forEach(results, ([request, result]) => Request.complete(request, result), { discard: true })
+      )
+    )
+  )
+
 export interface ProfileLookupService {
-  /** One profile; concurrent calls are batched into one upstream call. */
+  /** One profile; lookups from any fiber within the window share one upstream call. */
   readonly lookup: (identity: Identity.Identity, options?: LookupOptions) => Effect.Effect<Entity.ProfileEntity, ProfileError>
   /** Forget cached answers (after a write or an entity delete). */
   readonly invalidate: Effect.Effect<void>
@@ -170,42 +196,67 @@ export interface ProfileLookupService {
 
 export class ProfileLookup extends Context.Tag("@rtcp/core/ProfileLookup")<ProfileLookup, ProfileLookupService>() {}
 
+interface Pending {
+  readonly request: GetProfile
+  readonly deferred: Deferred.Deferred<Entity.ProfileEntity, ProfileError>
+}
+
 export const make = (options: Options = {}) =>
   Effect.gen(function* () {
-    const resolver = yield* makeResolver(options.maxBatchSize ?? 100)
+    const client = yield* ProfileClient
     const platform = yield* Platform
+    const maxBatchSize = options.maxBatchSize ?? 100
+    const window = Duration.decode(options.window ?? "5 millis")
+    const queue = yield* Effect.acquireRelease(Queue.unbounded<Pending>(), Queue.shutdown)
+
+    const drain = Effect.gen(function* () {
+      const first = yield* Queue.take(queue)
+      if (Duration.greaterThan(window, Duration.zero)) yield* Effect.sleep(window)
+      const rest = yield* Queue.takeAll(queue)
+      const batch = [first, ...rest]
+      // Resolve without blocking the next window.
+      yield* Effect.forkDaemon(
+        Effect.flatMap(
+          resolveBatch(client, maxBatchSize, batch.map((pending) => pending.request)),
+          (results) => {
+            const byRequest = new Map<GetProfile, Exit.Exit<Entity.ProfileEntity, ProfileError>>(results)
+            return Effect.forEach(batch, (pending) => Deferred.done(pending.deferred, byRequest.get(pending.request)!), {
+              discard: true
+            })
+          }
+        )
+      )
+    })
+    yield* Effect.forkScoped(Effect.forever(drain))
+
+    const enqueue = (request: GetProfile) =>
+      Effect.flatMap(Deferred.make<Entity.ProfileEntity, ProfileError>(), (deferred) =>
+        Effect.zipRight(Queue.offer(queue, { request, deferred }), Deferred.await(deferred))
+      )
+
     const cache =
       options.cacheTtl === undefined
         ? undefined
-        : yield* Request.makeCache({
-            capacity: options.cacheCapacity ?? 10_000,
-            timeToLive: options.cacheTtl
-          })
+        : yield* Cache.make({ capacity: options.cacheCapacity ?? 10_000, timeToLive: options.cacheTtl, lookup: enqueue })
+
     const lookup = (identity: Identity.Identity, lookupOptions: LookupOptions = {}) =>
-      Effect.flatMap(currentSandboxOr(platform.sandbox), (sandbox) => {
-        const request = Effect.request(
-          new GetProfile({
-            identity,
-            sandbox,
-            mergePolicyId: lookupOptions.mergePolicyId,
-            fields: lookupOptions.fields?.join(","),
-            withCA: lookupOptions.withCA
-          }),
-          resolver
-        )
-        return cache === undefined
-          ? request
-          : request.pipe(Effect.withRequestCaching(true), Effect.withRequestCache(cache))
+      Effect.flatMap(FiberRef.get(currentSandbox), (sandbox) => {
+        const request = new GetProfile({
+          id: identity.id,
+          namespace: identity.namespace,
+          sandbox: Option.getOrElse(sandbox, () => platform.sandbox),
+          mergePolicyId: lookupOptions.mergePolicyId,
+          fields: lookupOptions.fields?.join(","),
+          withCA: lookupOptions.withCA
+        })
+        return cache === undefined ? enqueue(request) : cache.get(request)
       })
+
     return ProfileLookup.of({
       lookup,
       invalidate: cache === undefined ? Effect.void : cache.invalidateAll
     })
   })
 
-const currentSandboxOr = (fallback: string) =>
-  Effect.map(FiberRef.get(currentSandbox), Option.getOrElse(() => fallback))
-
 export const layer = (options: Options = {}): Layer.Layer<ProfileLookup, never, ProfileClient | Platform> =>
-  Layer.effect(ProfileLookup, make(options))
-
+  Layer.scoped(ProfileLookup, make(options))

@@ -74,7 +74,8 @@ export const EntitiesLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "entitie
             identity: { namespace: q.entityIdNS, value: q.entityId },
             schemaName: q["schema.name"],
             mergePolicyId: q.mergePolicyId,
-            fields: splitFields(q.fields)
+            fields: splitFields(q.fields),
+            withCA: q.withCA
           })
           return { [profile.xid]: profile.body }
         })
@@ -82,7 +83,7 @@ export const EntitiesLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "entitie
       .handle("post", ({ payload }) =>
         Effect.gen(function* () {
           const { sandboxName } = yield* PlatformGateway.PlatformContext
-          const schemaName = payload["schema.name"]
+          const schemaName = payload.schema.name
           if (payload.identities.length === 0) return yield* badRequest("identities must list at least one identity")
           if (payload.identities.length > 1000) return yield* badRequest("at most 1000 identities per request")
           if (schemaName === Entity.SchemaName.experienceEvent) {
@@ -122,7 +123,8 @@ export const EntitiesLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "entitie
             identities,
             schemaName,
             mergePolicyId: payload.mergePolicyId,
-            fields: payload.fields
+            fields: payload.fields,
+            withCA: payload.withCA
           })
         })
       )

@@ -1,8 +1,14 @@
 import { Headers, HttpClient, HttpClientError, type HttpClientRequest, type HttpClientResponse } from "@effect/platform"
-import { Clock, Effect, Option, ParseResult } from "effect"
+import { Clock, Effect, FiberRef, Option, ParseResult } from "effect"
 import * as ProfileError from "../ProfileError.js"
 import { CurrentRetryPolicy, isIdempotent, retrying } from "../Retry.js"
 import { ClientRateLimiter } from "../RateLimit.js"
+
+/**
+ * The `x-request-id` of the last attempt made by this fiber, so an answer
+ * that fails to decode (after the response is gone) still names its request.
+ */
+export const lastRequestId: FiberRef.FiberRef<string | undefined> = FiberRef.unsafeMake<string | undefined>(undefined)
 
 const describe = (request: HttpClientRequest.HttpClientRequest) => {
   const url = request.url.replace(/^[a-z]+:\/\/[^/]+/i, "")
@@ -67,8 +73,8 @@ const toTransportError = (error: unknown, request: HttpClientRequest.HttpClientR
 
 export interface PreparedRequest {
   readonly request: HttpClientRequest.HttpClientRequest
-  /** Run when the answer is 401, before the one attempt more. */
-  readonly onUnauthorized?: Effect.Effect<void> | undefined
+  /** Run when the answer is 401; the one attempt more is made only when it answers true (a new token can be had). */
+  readonly onUnauthorized?: Effect.Effect<boolean> | undefined
 }
 
 /**
@@ -101,10 +107,11 @@ export const withAttempts = <R, R2 = never>(
                     ? send(prepared.request)
                     : // A 401 usually means the cached token expired early or was
                       // revoked: drop it and try once more with a fresh one.
-                      Effect.catchTag(send(prepared.request), "Unauthorized", () =>
-                        Effect.zipRight(
-                          prepared.onUnauthorized!,
-                          Effect.flatMap(prepare(original), (again) => send(again.request))
+                      Effect.catchTag(send(prepared.request), "Unauthorized", (unauthorized) =>
+                        Effect.flatMap(prepared.onUnauthorized!, (refreshable) =>
+                          refreshable
+                            ? Effect.flatMap(prepare(original), (again) => send(again.request))
+                            : Effect.fail(unauthorized)
                         )
                       )
                 )
@@ -120,15 +127,21 @@ export const withAttempts = <R, R2 = never>(
  * body that does not match the contract (or a 2xx status it does not
  * declare) is a `ResponseDecodeError`, anything else a `TransportError`.
  */
-export const normalizeError = (error: unknown): ProfileError.ProfileError => {
+export const normalizeError = (error: unknown, sentRequestId?: string): ProfileError.ProfileError => {
   if (ProfileError.isProfileError(error)) return error
   if (ParseResult.isParseError(error)) {
-    return new ProfileError.ResponseDecodeError({ status: 200, message: `answer does not match the contract: ${error.message}` })
+    return new ProfileError.ResponseDecodeError({
+      status: 200,
+      message: `answer does not match the contract: ${error.message}`,
+      ...(sentRequestId ? { requestId: sentRequestId } : {})
+    })
   }
   if (HttpClientError.isHttpClientError(error) && error._tag === "ResponseError") {
+    const requestId = Option.getOrUndefined(Headers.get(error.request.headers, "x-request-id"))
     return new ProfileError.ResponseDecodeError({
       status: error.response.status,
-      message: `${describe(error.request)}: unexpected answer ${error.response.status}`
+      message: `${describe(error.request)}: unexpected answer ${error.response.status}`,
+      ...(requestId ? { requestId } : {})
     })
   }
   return new ProfileError.TransportError({ status: 0, message: error instanceof Error ? error.message : String(error) })

@@ -187,7 +187,7 @@ export const oauthOptions: AccessToken.OAuthOptions = {
 /** A ProfileClient with a static token (`tok` unless told). */
 export const staticLayer = (transport: FakeTransport, token = "tok") =>
   ProfileClient.layer.pipe(
-    Layer.provideMerge(Layer.merge(Platform.Platform.layer(settings), AccessToken.layerStatic(Redacted.make(token)))),
+    Layer.provideMerge(Layer.merge(Platform.layer(settings), AccessToken.layerStatic(Redacted.make(token)))),
     Layer.provideMerge(transport.layer)
   )
 
@@ -195,7 +195,7 @@ export const staticLayer = (transport: FakeTransport, token = "tok") =>
 export const oauthLayer = (transport: FakeTransport, options: Partial<AccessToken.OAuthOptions> = {}) =>
   ProfileClient.layer.pipe(
     Layer.provideMerge(
-      Layer.merge(Platform.Platform.layer(settings), AccessToken.layerOAuth({ ...oauthOptions, ...options }))
+      Layer.merge(Platform.layer(settings), AccessToken.layerOAuth({ ...oauthOptions, ...options }))
     ),
     Layer.provideMerge(transport.layer)
   )
