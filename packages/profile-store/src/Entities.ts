@@ -7,9 +7,10 @@
 import { SqlClient } from "@effect/sql"
 import { ProfileError } from "@rtcp/core"
 import { Clock, Context, Effect, Layer, Option } from "effect"
+import { profileValues } from "./ComputedAttributes.js"
 import { IdentityGraph, type IdentityRow, MAX_GRAPH_SIZE, xidOf } from "./IdentityGraph.js"
 import { badRequest, tooManyRelatedIdentities, upsError } from "./internal/errors.js"
-import { effectiveTime, type Fragment, merge, pathValue, project } from "./Merge.js"
+import { deepAssign, effectiveTime, type Fragment, merge, pathValue, project } from "./Merge.js"
 import { MergePolicies, type Policy } from "./MergePolicies.js"
 import { StoreEvents } from "./StoreEvents.js"
 
@@ -24,6 +25,12 @@ export interface ProfileQuery {
   readonly schemaName: string
   readonly mergePolicyId?: string | undefined
   readonly fields?: ReadonlyArray<string> | undefined
+  /**
+   * Adds the profile's computed attribute values (see `ComputedAttributes.ts`)
+   * at `entity._<tenant>.SystemComputedAttributes.<name>` = `{value, timestamp?}`,
+   * before `fields` projects the entity.
+   */
+  readonly withCA?: boolean | undefined
 }
 
 export interface Profile {
@@ -194,9 +201,13 @@ export const layer = Layer.effect(
         return { xid: root.xid, members, requested: row }
       })
 
-    const fragmentsOf = (sandbox: string, members: ReadonlyArray<IdentityRow>) =>
+    // Identity ids are unique across sandboxes and the identities were resolved
+    // in the caller's sandbox, so rows are read by identity id alone: a
+    // `sandbox = ?` term makes SQLite prefer the sandbox-first primary key and
+    // scan the whole sandbox.
+    const fragmentsOf = (_sandbox: string, members: ReadonlyArray<IdentityRow>) =>
       sql`SELECT dataset_id, identity_id, data, ingested_at, custom_ts FROM fragments
-        WHERE sandbox = ${sandbox} AND ${sql.in("identity_id", members.map((m) => m.id))}`.pipe(
+        WHERE ${sql.in("identity_id", members.map((m) => m.id))}`.pipe(
         Effect.map((rows) =>
           rows.map((row: any) => ({
             identityId: Number(row.identity_id),
@@ -211,13 +222,19 @@ export const layer = Layer.effect(
         Effect.orDie
       )
 
-    const hasEvents = (sandbox: string, members: ReadonlyArray<IdentityRow>) =>
-      sql`SELECT 1 AS found FROM events WHERE sandbox = ${sandbox} AND ${sql.in("identity_id", members.map((m) => m.id))} LIMIT 1`.pipe(
+    const hasEvents = (_sandbox: string, members: ReadonlyArray<IdentityRow>) =>
+      sql`SELECT 1 AS found FROM events WHERE ${sql.in("identity_id", members.map((m) => m.id))} LIMIT 1`.pipe(
         Effect.map((rows) => rows.length > 0),
         Effect.orDie
       )
 
-    const assemble = (sandbox: string, identity: IdentityRef, policy: Policy, fields: ReadonlyArray<string> | undefined) =>
+    const assemble = (
+      sandbox: string,
+      identity: IdentityRef,
+      policy: Policy,
+      fields: ReadonlyArray<string> | undefined,
+      withCA?: boolean | undefined
+    ) =>
       Effect.gen(function* () {
         const { members, requested, xid } = yield* scope(sandbox, identity, policy)
         const rows = yield* fragmentsOf(sandbox, members)
@@ -236,6 +253,7 @@ export const layer = Layer.effect(
             ...(member.id === primaryId ? { primary: true } : {})
           }))
         }
+        if (withCA === true) deepAssign(entity, yield* profileValues(sql, sandbox, xid))
         return {
           xid,
           body: {
@@ -250,7 +268,7 @@ export const layer = Layer.effect(
 
     const getProfile = (sandbox: string, query: ProfileQuery) =>
       Effect.flatMap(policies.resolve(sandbox, query.mergePolicyId, query.schemaName), (policy) =>
-        assemble(sandbox, query.identity, policy, query.fields)
+        assemble(sandbox, query.identity, policy, query.fields, query.withCA)
       )
 
     const getEvents = (sandbox: string, query: EventQuery) =>
@@ -286,7 +304,7 @@ export const layer = Layer.effect(
           const order = desc ? sql`ORDER BY ts DESC, dataset_id DESC, id DESC` : sql`ORDER BY ts, dataset_id, id`
           const want = limit + 1 - collected.length
           const rows = yield* sql`SELECT dataset_id, id, ts, data, ingested_at FROM events
-            WHERE sandbox = ${sandbox} AND ${sql.in("identity_id", ids)} ${from} ${to} ${continuation} ${order}
+            WHERE ${sql.in("identity_id", ids)} ${from} ${to} ${continuation} ${order}
             LIMIT ${filters.length > 0 ? Math.max(want, 500) : want}`.pipe(Effect.orDie)
           for (const row of rows as any) {
             const data = JSON.parse(row.data)
@@ -324,7 +342,7 @@ export const layer = Layer.effect(
           const policy = yield* policies.resolve(sandbox, query.mergePolicyId, query.schemaName)
           const out: Record<string, Profile["body"]> = {}
           for (const identity of query.identities) {
-            const result = yield* Effect.either(assemble(sandbox, identity, policy, query.fields))
+            const result = yield* Effect.either(assemble(sandbox, identity, policy, query.fields, query.withCA))
             if (result._tag === "Right") {
               out[result.right.xid] = result.right.body
             } else if (result.left._tag === "NotFound") {
@@ -344,8 +362,8 @@ export const layer = Layer.effect(
           const { members } = yield* scope(sandbox, identity, policy)
           const ids = members.map((member) => member.id)
           const removed = yield* Effect.gen(function* () {
-            const fragments = yield* sql`DELETE FROM fragments WHERE sandbox = ${sandbox} AND ${sql.in("identity_id", ids)} RETURNING identity_id`
-            const events = yield* sql`DELETE FROM events WHERE sandbox = ${sandbox} AND ${sql.in("identity_id", ids)} RETURNING id`
+            const fragments = yield* sql`DELETE FROM fragments WHERE ${sql.in("identity_id", ids)} RETURNING identity_id`
+            const events = yield* sql`DELETE FROM events WHERE ${sql.in("identity_id", ids)} RETURNING id`
             return { fragments: fragments.length, events: events.length }
           }).pipe(sql.withTransaction, Effect.orDie)
           const now = yield* Clock.currentTimeMillis
