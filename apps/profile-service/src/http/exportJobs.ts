@@ -1,12 +1,48 @@
+/**
+ * `/data/core/ups/export/jobs`: create, list (newest first, `limit`/`offset`/
+ * `status`), get and cancel export jobs. The store validates and runs them;
+ * this file only speaks HTTP.
+ */
 import { HttpApiBuilder } from "@effect/platform"
-import { ProfileApi } from "@rtcp/core"
+import { PlatformGateway, ProfileApi } from "@rtcp/core"
+import { ExportJobs } from "@rtcp/profile-store"
 import { Effect } from "effect"
-import { pending } from "./pending.js"
+
+/** AEP's `link.next`: relative to `/data/core/ups`, trailing slash included, filters kept. */
+const nextLink = (limit: number, offset: string, status: string | undefined) =>
+  `/export/jobs/?${new URLSearchParams({ limit: String(limit), offset, ...(status ? { status } : {}) }).toString()}`
 
 export const ExportJobsLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "exportJobs", (handlers) =>
-  handlers
-    .handle("list", () => Effect.fail(pending("exportJobs")))
-    .handle("create", () => Effect.fail(pending("exportJobs")))
-    .handle("get", () => Effect.fail(pending("exportJobs")))
-    .handle("cancel", () => Effect.fail(pending("exportJobs")))
+  Effect.gen(function* () {
+    const jobs = yield* ExportJobs.ExportJobs
+    return handlers
+      .handle("list", ({ urlParams: q }) =>
+        Effect.gen(function* () {
+          const { sandboxName } = yield* PlatformGateway.PlatformContext
+          const page = yield* jobs.list(sandboxName, { limit: q.limit, offset: q.offset, status: q.status })
+          return {
+            records: page.records,
+            page: {
+              sortField: "createdTime",
+              sort: "desc",
+              ...(page.pageOffset === undefined ? {} : { pageOffset: page.pageOffset }),
+              pageSize: page.records.length
+            },
+            link: page.next === undefined ? {} : { next: nextLink(page.limit, page.next, q.status) }
+          }
+        })
+      )
+      .handle("create", ({ payload }) =>
+        Effect.gen(function* () {
+          const { imsOrgId, requestId, sandboxName } = yield* PlatformGateway.PlatformContext
+          return yield* jobs.create(sandboxName, payload, { imsOrgId, requestId })
+        })
+      )
+      .handle("get", ({ path }) =>
+        Effect.flatMap(PlatformGateway.PlatformContext, ({ sandboxName }) => jobs.get(sandboxName, path.exportJobId))
+      )
+      .handle("cancel", ({ path }) =>
+        Effect.flatMap(PlatformGateway.PlatformContext, ({ sandboxName }) => jobs.cancel(sandboxName, path.exportJobId))
+      )
+  })
 )

@@ -1,0 +1,571 @@
+/**
+ * Export jobs (`/data/core/ups/export/jobs`): merged profiles, optionally with
+ * their events, written as files into a dataset.
+ *
+ * A job is validated whole when it is created (nothing is created on a bad
+ * request), gets an integer id and its destination batch at once, and runs in
+ * the background: `NEW` → `PROCESSING` → `SUCCEEDED` | `FAILED`, or
+ * `CANCELLED` after a cancel. Jobs run one at a time, in creation order.
+ *
+ * What a job writes: NDJSON files
+ * `<DataDirectory>/exports/<sandbox>/<datasetId>/<batchId>/part-NNNNN.ndjson`,
+ * one merged profile per line in the entity lookup's shape
+ * (`{entityId, sources, entity, lastModifiedAt, mergePolicy, events?}`; the
+ * `entityId` is the profile's XID, so `GET /access/entities` with that XID
+ * answers the same `entity`), a new part every `profilesPerFile` profiles.
+ * The batch is registered in Catalog (`success` with its record count) when
+ * the job succeeds. Profiles are read from SQL page by page and each page is
+ * written before the next is read, so memory stays flat whatever the number
+ * of profiles.
+ *
+ * Decisions where AEP is silent:
+ * - `mergePolicy.version`, when sent, must be the policy's current version
+ *   (only the current one is stored); the policy is pinned at creation, so
+ *   a later update does not change a job that has not run yet.
+ * - There is no segmentation engine here: a `filter.segments` request is
+ *   accepted (its shape is checked) but the job then fails with an error
+ *   entry naming the segments, since no segment store knows them.
+ * - `filter.fromIngestTimestamp` keeps profiles whose `lastModifiedAt` (latest
+ *   fragment ingestion) is after it; for event-only profiles (`emptyProfiles`)
+ *   their latest event ingestion counts.
+ * - `additionalFields.eventList.filter` keeps events ingested after
+ *   `fromIngestTimestamp` and before `toIngestTimestamp` (both exclusive).
+ * - `exportedProfileByNamespaceCounter` counts profiles per namespace code of
+ *   their identities; codes are the store's lower-case ones, as lookups show.
+ * - Graphs above the 50-identity lookup limit are exported whole.
+ * - The destination must be a profile-class dataset of the sandbox; the
+ *   batch is registered but not ingested into the profile store.
+ * - Jobs still `PROCESSING` when the store starts (the service stopped
+ *   mid-run) end `FAILED`; `NEW` ones run.
+ *
+ * @since 0.1.0
+ */
+import { SqlClient } from "@effect/sql"
+import type { ExportJob, ProfileError } from "@rtcp/core"
+import { randomBytes, randomUUID } from "node:crypto"
+import { Cause, Clock, Context, Effect, FiberSet, Layer, Option } from "effect"
+import { Catalog } from "./Catalog.js"
+import { badRequest, notFound, unprocessable } from "./internal/errors.js"
+import { batchDirectory, DataDirectory, listParts, partWriter, removeDirectory } from "./internal/exportFiles.js"
+import { type PolicySnapshot, type ProfilePage, readPage } from "./internal/exportProfiles.js"
+import * as ExportRequest from "./internal/exportRequest.js"
+import { MergePolicies } from "./MergePolicies.js"
+
+export const STATUSES = ["NEW", "PROCESSING", "SUCCEEDED", "FAILED", "CANCELLED"] as const
+export type Status = (typeof STATUSES)[number]
+
+export const DEFAULT_PROFILES_PER_FILE = 10_000
+export const DEFAULT_PAGE_SIZE = 500
+/** Pages are smaller when events come along, since a profile then weighs more. */
+export const DEFAULT_EVENT_PAGE_SIZE = 100
+export const DEFAULT_LIST_LIMIT = 100
+export const MAX_LIST_LIMIT = 1000
+
+export const CANCEL_MESSAGE = "Export job has been marked for cancelling"
+
+export interface Options {
+  /** Profiles per part file (default 10,000). */
+  readonly profilesPerFile?: number | undefined
+  /** Profile roots read per SQL page (default 500; 100 with events). */
+  readonly pageSize?: number | undefined
+  /** Runs before each page is read: a hook for tests that need a job to stay `PROCESSING`. */
+  readonly beforePage?: ((job: { readonly sandbox: string; readonly id: number; readonly page: number }) => Effect.Effect<void>) | undefined
+}
+
+/**
+ * The options `layer` reads when it is built; provide a value around the
+ * store's layer (or the service's) to tune it or hook into it.
+ */
+export class Config extends Context.Reference<Config>()("@rtcp/profile-store/ExportJobs/Config", {
+  defaultValue: (): Options => ({})
+}) {}
+
+/** Who created the job (from the request's Platform headers). */
+export interface Caller {
+  readonly imsOrgId: string
+  readonly requestId?: string | undefined
+}
+
+export interface ListQuery {
+  readonly limit?: number | undefined
+  /** `"<creationTime>_<id>"` of the last job of the previous page. */
+  readonly offset?: string | undefined
+  /** One status, or several comma-separated. */
+  readonly status?: string | undefined
+}
+
+export interface ListPage {
+  readonly records: ReadonlyArray<ExportJob.ExportJob>
+  readonly limit: number
+  /** Cursor of the last record on this page, if any. */
+  readonly pageOffset: string | undefined
+  /** Offset of the next page; undefined on the last page. */
+  readonly next: string | undefined
+}
+
+export interface CancelResult {
+  readonly status: boolean
+  readonly message: string
+}
+
+export class ExportJobs extends Context.Tag("@rtcp/profile-store/ExportJobs")<
+  ExportJobs,
+  {
+    /** Validates and creates a job (400/422 and nothing created on a bad request), then runs it in the background. */
+    readonly create: (
+      sandbox: string,
+      body: unknown,
+      caller: Caller
+    ) => Effect.Effect<ExportJob.ExportJob, ProfileError.BadRequest | ProfileError.Unprocessable>
+    readonly get: (sandbox: string, id: number) => Effect.Effect<ExportJob.ExportJob, ProfileError.NotFound>
+    /** Newest first. */
+    readonly list: (sandbox: string, query: ListQuery) => Effect.Effect<ListPage, ProfileError.BadRequest>
+    /** Marks a `NEW` or `PROCESSING` job for cancelling; a finished job is left as it is. */
+    readonly cancel: (sandbox: string, id: number) => Effect.Effect<CancelResult, ProfileError.NotFound>
+    /** The part files a job wrote (absolute paths, in order). */
+    readonly files: (sandbox: string, id: number) => Effect.Effect<ReadonlyArray<string>, ProfileError.NotFound>
+  }
+>() {}
+
+// ---------------------------------------------------------------------------
+// rows
+// ---------------------------------------------------------------------------
+
+interface Timing {
+  startTimeInMs: number
+  endTimeInMs: number
+  totalTimeInMs: number
+}
+
+interface Metrics {
+  totalTime: Timing
+  profileExportTime: Timing
+  aCPDatasetWriteTime: Timing
+  totalExportedProfileCounter: number
+  exportedProfileByNamespaceCounter: Record<string, number>
+}
+
+interface JobError {
+  readonly code: string
+  readonly msg: string
+  readonly callStack: string
+}
+
+/** What the caller sent, echoed back in every answer. */
+interface Echo {
+  readonly fields?: string
+  readonly filter?: unknown
+  readonly additionalFields?: unknown
+  readonly evaluationInfo?: unknown
+}
+
+interface Plan {
+  readonly request: ExportRequest.ExportRequest
+  readonly policy: PolicySnapshot
+}
+
+interface Row {
+  readonly id: number
+  readonly sandbox: string
+  readonly status: Status
+  readonly echo: Echo
+  readonly plan: Plan
+  readonly datasetId: string
+  readonly batchId: string
+  readonly requestId: string
+  readonly imsOrgId: string
+  readonly computeGateway: Record<string, string>
+  readonly metrics: Metrics
+  readonly errors: ReadonlyArray<JobError>
+  readonly cancelRequested: boolean
+  readonly createdAt: number
+  readonly updatedAt: number
+}
+
+const timing = (start = 0, end = 0): Timing => ({ startTimeInMs: start, endTimeInMs: end, totalTimeInMs: start > 0 && end >= start ? end - start : 0 })
+
+const toRow = (row: any): Row => ({
+  id: Number(row.id),
+  sandbox: row.sandbox,
+  status: row.status,
+  echo: JSON.parse(row.request),
+  plan: JSON.parse(row.plan),
+  datasetId: row.dataset_id,
+  batchId: row.batch_id,
+  requestId: row.request_id,
+  imsOrgId: row.ims_org_id,
+  computeGateway: JSON.parse(row.compute_gateway),
+  metrics: JSON.parse(row.metrics),
+  errors: JSON.parse(row.errors),
+  cancelRequested: Boolean(row.cancel_requested),
+  createdAt: Number(row.created_at),
+  updatedAt: Number(row.updated_at)
+})
+
+/** The job as AEP shows it (create, get and list answers). */
+export const toWire = (row: Row): ExportJob.ExportJob => {
+  const extra = row.echo.evaluationInfo === undefined ? {} : { evaluationInfo: row.echo.evaluationInfo }
+  return {
+    id: row.id,
+    jobType: "BATCH",
+    profileInstanceId: "ups",
+    schema: { name: ExportRequest.PROFILE_SCHEMA },
+    mergePolicy: { id: row.plan.policy.id, version: row.plan.policy.version },
+    ...(row.echo.fields === undefined ? {} : { fields: row.echo.fields }),
+    ...(row.echo.filter === undefined ? {} : { filter: row.echo.filter }),
+    ...(row.echo.additionalFields === undefined ? {} : { additionalFields: row.echo.additionalFields }),
+    ...extra,
+    status: row.status,
+    requestId: row.requestId,
+    computeGatewayJobId: row.computeGateway,
+    metrics: row.metrics,
+    destination: { datasetId: row.datasetId, segmentPerBatch: row.plan.request.segmentPerBatch, batchId: row.batchId },
+    ...(row.errors.length === 0 ? {} : { errors: row.errors }),
+    imsOrgId: row.imsOrgId,
+    creationTime: row.createdAt,
+    updateTime: row.updatedAt
+  }
+}
+
+const cursorOf = (row: Row) => `${row.createdAt}_${row.id}`
+const CURSOR = /^(\d+)_(\d+)$/
+
+const jobNotFound = (id: number) => notFound(`Export job ${id} does not exist`, "Export job not found")
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error))
+
+const isTerminal = (status: Status) => status === "SUCCEEDED" || status === "FAILED" || status === "CANCELLED"
+
+// ---------------------------------------------------------------------------
+
+export const layerWith = (options: Options = {}) =>
+  Layer.scoped(
+    ExportJobs,
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const catalog = yield* Catalog
+      const policies = yield* MergePolicies
+      const dataDirectory = yield* DataDirectory
+      const background = yield* FiberSet.make()
+      const turn = yield* Effect.makeSemaphore(1)
+      const profilesPerFile = Math.max(1, options.profilesPerFile ?? DEFAULT_PROFILES_PER_FILE)
+
+      const find = (sandbox: string, id: number) =>
+        (Number.isSafeInteger(id)
+          ? sql`SELECT * FROM export_jobs WHERE sandbox = ${sandbox} AND id = ${id}`.pipe(
+              Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toRow)),
+              Effect.orDie
+            )
+          : Effect.succeed(Option.none<Row>()))
+
+      const load = (sandbox: string, id: number) =>
+        Effect.flatMap(find(sandbox, id), Option.match({ onNone: () => Effect.fail(jobNotFound(id)), onSome: Effect.succeed }))
+
+      const directoryOf = (row: Row) => batchDirectory(dataDirectory, row.sandbox, row.datasetId, row.batchId)
+
+      // -----------------------------------------------------------------------
+      // running a job
+      // -----------------------------------------------------------------------
+
+      /** Ends a job that did not succeed: its batch is marked and its partial files removed. */
+      const end = (row: Row, status: "FAILED" | "CANCELLED", metrics: Metrics, errors: ReadonlyArray<JobError>) =>
+        Effect.gen(function* () {
+          const now = yield* Clock.currentTimeMillis
+          const final: Metrics = { ...metrics, totalTime: timing(row.createdAt, now) }
+          // Files first, so a job seen ended has no partial output left.
+          yield* removeDirectory(directoryOf(row))
+          yield* Effect.gen(function* () {
+            yield* sql`UPDATE export_jobs SET status = ${status}, metrics = ${JSON.stringify(final)}, errors = ${JSON.stringify(errors)},
+              updated_at = ${now} WHERE id = ${row.id}`
+            yield* sql`UPDATE batches SET status = ${status === "FAILED" ? "failed" : "aborted"},
+              errors = ${JSON.stringify(errors.map((error) => ({ file: "", index: 0, code: error.code, message: error.msg })))},
+              completed_at = ${now} WHERE sandbox = ${row.sandbox} AND id = ${row.batchId}`
+          }).pipe(sql.withTransaction, Effect.orDie)
+        })
+
+      const failure = (code: string, msg: string, callStack = ""): JobError => ({ code, msg, callStack })
+
+      const execute = (row: Row, metrics: Metrics) =>
+        Effect.gen(function* () {
+          const { policy, request } = row.plan
+          if (request.segments !== undefined) {
+            const ids = request.segments.map((segment) => `${segment.segmentNs}:${segment.segmentId}`).join(", ")
+            yield* end(row, "FAILED", metrics, [
+              failure(
+                "0090000009",
+                `Segment filter cannot be evaluated: no segment store here knows ${ids} (the local profile service has no segmentation engine)`,
+                "ExportJobs.execute: filter.segments"
+              )
+            ])
+            return
+          }
+          const pageSize = Math.max(1, options.pageSize ?? (request.events ? DEFAULT_EVENT_PAGE_SIZE : DEFAULT_PAGE_SIZE))
+          const counter: Record<string, number> = {}
+          let written = 0
+          const writeStart = yield* Clock.currentTimeMillis
+          const outcome = yield* Effect.scoped(
+            Effect.gen(function* () {
+              const writer = yield* partWriter(directoryOf(row), profilesPerFile)
+              let cursor: number | undefined = 0
+              let pageIndex = 0
+              while (cursor !== undefined) {
+                if (options.beforePage) yield* options.beforePage({ sandbox: row.sandbox, id: row.id, page: pageIndex++ })
+                const page: ProfilePage = yield* readPage(sql, row.sandbox, request, policy, cursor, pageSize).pipe(Effect.orDie)
+                if (page.profiles.length > 0) {
+                  yield* writer.write(page.profiles.map((profile) => profile.line))
+                  written = writer.count()
+                  for (const profile of page.profiles) {
+                    for (const ns of profile.namespaces) counter[ns] = (counter[ns] ?? 0) + 1
+                  }
+                }
+                cursor = page.next
+                // Progress, and the cancel flag, once per page.
+                const now = yield* Clock.currentTimeMillis
+                const progress: Metrics = { ...metrics, totalExportedProfileCounter: written, exportedProfileByNamespaceCounter: counter }
+                const [flag] = yield* sql`UPDATE export_jobs SET metrics = ${JSON.stringify(progress)}, updated_at = ${now}
+                  WHERE id = ${row.id} RETURNING cancel_requested`.pipe(Effect.orDie)
+                if (flag !== undefined && Boolean((flag as any).cancel_requested)) return { cancelled: true, readEnd: now } as const
+              }
+              const readEnd = yield* Clock.currentTimeMillis
+              yield* writer.close
+              return { cancelled: false, readEnd } as const
+            })
+          )
+          const now = yield* Clock.currentTimeMillis
+          const final: Metrics = {
+            totalTime: timing(row.createdAt, now),
+            profileExportTime: timing(metrics.profileExportTime.startTimeInMs, outcome.readEnd),
+            aCPDatasetWriteTime: timing(writeStart, now),
+            totalExportedProfileCounter: written,
+            exportedProfileByNamespaceCounter: counter
+          }
+          if (outcome.cancelled) {
+            yield* end(row, "CANCELLED", final, [])
+            return
+          }
+          yield* Effect.gen(function* () {
+            yield* sql`UPDATE batches SET status = 'success', records_total = ${written}, records_failed = 0,
+              completed_at = ${now} WHERE sandbox = ${row.sandbox} AND id = ${row.batchId}`
+            yield* sql`UPDATE export_jobs SET status = 'SUCCEEDED', metrics = ${JSON.stringify(final)}, updated_at = ${now}
+              WHERE id = ${row.id}`
+          }).pipe(sql.withTransaction, Effect.orDie)
+        })
+
+      /** Waits for its turn, then runs the job unless it was cancelled meanwhile. */
+      const run = (sandbox: string, id: number) =>
+        turn.withPermits(1)(
+          Effect.gen(function* () {
+            const now = yield* Clock.currentTimeMillis
+            const gateway = { exportJob: randomUUID(), pushJob: randomUUID() }
+            const started = yield* sql`UPDATE export_jobs SET status = 'PROCESSING', compute_gateway = ${JSON.stringify(gateway)},
+              updated_at = ${now} WHERE id = ${id} AND status = 'NEW' RETURNING *`.pipe(Effect.orDie)
+            if (started.length === 0) return
+            const row = toRow(started[0])
+            const metrics: Metrics = { ...row.metrics, profileExportTime: timing(now) }
+            yield* execute(row, metrics).pipe(
+              Effect.catchAllCause((cause) =>
+                Cause.isInterruptedOnly(cause)
+                  ? Effect.failCause(cause)
+                  : end(row, "FAILED", metrics, [
+                      failure("0100000003", `Error in Export Job: ${messageOf(Cause.squash(cause))}`, Cause.pretty(cause).slice(0, 4000))
+                    ])
+              ),
+              Effect.onInterrupt(() =>
+                end(row, "FAILED", metrics, [failure("0100000003", "Error in Export Job: the service stopped while the job was running")])
+              )
+            )
+          })
+        ).pipe(
+          Effect.annotateLogs({ sandbox, exportJob: id }),
+          Effect.withSpan("ExportJobs.run", { attributes: { sandbox, exportJob: id } }),
+          Effect.catchAllCause((cause) => (Cause.isInterruptedOnly(cause) ? Effect.void : Effect.logError("export job failed", cause)))
+        )
+
+      const start = (sandbox: string, id: number) => FiberSet.run(background, run(sandbox, id))
+
+      // Jobs left by a previous run of the store: running ones cannot resume, queued ones run now.
+      const left = yield* sql`SELECT * FROM export_jobs WHERE status IN ('NEW', 'PROCESSING') ORDER BY created_at, id`.pipe(Effect.orDie)
+      for (const raw of left) {
+        const row = toRow(raw)
+        if (row.status === "PROCESSING") {
+          yield* end(row, "FAILED", row.metrics, [
+            failure("0100000003", "Error in Export Job: the service stopped while the job was running")
+          ])
+        } else if (row.cancelRequested) {
+          yield* end(row, "CANCELLED", row.metrics, [])
+        } else {
+          yield* start(row.sandbox, row.id)
+        }
+      }
+
+      // -----------------------------------------------------------------------
+      // the API
+      // -----------------------------------------------------------------------
+
+      const create = (sandbox: string, body: unknown, caller: Caller) =>
+        Effect.gen(function* () {
+          const read = ExportRequest.read(body)
+          if (read.error !== undefined) return yield* badRequest(read.error, "Invalid export job payload")
+          const request = read.ok!
+
+          const policy = yield* (request.mergePolicyId === undefined
+            ? policies.resolve(sandbox, undefined, ExportRequest.PROFILE_SCHEMA)
+            : policies.get(sandbox, request.mergePolicyId)
+          ).pipe(
+            Effect.catchTag("NotFound", () =>
+              Effect.fail(unprocessable(`Merge policy "${request.mergePolicyId}" does not exist in sandbox "${sandbox}"`, "Invalid export job payload"))
+            )
+          )
+          if (policy.schemaName !== ExportRequest.PROFILE_SCHEMA) {
+            return yield* unprocessable(
+              `Merge policy "${policy.id}" is for ${policy.schemaName}; an export needs a ${ExportRequest.PROFILE_SCHEMA} policy`,
+              "Invalid export job payload"
+            )
+          }
+          if (request.mergePolicyVersion !== undefined && request.mergePolicyVersion !== policy.version) {
+            return yield* unprocessable(
+              `Merge policy "${policy.id}" is at version ${policy.version}; version ${request.mergePolicyVersion} is not available (omit version for the latest)`,
+              "Invalid export job payload"
+            )
+          }
+          const dataset = yield* catalog.find(sandbox, request.datasetId)
+          if (Option.isNone(dataset)) {
+            return yield* unprocessable(
+              `Destination dataset "${request.datasetId}" does not exist in sandbox "${sandbox}"`,
+              "Invalid export job payload"
+            )
+          }
+          if (dataset.value.xdmClass !== "profile") {
+            return yield* unprocessable(
+              `Destination dataset "${request.datasetId}" holds ${dataset.value.xdmClass} data; profiles export into a profile-class dataset (e.g. on the profile union schema)`,
+              "Invalid export job payload"
+            )
+          }
+
+          const input = body as Record<string, unknown>
+          const echo: Echo = {
+            ...(typeof input.fields === "string" ? { fields: input.fields } : {}),
+            ...(input.filter === undefined ? {} : { filter: input.filter }),
+            ...(input.additionalFields === undefined ? {} : { additionalFields: input.additionalFields }),
+            ...(input.evaluationInfo === undefined ? {} : { evaluationInfo: input.evaluationInfo })
+          }
+          const plan: Plan = {
+            request,
+            policy: { id: policy.id, version: policy.version, identityGraph: policy.identityGraph, attributeMerge: policy.attributeMerge }
+          }
+          const now = yield* Clock.currentTimeMillis
+          const batchId = randomBytes(16).toString("hex")
+          const metrics: Metrics = {
+            totalTime: timing(now),
+            profileExportTime: timing(),
+            aCPDatasetWriteTime: timing(),
+            totalExportedProfileCounter: 0,
+            exportedProfileByNamespaceCounter: {}
+          }
+          const id = yield* Effect.gen(function* () {
+            const [{ next }] = (yield* sql`SELECT COALESCE(MAX(id), 0) + 1 AS next FROM export_jobs`) as any
+            const id = Number(next)
+            yield* sql`INSERT INTO export_jobs ${sql.insert({
+              id,
+              sandbox,
+              status: "NEW",
+              request: JSON.stringify(echo),
+              plan: JSON.stringify(plan),
+              merge_policy_id: policy.id,
+              merge_policy_version: policy.version,
+              dataset_id: request.datasetId,
+              batch_id: batchId,
+              request_id: caller.requestId || randomBytes(16).toString("base64url").slice(0, 32),
+              ims_org_id: caller.imsOrgId,
+              compute_gateway: "{}",
+              metrics: JSON.stringify(metrics),
+              errors: "[]",
+              cancel_requested: 0,
+              created_at: now,
+              updated_at: now
+            })}`
+            // The batch exists from the start (AEP assigns it at creation); it
+            // is "processing" so nobody can upload files into it.
+            yield* sql`INSERT INTO batches ${sql.insert({
+              sandbox,
+              id: batchId,
+              dataset_id: request.datasetId,
+              status: "processing",
+              partial: 0,
+              records_total: 0,
+              records_failed: 0,
+              errors: "[]",
+              created_at: now,
+              completed_at: null
+            })}`
+            return id
+          }).pipe(sql.withTransaction, Effect.orDie)
+          const created = yield* load(sandbox, id).pipe(Effect.orDie)
+          yield* start(sandbox, id)
+          return toWire(created)
+        })
+
+      const list = (sandbox: string, query: ListQuery) =>
+        Effect.gen(function* () {
+          const requested = query.limit ?? DEFAULT_LIST_LIMIT
+          if (!Number.isInteger(requested) || requested < 1) return yield* badRequest(`limit must be a positive integer (at most ${MAX_LIST_LIMIT})`)
+          const limit = Math.min(requested, MAX_LIST_LIMIT)
+          let statuses: Array<string> | undefined
+          if (query.status !== undefined && query.status.trim() !== "") {
+            statuses = query.status.split(",").map((s) => s.trim().toUpperCase()).filter((s) => s !== "")
+            const wrong = statuses.find((s) => !STATUSES.includes(s as Status))
+            if (wrong !== undefined) return yield* badRequest(`status "${wrong}" is not one of ${STATUSES.join(", ")}`)
+          }
+          let after: { createdAt: number; id: number } | undefined
+          if (query.offset !== undefined && query.offset !== "") {
+            const match = CURSOR.exec(query.offset)
+            if (!match) return yield* badRequest(`offset "${query.offset}" is not a cursor "<creationTime>_<id>" from a previous page`)
+            after = { createdAt: Number(match[1]), id: Number(match[2]) }
+          }
+          const byStatus = statuses === undefined ? sql`` : sql`AND ${sql.in("status", statuses)}`
+          const continuation =
+            after === undefined ? sql`` : sql`AND (created_at < ${after.createdAt} OR (created_at = ${after.createdAt} AND id < ${after.id}))`
+          const rows = (yield* sql`SELECT * FROM export_jobs WHERE sandbox = ${sandbox} ${byStatus} ${continuation}
+            ORDER BY created_at DESC, id DESC LIMIT ${limit + 1}`.pipe(Effect.orDie)).map(toRow)
+          const page = rows.slice(0, limit)
+          const last = page[page.length - 1]
+          return {
+            records: page.map(toWire),
+            limit,
+            pageOffset: last === undefined ? undefined : cursorOf(last),
+            next: rows.length > limit && last !== undefined ? cursorOf(last) : undefined
+          } satisfies ListPage
+        })
+
+      const cancel = (sandbox: string, id: number) =>
+        Effect.gen(function* () {
+          const row = yield* load(sandbox, id)
+          if (isTerminal(row.status)) {
+            return { status: false, message: `Export job ${id} has already ended (${row.status}); there is nothing to cancel` }
+          }
+          const now = yield* Clock.currentTimeMillis
+          if (row.status === "NEW") {
+            const cancelled = yield* sql`UPDATE export_jobs SET status = 'CANCELLED', cancel_requested = 1, updated_at = ${now}
+              WHERE id = ${id} AND status = 'NEW' RETURNING id`.pipe(Effect.orDie)
+            if (cancelled.length > 0) {
+              yield* end({ ...row, status: "CANCELLED" }, "CANCELLED", row.metrics, [])
+              return { status: true, message: CANCEL_MESSAGE }
+            }
+          }
+          // Running: the job sees the flag before its next page.
+          yield* sql`UPDATE export_jobs SET cancel_requested = 1, updated_at = ${now} WHERE id = ${id}`.pipe(Effect.orDie)
+          return { status: true, message: CANCEL_MESSAGE }
+        })
+
+      return ExportJobs.of({
+        create,
+        get: (sandbox, id) => Effect.map(load(sandbox, id), toWire),
+        list,
+        cancel,
+        files: (sandbox, id) => Effect.flatMap(load(sandbox, id), (row) => listParts(directoryOf(row)))
+      })
+    })
+  )
+
+/** The export jobs service, with the options of `Config` (defaults unless provided). */
+export const layer = Layer.unwrapEffect(Effect.map(Config, layerWith))
