@@ -1,14 +1,60 @@
-import { HttpApiBuilder } from "@effect/platform"
-import { ProfileApi } from "@rtcp/core"
-import { Effect } from "effect"
-import { pending } from "./pending.js"
+/**
+ * `/data/core/ups/previewsamplestatus` and its reports, from the store's
+ * sample snapshots (see `SampleStatus` in @rtcp/profile-store for what is
+ * counted and when samples run).
+ *
+ * The older path `/report/unknownProfiles` is served as an alias of
+ * `/report/unstitchedProfiles` by a plain route beside the contract (the
+ * contract only declares the newer path), behind the same gateway checks.
+ */
+import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { PlatformGateway, ProfileApi } from "@rtcp/core"
+import { SampleStatus, Sandboxes } from "@rtcp/profile-store"
+import { Effect, Layer } from "effect"
+import { check } from "../Gateway.js"
+import { ImsTokens } from "../ImsTokens.js"
 
-export const PreviewSampleStatusLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "previewSampleStatus", (handlers) =>
-  handlers
-    .handle("status", () => Effect.fail(pending("previewSampleStatus")))
-    .handle("datasetReport", () => Effect.fail(pending("previewSampleStatus")))
-    .handle("namespaceReport", () => Effect.fail(pending("previewSampleStatus")))
-    .handle("datasetOverlapReport", () => Effect.fail(pending("previewSampleStatus")))
-    .handle("namespaceOverlapReport", () => Effect.fail(pending("previewSampleStatus")))
-    .handle("unstitchedProfilesReport", () => Effect.fail(pending("previewSampleStatus")))
+const sandbox = Effect.map(PlatformGateway.PlatformContext, (context) => context.sandboxName)
+
+const Group = HttpApiBuilder.group(ProfileApi.ProfileApi, "previewSampleStatus", (handlers) =>
+  Effect.gen(function* () {
+    const samples = yield* SampleStatus.SampleStatus
+    return handlers
+      .handle("status", () => Effect.flatMap(sandbox, samples.status))
+      .handle("datasetReport", ({ urlParams }) => Effect.flatMap(sandbox, (s) => samples.datasetReport(s, urlParams.date)))
+      .handle("namespaceReport", ({ urlParams }) =>
+        Effect.flatMap(sandbox, (s) => samples.namespaceReport(s, urlParams.date))
+      )
+      .handle("datasetOverlapReport", ({ urlParams }) =>
+        Effect.flatMap(sandbox, (s) => samples.datasetOverlapReport(s, urlParams.date))
+      )
+      .handle("namespaceOverlapReport", ({ urlParams }) =>
+        Effect.flatMap(sandbox, (s) => samples.namespaceOverlapReport(s, urlParams.date))
+      )
+      .handle("unstitchedProfilesReport", () => Effect.flatMap(sandbox, samples.unstitchedProfilesReport))
+  })
 )
+
+/** The older DOC's name of the unstitched profiles report. */
+export const UNKNOWN_PROFILES_PATH = "/data/core/ups/previewsamplestatus/report/unknownProfiles"
+
+const UnknownProfilesAlias = HttpApiBuilder.Router.use((router) =>
+  Effect.gen(function* () {
+    const samples = yield* SampleStatus.SampleStatus
+    const tokens = yield* ImsTokens
+    const sandboxes = yield* Sandboxes.Sandboxes
+    yield* router.get(
+      UNKNOWN_PROFILES_PATH,
+      Effect.gen(function* () {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const context = yield* check(request.headers).pipe(
+          Effect.provideService(ImsTokens, tokens),
+          Effect.provideService(Sandboxes.Sandboxes, sandboxes)
+        )
+        return HttpServerResponse.unsafeJson(yield* samples.unstitchedProfilesReport(context.sandboxName))
+      })
+    )
+  })
+)
+
+export const PreviewSampleStatusLive = Layer.merge(Group, UnknownProfilesAlias)
