@@ -1,0 +1,517 @@
+/**
+ * Edge projections with AEP's rules.
+ *
+ * A destination says where merged profiles are replicated: `type` is `EDGE`
+ * (the only type), `dataCenters` one or more of `OR1`, `VA5`, `NLD1`, `ttl`
+ * 600–604800 s (3600 by default), `replicationPolicy` `PROACTIVE` or
+ * `REACTIVE` (the default). A projection configuration says what: a
+ * selector (see `Selector`) over one schema class, a name unique within that
+ * class, an existing destination and, optionally, an existing merge policy
+ * of the same class.
+ *
+ * Both carry a `version` that starts at 1 and grows by one on every update.
+ * Decisions where AEP's documents are silent:
+ *
+ * - Optimistic concurrency: a PUT whose `currentVersion` is not the stored
+ *   `version` answers **409** (the body field is a state conflict; 412 is for
+ *   `If-Match`-style headers, which AEP does not use here). A PUT without
+ *   `currentVersion` overwrites unconditionally.
+ * - A destination PUT keeps the stored `ttl` and `replicationPolicy` when the
+ *   body leaves them out, as the guide's PUT example does (`ttl` 8000 after a
+ *   PUT without `ttl`); `type` and `dataCenters` are required as on create.
+ * - A projection PUT creates the projection under the path's id when it does
+ *   not exist (create-or-update); its class comes from `schemaName` (query or
+ *   body), `_xdm.context.profile` by default. A `currentVersion` other than
+ *   0 for a projection that does not exist is a 409: it was deleted meanwhile.
+ * - A name already used in the same class answers **409**; an unknown
+ *   `destinationId` or `mergePolicyId` answers **422** naming it.
+ * - Deleting a destination that projections still use answers **422** naming
+ *   them (delete or re-point them first); deleting an unknown one is a 404.
+ *
+ * Every resource belongs to one sandbox.
+ *
+ * @since 0.1.0
+ */
+import { SqlClient } from "@effect/sql"
+import { ProfileError } from "@rtcp/core"
+import { randomUUID } from "node:crypto"
+import { Clock, Context, Effect, Either, Layer, Option } from "effect"
+import { badRequest, notFound, problem, unprocessable } from "./internal/errors.js"
+import { MergePolicies } from "./MergePolicies.js"
+import * as Selector from "./Selector.js"
+
+/** The selector parser, reachable as `EdgeProjections.Selector` from the package index. */
+export * as Selector from "./Selector.js"
+
+export const DESTINATION_TYPES = ["EDGE"] as const
+export const DATA_CENTERS = ["OR1", "VA5", "NLD1"] as const
+export const REPLICATION_POLICIES = ["PROACTIVE", "REACTIVE"] as const
+export const TTL_MIN = 600
+export const TTL_MAX = 604_800
+export const TTL_DEFAULT = 3600
+export const DEFAULT_SCHEMA = "_xdm.context.profile"
+
+export type DataCenter = (typeof DATA_CENTERS)[number]
+export type ReplicationPolicy = (typeof REPLICATION_POLICIES)[number]
+
+export interface Destination {
+  readonly id: string
+  readonly type: "EDGE"
+  readonly dataCenters: ReadonlyArray<DataCenter>
+  readonly ttl: number
+  readonly replicationPolicy: ReplicationPolicy
+  readonly version: number
+  readonly createdAt: number
+  readonly updatedAt: number
+}
+
+export interface Projection {
+  readonly id: string
+  readonly schemaName: string
+  readonly name: string
+  readonly selector: string
+  readonly destinationId: string
+  readonly mergePolicyId: string | undefined
+  readonly version: number
+  readonly createdAt: number
+  readonly updatedAt: number
+}
+
+export interface ProjectionQuery {
+  readonly schemaName?: string | undefined
+  readonly name?: string | undefined
+}
+
+/** 409: the request conflicts with the stored state (stale version, duplicate name). */
+export const conflict = (detail: string, title = "Conflict") =>
+  new ProfileError.BadRequest({ status: 409, message: detail, body: problem(409, title, detail) })
+
+export class EdgeProjections extends Context.Tag("@rtcp/profile-store/EdgeProjections")<
+  EdgeProjections,
+  {
+    readonly listDestinations: (sandbox: string) => Effect.Effect<ReadonlyArray<Destination>>
+    readonly getDestination: (sandbox: string, id: string) => Effect.Effect<Destination, ProfileError.NotFound>
+    readonly createDestination: (sandbox: string, input: unknown) => Effect.Effect<Destination, ProfileError.BadRequest>
+    /** Full rewrite; 409 (a `BadRequest` with status 409) when `currentVersion` is stale. */
+    readonly replaceDestination: (
+      sandbox: string,
+      id: string,
+      input: unknown
+    ) => Effect.Effect<Destination, ProfileError.BadRequest | ProfileError.NotFound>
+    /** 422 naming the projections that still use it. */
+    readonly removeDestination: (
+      sandbox: string,
+      id: string
+    ) => Effect.Effect<void, ProfileError.NotFound | ProfileError.Unprocessable>
+    /** `name` requires `schemaName` (names are unique per class only). */
+    readonly listProjections: (
+      sandbox: string,
+      query: ProjectionQuery
+    ) => Effect.Effect<ReadonlyArray<Projection>, ProfileError.BadRequest>
+    readonly getProjection: (sandbox: string, id: string) => Effect.Effect<Projection, ProfileError.NotFound>
+    readonly createProjection: (
+      sandbox: string,
+      schemaName: string,
+      input: unknown
+    ) => Effect.Effect<Projection, ProfileError.BadRequest | ProfileError.Unprocessable>
+    /** Create-or-update under `id`; `created` says which. */
+    readonly putProjection: (
+      sandbox: string,
+      id: string,
+      input: unknown,
+      options?: { readonly schemaName?: string | undefined }
+    ) => Effect.Effect<
+      { readonly projection: Projection; readonly created: boolean },
+      ProfileError.BadRequest | ProfileError.Unprocessable
+    >
+    readonly removeProjection: (sandbox: string, id: string) => Effect.Effect<void, ProfileError.NotFound>
+  }
+>() {}
+
+// ---------------------------------------------------------------------------
+// Validation (pure)
+// ---------------------------------------------------------------------------
+
+const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+const quote = (u: unknown) => (typeof u === "string" ? `"${u}"` : JSON.stringify(u) ?? String(u))
+
+export interface DestinationDraft {
+  readonly type: "EDGE"
+  readonly dataCenters: ReadonlyArray<DataCenter>
+  readonly ttl: number
+  readonly replicationPolicy: ReplicationPolicy
+  readonly currentVersion: number | undefined
+}
+
+const currentVersionOf = (input: Record<string, unknown>): number | undefined | string => {
+  const v = input.currentVersion
+  if (v === undefined || v === null) return undefined
+  const n = typeof v === "string" && v.trim() !== "" ? Number(v) : v
+  return typeof n === "number" && Number.isInteger(n) && n >= 0
+    ? n
+    : `currentVersion must be the integer version you last read, got ${quote(v)}`
+}
+
+/**
+ * Checks a destination body. `previous` (on PUT) supplies `ttl` and
+ * `replicationPolicy` when the body leaves them out.
+ */
+export const validateDestination = (input: unknown, previous?: Destination): DestinationDraft | string => {
+  if (!isObject(input)) return 'the body must be a destination object, e.g. {"type":"EDGE","dataCenters":["OR1"],"ttl":3600}'
+  if (input.type === undefined) return 'type is required: "EDGE"'
+  if (input.type !== "EDGE") return `type ${quote(input.type)} is not supported: the only destination type is "EDGE"`
+  const centers = input.dataCenters
+  if (centers === undefined) return `dataCenters is required: one or more of ${DATA_CENTERS.join(", ")}`
+  if (!Array.isArray(centers) || centers.length === 0) {
+    return `dataCenters must be a non-empty array of ${DATA_CENTERS.join(", ")} (OR1 US West, VA5 US East, NLD1 EMEA)`
+  }
+  for (const center of centers) {
+    if (!DATA_CENTERS.includes(center as DataCenter)) {
+      return `data center ${quote(center)} is unknown: use ${DATA_CENTERS.join(", ")} (OR1 US West, VA5 US East, NLD1 EMEA)`
+    }
+  }
+  if (new Set(centers).size !== centers.length) return "dataCenters lists a data center twice"
+  let ttl = previous?.ttl ?? TTL_DEFAULT
+  if (input.ttl !== undefined && input.ttl !== null) {
+    if (typeof input.ttl !== "number" || !Number.isInteger(input.ttl)) return `ttl must be a whole number of seconds, got ${quote(input.ttl)}`
+    if (input.ttl < TTL_MIN || input.ttl > TTL_MAX) {
+      return `ttl ${input.ttl} is out of range: use ${TTL_MIN} to ${TTL_MAX} seconds (10 minutes to 7 days; default ${TTL_DEFAULT})`
+    }
+    ttl = input.ttl
+  }
+  let replicationPolicy: ReplicationPolicy = previous?.replicationPolicy ?? "REACTIVE"
+  if (input.replicationPolicy !== undefined && input.replicationPolicy !== null) {
+    if (!REPLICATION_POLICIES.includes(input.replicationPolicy as ReplicationPolicy)) {
+      return `replicationPolicy ${quote(input.replicationPolicy)} is unknown: use PROACTIVE or REACTIVE (the default)`
+    }
+    replicationPolicy = input.replicationPolicy as ReplicationPolicy
+  }
+  const currentVersion = currentVersionOf(input)
+  if (typeof currentVersion === "string") return currentVersion
+  return { type: "EDGE", dataCenters: centers as Array<DataCenter>, ttl, replicationPolicy, currentVersion }
+}
+
+export interface ProjectionDraft {
+  readonly name: string
+  readonly selector: string
+  readonly destinationId: string
+  readonly mergePolicyId: string | undefined
+  readonly currentVersion: number | undefined
+}
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]*$/
+const MAX_NAME = 256
+
+export const checkSchemaName = (schemaName: string | undefined): string | undefined =>
+  schemaName === undefined || schemaName === ""
+    ? `schemaName is required: the XDM class of the projection, e.g. ${DEFAULT_SCHEMA}`
+    : SCHEMA_NAME.test(schemaName)
+      ? undefined
+      : `schemaName "${schemaName}" is not an XDM class name, e.g. ${DEFAULT_SCHEMA}`
+
+/** Checks a projection body (create and PUT); references are checked against the store separately. */
+export const validateProjection = (input: unknown): ProjectionDraft | string => {
+  if (!isObject(input)) {
+    return 'the body must be a projection object, e.g. {"name":"my_projection","selector":"emails,person(name)","destinationId":"…"}'
+  }
+  if (input.name === undefined) return "name is required"
+  if (typeof input.name !== "string" || input.name.trim() === "") return "name must be a non-empty string"
+  if (input.name !== input.name.trim()) return "name must not start or end with spaces"
+  if (input.name.length > MAX_NAME) return `name is longer than ${MAX_NAME} characters`
+  if (input.selector === undefined) return 'selector is required, e.g. "emails,person(name.firstName)"'
+  if (typeof input.selector !== "string") return "selector must be a string of comma-separated paths"
+  const selector = Selector.parse(input.selector)
+  if (Either.isLeft(selector)) return `selector: ${selector.left.message}`
+  if (input.destinationId === undefined) return "destinationId is required: the id of a destination from /config/destinations"
+  if (typeof input.destinationId !== "string" || input.destinationId === "") return "destinationId must be a destination id"
+  const mergePolicyId = input.mergePolicyId
+  if (mergePolicyId !== undefined && mergePolicyId !== null && (typeof mergePolicyId !== "string" || mergePolicyId === "")) {
+    return "mergePolicyId must be a merge policy id (or left out for the default policy)"
+  }
+  const currentVersion = currentVersionOf(input)
+  if (typeof currentVersion === "string") return currentVersion
+  return {
+    name: input.name,
+    selector: input.selector,
+    destinationId: input.destinationId,
+    mergePolicyId: typeof mergePolicyId === "string" ? mergePolicyId : undefined,
+    currentVersion
+  }
+}
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
+
+// ---------------------------------------------------------------------------
+// The service
+// ---------------------------------------------------------------------------
+
+const toDestination = (row: any): Destination => ({
+  id: row.id,
+  type: "EDGE",
+  dataCenters: JSON.parse(row.data_centers),
+  ttl: Number(row.ttl),
+  replicationPolicy: row.replication_policy,
+  version: Number(row.version),
+  createdAt: Number(row.created_at),
+  updatedAt: Number(row.updated_at)
+})
+
+const toProjection = (row: any): Projection => ({
+  id: row.id,
+  schemaName: row.schema_name,
+  name: row.name,
+  selector: row.selector,
+  destinationId: row.destination_id,
+  mergePolicyId: row.merge_policy_id ?? undefined,
+  version: Number(row.version),
+  createdAt: Number(row.created_at),
+  updatedAt: Number(row.updated_at)
+})
+
+const stale = (kind: string, id: string, given: number, stored: number) =>
+  conflict(
+    `${kind} "${id}" is at version ${stored}, not ${given}: it changed since you read it. GET it again and retry with currentVersion ${stored}.`,
+    "Version conflict"
+  )
+
+export const layer = Layer.effect(
+  EdgeProjections,
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const policies = yield* MergePolicies
+
+    const findDestination = (sandbox: string, id: string) =>
+      sql`SELECT * FROM projection_destinations WHERE sandbox = ${sandbox} AND id = ${id}`.pipe(
+        Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toDestination)),
+        Effect.orDie
+      )
+
+    const getDestination = (sandbox: string, id: string) =>
+      Effect.flatMap(findDestination(sandbox, id), (found) =>
+        Option.match(found, {
+          onNone: () =>
+            Effect.fail(notFound(`Destination "${id}" does not exist in sandbox "${sandbox}"`, "Destination not found")),
+          onSome: Effect.succeed
+        })
+      )
+
+    const findProjection = (sandbox: string, id: string) =>
+      sql`SELECT * FROM projection_configs WHERE sandbox = ${sandbox} AND id = ${id}`.pipe(
+        Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toProjection)),
+        Effect.orDie
+      )
+
+    const getProjection = (sandbox: string, id: string) =>
+      Effect.flatMap(findProjection(sandbox, id), (found) =>
+        Option.match(found, {
+          onNone: () =>
+            Effect.fail(notFound(`Projection "${id}" does not exist in sandbox "${sandbox}"`, "Projection not found")),
+          onSome: Effect.succeed
+        })
+      )
+
+    const usersOf = (sandbox: string, destinationId: string) =>
+      sql`SELECT * FROM projection_configs WHERE sandbox = ${sandbox} AND destination_id = ${destinationId} ORDER BY created_at, id`.pipe(
+        Effect.map((rows) => rows.map(toProjection)),
+        Effect.orDie
+      )
+
+    const writeDestination = (sandbox: string, id: string, draft: DestinationDraft, previous: Destination | undefined) =>
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        const row = {
+          sandbox,
+          id,
+          type: draft.type,
+          data_centers: JSON.stringify(draft.dataCenters),
+          ttl: draft.ttl,
+          replication_policy: draft.replicationPolicy,
+          version: previous === undefined ? 1 : previous.version + 1,
+          created_at: previous?.createdAt ?? now,
+          updated_at: now
+        }
+        if (previous === undefined) yield* sql`INSERT INTO projection_destinations ${sql.insert(row)}`
+        else {
+          // Callers run in a transaction that read `previous`; the version guard is belt and braces.
+          yield* sql`UPDATE projection_destinations SET ${sql.update(row, ["sandbox", "id"])}
+            WHERE sandbox = ${sandbox} AND id = ${id} AND version = ${previous.version}`
+        }
+        return toDestination(row)
+      }).pipe(Effect.orDie)
+
+    /** Checks what a projection refers to: its destination, its merge policy, and the name within the class. */
+    const checkReferences = (sandbox: string, schemaName: string, draft: ProjectionDraft, id: string | undefined) =>
+      Effect.gen(function* () {
+        if (Option.isNone(yield* findDestination(sandbox, draft.destinationId))) {
+          return yield* unprocessable(
+            `Destination "${draft.destinationId}" does not exist in sandbox "${sandbox}": create it with POST /config/destinations first`,
+            "Unknown destination"
+          )
+        }
+        if (draft.mergePolicyId !== undefined) {
+          const policy = yield* Effect.option(policies.get(sandbox, draft.mergePolicyId))
+          if (Option.isNone(policy)) {
+            return yield* unprocessable(
+              `Merge policy "${draft.mergePolicyId}" does not exist in sandbox "${sandbox}": leave mergePolicyId out to use the default policy`,
+              "Unknown merge policy"
+            )
+          }
+          if (policy.value.schemaName !== schemaName) {
+            return yield* unprocessable(
+              `Merge policy "${draft.mergePolicyId}" applies to ${policy.value.schemaName}, not to ${schemaName}`,
+              "Merge policy of another class"
+            )
+          }
+        }
+        const sameName =
+          yield* sql`SELECT id FROM projection_configs WHERE sandbox = ${sandbox} AND schema_name = ${schemaName} AND name = ${draft.name}`.pipe(
+            Effect.orDie
+          )
+        const other = sameName.find((row: any) => row.id !== id) as any
+        if (other !== undefined) {
+          return yield* conflict(
+            `A projection named "${draft.name}" already exists for ${schemaName} (id ${other.id}); names are unique per schema class`,
+            "Duplicate projection name"
+          )
+        }
+      })
+
+    const writeProjection = (
+      sandbox: string,
+      id: string,
+      schemaName: string,
+      draft: ProjectionDraft,
+      previous: Projection | undefined
+    ) =>
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        const row = {
+          sandbox,
+          id,
+          schema_name: schemaName,
+          name: draft.name,
+          selector: draft.selector,
+          destination_id: draft.destinationId,
+          merge_policy_id: draft.mergePolicyId ?? null,
+          version: previous === undefined ? 1 : previous.version + 1,
+          created_at: previous?.createdAt ?? now,
+          updated_at: now
+        }
+        if (previous === undefined) yield* sql`INSERT INTO projection_configs ${sql.insert(row)}`
+        else {
+          // Callers run in a transaction that read `previous`; the version guard is belt and braces.
+          yield* sql`UPDATE projection_configs SET ${sql.update(row, ["sandbox", "id"])}
+            WHERE sandbox = ${sandbox} AND id = ${id} AND version = ${previous.version}`
+        }
+        return toProjection(row)
+      }).pipe(Effect.orDie)
+
+    const validated = <A>(result: A | string, title: string) =>
+      typeof result === "string" ? Effect.fail(badRequest(result, title)) : Effect.succeed(result)
+
+    return EdgeProjections.of({
+      listDestinations: (sandbox) =>
+        sql`SELECT * FROM projection_destinations WHERE sandbox = ${sandbox} ORDER BY created_at, id`.pipe(
+          Effect.map((rows) => rows.map(toDestination)),
+          Effect.orDie
+        ),
+      getDestination,
+      createDestination: (sandbox, input) =>
+        Effect.flatMap(validated(validateDestination(input), "Invalid destination"), (draft) =>
+          writeDestination(sandbox, randomUUID(), draft, undefined)
+        ),
+      replaceDestination: (sandbox, id, input) =>
+        Effect.gen(function* () {
+          const previous = yield* getDestination(sandbox, id)
+          const draft = yield* validated(validateDestination(input, previous), "Invalid destination")
+          if (draft.currentVersion !== undefined && draft.currentVersion !== previous.version) {
+            return yield* stale("Destination", id, draft.currentVersion, previous.version)
+          }
+          return yield* writeDestination(sandbox, id, draft, previous)
+        }).pipe(sql.withTransaction, Effect.catchTag("SqlError", Effect.die)),
+      removeDestination: (sandbox, id) =>
+        Effect.gen(function* () {
+          yield* getDestination(sandbox, id)
+          const users = yield* usersOf(sandbox, id)
+          if (users.length > 0) {
+            const names = users.map((p) => `"${p.name}" (${p.id}, ${p.schemaName})`).join(", ")
+            return yield* unprocessable(
+              `Destination "${id}" is used by ${users.length === 1 ? "projection" : `${users.length} projections`} ${names}: delete ${users.length === 1 ? "it" : "them"} or point ${users.length === 1 ? "it" : "them"} at another destination first`,
+              "Destination in use"
+            )
+          }
+          yield* sql`DELETE FROM projection_destinations WHERE sandbox = ${sandbox} AND id = ${id}`.pipe(Effect.orDie)
+        }).pipe(sql.withTransaction, Effect.catchTag("SqlError", Effect.die)),
+
+      listProjections: (sandbox, query) =>
+        Effect.gen(function* () {
+          const schemaName = query.schemaName === "" ? undefined : query.schemaName
+          const name = query.name === "" ? undefined : query.name
+          if (name !== undefined && schemaName === undefined) {
+            return yield* badRequest(
+              "the name filter requires schemaName: projection names are unique per schema class, e.g. ?schemaName=_xdm.context.profile&name=" +
+                encodeURIComponent(name),
+              "Invalid query"
+            )
+          }
+          const where = [
+            sql`sandbox = ${sandbox}`,
+            ...(schemaName === undefined ? [] : [sql`schema_name = ${schemaName}`]),
+            ...(name === undefined ? [] : [sql`name = ${name}`])
+          ]
+          const rows = yield* sql`SELECT * FROM projection_configs WHERE ${sql.and(where)} ORDER BY created_at, id`.pipe(
+            Effect.orDie
+          )
+          return rows.map(toProjection)
+        }),
+      getProjection,
+      createProjection: (sandbox, schemaName, input) =>
+        Effect.gen(function* () {
+          const schemaProblem = checkSchemaName(schemaName)
+          if (schemaProblem !== undefined) return yield* badRequest(schemaProblem, "Invalid projection")
+          const draft = yield* validated(validateProjection(input), "Invalid projection")
+          yield* checkReferences(sandbox, schemaName, draft, undefined)
+          return yield* writeProjection(sandbox, randomUUID(), schemaName, draft, undefined)
+        }).pipe(sql.withTransaction, Effect.catchTag("SqlError", Effect.die)),
+      putProjection: (sandbox, id, input, options = {}) =>
+        Effect.gen(function* () {
+          if (!ID.test(id)) {
+            return yield* badRequest(`projection id "${id}" is invalid: use letters, digits, ".", "_" and "-" (at most 128)`, "Invalid projection")
+          }
+          const draft = yield* validated(validateProjection(input), "Invalid projection")
+          const bodySchema = isObject(input) && typeof input.schemaName === "string" && input.schemaName !== "" ? input.schemaName : undefined
+          const asked = options.schemaName ?? bodySchema
+          const previous = Option.getOrUndefined(yield* findProjection(sandbox, id))
+          if (previous === undefined) {
+            if (draft.currentVersion !== undefined && draft.currentVersion !== 0) {
+              return yield* conflict(
+                `Projection "${id}" does not exist (any more), so it cannot be at version ${draft.currentVersion}: leave currentVersion out to create it`,
+                "Version conflict"
+              )
+            }
+            const schemaName = asked ?? DEFAULT_SCHEMA
+            const schemaProblem = checkSchemaName(schemaName)
+            if (schemaProblem !== undefined) return yield* badRequest(schemaProblem, "Invalid projection")
+            yield* checkReferences(sandbox, schemaName, draft, id)
+            return { projection: yield* writeProjection(sandbox, id, schemaName, draft, undefined), created: true }
+          }
+          if (asked !== undefined && asked !== previous.schemaName) {
+            return yield* badRequest(
+              `schemaName is read-only: projection "${id}" belongs to ${previous.schemaName}, not ${asked}; create a new projection for another class`,
+              "Invalid projection"
+            )
+          }
+          if (draft.currentVersion !== undefined && draft.currentVersion !== previous.version) {
+            return yield* stale("Projection", id, draft.currentVersion, previous.version)
+          }
+          yield* checkReferences(sandbox, previous.schemaName, draft, id)
+          return { projection: yield* writeProjection(sandbox, id, previous.schemaName, draft, previous), created: false }
+        }).pipe(sql.withTransaction, Effect.catchTag("SqlError", Effect.die)),
+      removeProjection: (sandbox, id) =>
+        Effect.gen(function* () {
+          yield* getProjection(sandbox, id)
+          yield* sql`DELETE FROM projection_configs WHERE sandbox = ${sandbox} AND id = ${id}`.pipe(Effect.orDie)
+        })
+    })
+  })
+)
