@@ -11,7 +11,9 @@ import { ProfileStore } from "@rtcp/profile-store"
 import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import { join } from "node:path"
+import * as Faults from "./Faults.js"
 import * as Gateway from "./Gateway.js"
+import { AdminLive } from "./http/admin.js"
 import { ComputedAttributesLive } from "./http/computedAttributes.js"
 import { DestinationsLive } from "./http/destinations.js"
 import { EntitiesLive } from "./http/entities.js"
@@ -30,6 +32,10 @@ export interface ServiceOptions {
   readonly directory: string
   readonly clients?: ReadonlyArray<ImsTokens.ImsClient> | undefined
   readonly tokenTtlSeconds?: number | undefined
+  /** Fault injection (see Faults.ts); off when undefined, unless `admin` turns it on with no rule. */
+  readonly faults?: Faults.FaultOptions | undefined
+  /** Serves `/rtcp/admin/faults`. Never on by default. */
+  readonly admin?: boolean | undefined
 }
 
 const ApiLive = HttpApiBuilder.api(ProfileApi.ProfileApi).pipe(
@@ -46,10 +52,17 @@ const ApiLive = HttpApiBuilder.api(ProfileApi.ProfileApi).pipe(
   ])
 )
 
+/** The fault middleware when faults or the admin endpoint are asked for; the admin routes only with `admin`. */
+const FaultsLive = (options: ServiceOptions) =>
+  options.faults === undefined && options.admin !== true
+    ? Layer.empty
+    : Layer.mergeAll(Faults.layerApiMiddleware, options.admin === true ? AdminLive : Layer.empty)
+
 /** Everything but the HTTP server itself: what tests serve with `NodeHttpServer.layerTest`. */
 export const layer = (options: ServiceOptions) =>
-  Layer.mergeAll(ApiLive, PlatformRoutesLive, ErrorsLive).pipe(
+  Layer.mergeAll(ApiLive, PlatformRoutesLive, ErrorsLive, FaultsLive(options)).pipe(
     Layer.provide(Gateway.layer),
+    Layer.provideMerge(Faults.layer(options.faults)),
     Layer.provideMerge(
       ImsTokens.layer({
         clients: options.clients ?? [ImsTokens.demoClient],

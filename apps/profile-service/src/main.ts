@@ -1,10 +1,11 @@
 /**
  * `npm run service -- --port 8080 --data .rtcp/data --seed demo`
  */
-import { Command, Options } from "@effect/cli"
+import { Command, HelpDoc, Options } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Console, Effect, Layer } from "effect"
+import { Console, Effect, Layer, Option } from "effect"
 import { demoCustomer } from "@rtcp/seed"
+import * as Faults from "./Faults.js"
 import { demoClient } from "./ImsTokens.js"
 import { seedDemo } from "./Seed.js"
 import * as Server from "./Server.js"
@@ -30,14 +31,59 @@ const tokenTtl = Options.integer("token-ttl").pipe(
   Options.withDefault(86_400),
   Options.withDescription("Lifetime in seconds of the access tokens /ims/token/v3 issues")
 )
+const fault = Options.text("fault").pipe(
+  Options.repeated,
+  Options.mapTryCatch(
+    (rules) => rules.map(Faults.parseRule),
+    (error) => HelpDoc.p(error instanceof Error ? error.message : String(error))
+  ),
+  Options.withDescription(
+    "Fault rule, repeatable: '[METHOD] PATH ACTION [times=N] [p=0.5] [retry-after=2] [delay=200ms] [chunk=16] [every=100ms]' " +
+      "with ACTION one of 429, 500, 502, 503, drop, latency, slow, expire-tokens " +
+      "(e.g. 'GET /data/core/ups/access/entities 429 retry-after=2 times=3'; see the README)"
+  )
+)
+const faultLatency = Options.text("fault-latency").pipe(
+  Options.mapTryCatch(
+    (text) => {
+      const ms = Faults.parseDuration(text)
+      if (ms === undefined) throw new Error(`--fault-latency "${text}" is not a duration such as 50ms or 1s`)
+      return ms
+    },
+    (error) => HelpDoc.p(error instanceof Error ? error.message : String(error))
+  ),
+  Options.optional,
+  Options.withDescription("Latency added to every request (50ms, 1s; a bare number is milliseconds)")
+)
+const faultSeed = Options.integer("fault-seed").pipe(
+  Options.optional,
+  Options.withDescription("Seed of the fault dice: the same seed repeats the same faults for p=… rules")
+)
+const admin = Options.boolean("admin").pipe(
+  Options.withDescription("Serve /rtcp/admin/faults (GET, PUT, DELETE) to change faults at run time; off by default")
+)
 
 const command = Command.make(
   "profile-service",
-  { port, host, data, seed, seedProfiles, tokenTtl },
+  { port, host, data, seed, seedProfiles, tokenTtl, fault, faultLatency, faultSeed, admin },
   (options) =>
     Layer.launch(
       Server.serve(
-        { port: options.port, host: options.host, directory: options.data, tokenTtlSeconds: options.tokenTtl },
+        {
+          port: options.port,
+          host: options.host,
+          directory: options.data,
+          tokenTtlSeconds: options.tokenTtl,
+          admin: options.admin,
+          faults:
+            options.fault.length === 0 && Option.isNone(options.faultLatency) && Option.isNone(options.faultSeed)
+              ? undefined
+              : {
+                  rules: options.fault,
+                  latency: Option.getOrUndefined(options.faultLatency),
+                  seed: Option.getOrUndefined(options.faultSeed)
+                }
+        },
         options.seed === "demo"
           ? seedDemo({ sandbox: "prod", profiles: options.seedProfiles }).pipe(
               Effect.zipRight(
