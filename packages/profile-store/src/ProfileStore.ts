@@ -10,13 +10,18 @@ import { mkdirSync, mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Catalog from "./Catalog.js"
+import * as ComputedAttributes from "./ComputedAttributes.js"
+import * as EdgeProjections from "./EdgeProjections.js"
 import * as Entities from "./Entities.js"
+import * as ExportJobs from "./ExportJobs.js"
 import * as IdentityGraph from "./IdentityGraph.js"
 import * as Ingestion from "./Ingestion.js"
 import * as MergePolicies from "./MergePolicies.js"
 import * as Migrations from "./Migrations.js"
+import * as SampleStatus from "./SampleStatus.js"
 import * as Sandboxes from "./Sandboxes.js"
 import * as StoreEvents from "./StoreEvents.js"
+import * as SystemJobs from "./SystemJobs.js"
 
 const migrated = Layer.effectDiscard(Migrations.run.pipe(Effect.orDie))
 
@@ -28,6 +33,11 @@ const engine = Layer.mergeAll(Entities.layer, Ingestion.layer).pipe(Layer.provid
 
 /** Features built on the engine: each may use every engine and base service. */
 const features = Layer.mergeAll(
+  SystemJobs.layer,
+  EdgeProjections.layer,
+  ExportJobs.layer,
+  SampleStatus.layer,
+  ComputedAttributes.layer,
   Layer.empty
   // Feature layers (system jobs, export jobs, sample status, computed
   // attributes, edge projections): one line each, above this comment.
