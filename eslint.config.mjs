@@ -31,15 +31,19 @@ const constraints = {
     patterns: [...nodeBuiltins, "@effect/platform-node", "@effect/platform-node/*", "@effect/sql*", "better-sqlite3", ...uiAndServer],
     message: "@rtcp/core must stay platform-neutral: apps provide Node layers, UI and servers."
   },
-  // The store is an engine, not a server: it knows nothing about HTTP.
-  "type:store": {
-    patterns: [...uiAndServer, "@effect/platform/HttpApiBuilder", "@effect/platform/HttpServer*", "@effect/platform-node"],
-    message: "@rtcp/profile-store knows nothing about HTTP; apps/profile-service serves it."
-  },
   // Apps compose packages and never each other.
   "type:app": {
     patterns: projects.filter((p) => p.tags.includes("type:app")).map((p) => p.name),
     message: "Apps depend on packages, never on each other."
+  },
+  // Libraries serve apps; they never import one.
+  "type:lib": {
+    patterns: projects.filter((p) => p.tags.includes("type:app")).map((p) => p.name),
+    message: "A library never imports an app."
+  },
+  "type:store": {
+    patterns: [...uiAndServer, "@effect/platform/HttpApiBuilder", "@effect/platform/HttpServer*", "@effect/platform-node", ...projects.filter((p) => p.tags.includes("type:app")).map((p) => p.name)],
+    message: "@rtcp/profile-store knows nothing about HTTP and never imports an app."
   },
   // Packages never depend on apps or tools.
   "type:core": {

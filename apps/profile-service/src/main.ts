@@ -1,14 +1,11 @@
 /**
  * `npm run service -- --port 8080 --data .rtcp/data --seed demo`
  */
-import { Command, HelpDoc, Options } from "@effect/cli"
+import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Layer, Option } from "effect"
 import { demoCustomer } from "@rtcp/seed"
-import * as Faults from "./Faults.js"
-import { demoClient } from "./ImsTokens.js"
-import { seedDemo } from "./Seed.js"
-import * as Server from "./Server.js"
+import { Faults, ImsTokens, seedDemo, Server } from "@rtcp/local-platform"
 
 const port = Options.integer("port").pipe(
   Options.withDefault(8080),
@@ -89,7 +86,7 @@ const command = Command.make(
               Effect.zipRight(
                 Console.log(
                   `demo data ready in sandbox prod: look up ${demoCustomer.email} (Email); ` +
-                    `OAuth client ${demoClient.clientId}, org ${demoClient.orgId}`
+                    `OAuth client ${ImsTokens.demoClient.clientId}, org ${ImsTokens.demoClient.orgId}`
                 )
               )
             )
@@ -99,6 +96,8 @@ const command = Command.make(
 ).pipe(Command.withDescription("A local Real-Time Customer Profile API on embedded SQLite"))
 
 Command.run(command, { name: "profile-service", version: "0.1.0" })(process.argv).pipe(
+  // @effect/cli has already printed what is wrong with the flags; exit 2 without a second, raw copy.
+  Effect.catchIf(ValidationError.isValidationError, () => Effect.sync(() => void (process.exitCode = 2))),
   Effect.provide(NodeContext.layer),
   NodeRuntime.runMain
 )
