@@ -1,4 +1,15 @@
-// Prints the contract as an OpenAPI 3 document: `npm run openapi > profile.json`.
+// Prints the contract as an OpenAPI 3 document, or writes it with --out:
+//   npm run openapi -- --out profile.openapi.json
+//   npm run --silent openapi > profile.openapi.json
+import { writeFileSync } from "node:fs"
+import { parseArgs } from "node:util"
 import { openApiDocument } from "../src/ProfileApi.js"
 
-process.stdout.write(JSON.stringify(openApiDocument(), null, 2) + "\n")
+const { values } = parseArgs({ options: { out: { type: "string" } } })
+const text = JSON.stringify(openApiDocument(), null, 2) + "\n"
+if (values.out) {
+  writeFileSync(values.out, text)
+  process.stderr.write(`wrote ${values.out}\n`)
+} else {
+  process.stdout.write(text)
+}
