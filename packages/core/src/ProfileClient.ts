@@ -293,7 +293,15 @@ const makeProfileClient = Effect.gen(function* () {
     )
 
   return {
+    /** The contract client (one method per endpoint, grouped as in `ProfileApi`). */
     raw,
+    /**
+     * The authenticated Platform client itself: relative URLs, the Platform
+     * headers added, error answers as tagged errors, retries as the policy
+     * says. For pass-through callers (the proxy) that send AEP requests as
+     * they come.
+     */
+    httpClient,
     // entities
     getProfile,
     getProfiles,
