@@ -10,7 +10,8 @@ import { Clock, Context, Effect, Layer, Option } from "effect"
 import { profileValues } from "./ComputedAttributes.js"
 import { IdentityGraph, type IdentityRow, MAX_GRAPH_SIZE, xidOf } from "./IdentityGraph.js"
 import { badRequest, tooManyRelatedIdentities, upsError } from "./internal/errors.js"
-import { deepAssign, effectiveTime, type Fragment, merge, pathValue, project } from "./Merge.js"
+import { mergedEntity } from "./internal/mergedEntity.js"
+import { deepAssign, type Fragment, pathValue, project } from "./Merge.js"
 import { MergePolicies, type Policy } from "./MergePolicies.js"
 import { StoreEvents } from "./StoreEvents.js"
 
@@ -238,20 +239,9 @@ export const layer = Layer.effect(
       Effect.gen(function* () {
         const { members, requested, xid } = yield* scope(sandbox, identity, policy)
         const rows = yield* fragmentsOf(sandbox, members)
-        const merged = merge(rows.map((row) => row.fragment), policy.attributeMerge)
+        const { entity, merged } = mergedEntity(rows, members, policy.attributeMerge, requested.id)
         if (merged.sources.length === 0 && !(yield* hasEvents(sandbox, members))) {
           return yield* Effect.fail(upsNotFound(identity))
-        }
-        // The primary identity is the one keying the most recent fragment.
-        const latest = [...rows].sort((a, b) => effectiveTime(b.fragment) - effectiveTime(a.fragment))[0]
-        const primaryId = latest?.identityId ?? requested.id
-        const entity: Record<string, unknown> = {
-          ...merged.entity,
-          identities: members.map((member) => ({
-            id: member.value,
-            namespace: { code: member.ns },
-            ...(member.id === primaryId ? { primary: true } : {})
-          }))
         }
         if (withCA === true) deepAssign(entity, yield* profileValues(sql, sandbox, xid))
         return {

@@ -11,7 +11,8 @@
 import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
-import { effectiveTime, type AttributeMerge, type Fragment, merge, project } from "../Merge.js"
+import { type AttributeMerge, type Fragment, project } from "../Merge.js"
+import { mergedEntity } from "./mergedEntity.js"
 import type { ExportRequest } from "./exportRequest.js"
 
 /** The merge policy as it was when the job was created. */
@@ -174,7 +175,7 @@ export const readPage = (
         // Relabelled into another graph since the roots were read: that graph's root exports it.
         if (group === undefined || group.length === 0) continue
         const rows = group.flatMap((member) => fragments.get(member.id) ?? [])
-        const merged = merge(rows.map((row) => row.fragment), policy.attributeMerge)
+        const { entity, merged } = mergedEntity(rows, group, policy.attributeMerge, root.id)
         let updated = merged.lastModifiedAt
         if (merged.sources.length === 0) {
           // No record data: exported only with emptyProfiles, and only when it has events.
@@ -185,17 +186,6 @@ export const readPage = (
         }
         if (request.fromIngestTimestamp !== undefined && !(updated > request.fromIngestTimestamp)) continue
 
-        // As lookups do: the primary identity keys the most recent fragment.
-        const latest = [...rows].sort((a, b) => effectiveTime(b.fragment) - effectiveTime(a.fragment))[0]
-        const primaryId = latest?.identityId ?? root.id
-        const entity: Record<string, unknown> = {
-          ...merged.entity,
-          identities: group.map((member) => ({
-            id: member.value,
-            namespace: { code: member.ns },
-            ...(member.id === primaryId ? { primary: true } : {})
-          }))
-        }
         const line: Record<string, unknown> = {
           entityId: root.xid,
           sources: merged.sources,
