@@ -129,7 +129,12 @@ const core = {
   )
 }
 
-/** Core tables first (0001–0004), then each feature's own migrations (0005 on). */
+/**
+ * Core tables first (0001–0004), then each feature's own migrations (0005 on).
+ * The migrator runs only ids above the highest applied one, so a new
+ * migration always takes the next global number, whichever feature file it
+ * lives in; never fill a gap below an id that has shipped.
+ */
 export const loader = Migrator.fromRecord({
   ...core,
   ...systemJobs,
