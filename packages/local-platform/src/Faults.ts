@@ -263,7 +263,7 @@ export interface FaultSnapshot {
   readonly rules: ReadonlyArray<RuleState>
 }
 
-export class FaultInjector extends Context.Tag("@rtcp/profile-service/FaultInjector")<
+export class FaultInjector extends Context.Tag("@rtcp/local-platform/FaultInjector")<
   FaultInjector,
   {
     /** The rules with their counters. */

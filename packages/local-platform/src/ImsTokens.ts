@@ -41,7 +41,7 @@ export interface ImsOptions {
   readonly secretFile: string | undefined
 }
 
-export class ImsTokens extends Context.Tag("@rtcp/profile-service/ImsTokens")<
+export class ImsTokens extends Context.Tag("@rtcp/local-platform/ImsTokens")<
   ImsTokens,
   {
     readonly clients: ReadonlyArray<ImsClient>
