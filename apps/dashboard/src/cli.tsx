@@ -1,0 +1,146 @@
+/**
+ * The dashboard's command line (`npm start` enters through `main.tsx`). With `AEP_*` credentials it talks to Adobe;
+ * `--upstream URL` picks any upstream (the proxy included); otherwise it
+ * starts the local profile service in this process, on a free loopback
+ * port, with the demo data in `.rtcp/dashboard`, and stops it on exit.
+ * Without a terminal it prints a summary and exits.
+ */
+import { Command, Options } from "@effect/cli"
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { render } from "ink"
+import { Cause, Config, Console, Effect, Layer, Logger, LogLevel, ManagedRuntime, Option } from "effect"
+import { appendFileSync, mkdirSync } from "node:fs"
+import { dirname, join, resolve } from "node:path"
+import { App } from "./App.js"
+import { summary } from "./summary.js"
+import { viewIds } from "./state/views.js"
+import * as Upstream from "./upstream.js"
+
+const upstream = Options.text("upstream").pipe(
+  Options.optional,
+  Options.withDescription(
+    "Platform base URL to use instead of the local service (the proxy, another profile service…); " +
+      "authenticates with the AEP_* credential when one is set, else with the local demo credential"
+  )
+)
+const sandbox = Options.text("sandbox").pipe(Options.optional, Options.withDescription("Sandbox to start in (default: AEP_SANDBOX or prod)"))
+const readOnly = Options.boolean("read-only").pipe(Options.withDescription("Refuse every write: no create, edit, delete, cancel"))
+const data = Options.text("data").pipe(
+  Options.withDefault(".rtcp/dashboard"),
+  Options.withDescription('Data folder of the local profile service (":memory:" for a throw-away store); also holds dashboard.log')
+)
+const profiles = Options.integer("profiles").pipe(
+  Options.withDefault(1000),
+  Options.withDescription("Demo customers the local service is seeded with (on its first start in a data folder)")
+)
+const refresh = Options.integer("refresh").pipe(
+  Options.withDefault(5),
+  Options.withDescription("Seconds between live refreshes (0: only on r)")
+)
+const view = Options.choice("view", viewIds).pipe(Options.optional, Options.withDescription("View to open first"))
+
+/** npm runs scripts in the workspace folder; paths are relative to where `npm start` was typed. */
+const fromInvocation = (path: string) => (path === ":memory:" ? path : resolve(process.env.INIT_CWD ?? process.cwd(), path))
+
+/** Effect's logs go to a file: the terminal belongs to the dashboard. */
+const fileLogger = (file: string) =>
+  Logger.replace(
+    Logger.defaultLogger,
+    Logger.logfmtLogger.pipe(
+      Logger.map((line) => {
+        try {
+          appendFileSync(file, line + "\n")
+        } catch {
+          // A log line is not worth failing for.
+        }
+      })
+    )
+  )
+
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const
+
+const ENTER_ALT_SCREEN = "\u001b[?1049h\u001b[2J\u001b[H"
+const LEAVE_ALT_SCREEN = "\u001b[?1049l"
+
+const command = Command.make("rtcp-dashboard", { upstream, sandbox, readOnly, data, profiles, refresh, view }, (options) =>
+  Effect.gen(function* () {
+    const directory = fromInvocation(options.data)
+    const logFile = directory === ":memory:" ? join(fromInvocation(".rtcp"), "dashboard.log") : join(directory, "dashboard.log")
+    mkdirSync(dirname(logFile), { recursive: true })
+    const chosen = yield* Upstream.choose({ upstream: options.upstream, sandbox: options.sandbox, directory, profiles: options.profiles })
+    const aepSandbox = yield* Config.option(Config.nonEmptyString("AEP_SANDBOX"))
+    const startSandbox = Option.getOrElse(options.sandbox, () =>
+      chosen.kind === "local" ? "prod" : Option.getOrElse(aepSandbox, () => "prod")
+    )
+    const layer = chosen.layer.pipe(Layer.provide(fileLogger(logFile)), Layer.merge(fileLogger(logFile)), Layer.merge(Logger.minimumLogLevel(LogLevel.Info)))
+    const runtime = ManagedRuntime.make(layer)
+
+    if (!process.stdout.isTTY || !process.stdin.isTTY) {
+      const code = yield* Effect.promise(() => summary(runtime, { kind: chosen.kind, sandbox: startSandbox })).pipe(
+        Effect.ensuring(Effect.promise(() => runtime.dispose()))
+      )
+      process.exitCode = code
+      return
+    }
+
+    // Whatever ends the session (q, Ctrl-C, SIGTERM, SIGHUP), the release runs: the
+    // terminal leaves the alternate screen and the runtime (the local service with it) stops.
+    let url: string | undefined
+    yield* Effect.acquireUseRelease(
+      Effect.sync(() => {
+        process.stdout.write(ENTER_ALT_SCREEN)
+        const instance = render(
+          <App
+            runtime={runtime}
+            kind={chosen.kind}
+            connecting={
+              chosen.kind === "local"
+                ? "starting the local profile service (a first start seeds the demo data)…"
+                : chosen.kind === "adobe"
+                  ? "signing in to Adobe IMS…"
+                  : "connecting…"
+            }
+            sandbox={startSandbox}
+            readOnly={options.readOnly}
+            refreshMs={Math.max(0, options.refresh) * 1000}
+            view={Option.getOrUndefined(options.view)}
+          />,
+          { exitOnCtrlC: false, maxFps: 20, patchConsole: true }
+        )
+        runtime.runPromise(Upstream.Upstream).then(
+          (info) => {
+            url = info.kind === "local" ? info.url : undefined
+          },
+          () => undefined
+        )
+        return instance
+      }),
+      (instance) =>
+        Effect.promise(() => {
+          // Signals end the session like q does. Our listener must stay registered until the
+          // cleanup is done: with none left, Ink's signal-exit would re-raise the signal and
+          // kill the process before the terminal and the local service are restored.
+          const stop = () => instance.unmount()
+          for (const signal of SIGNALS) process.on(signal, stop)
+          return instance.waitUntilExit().finally(() => {
+            setImmediate(() => {
+              for (const signal of SIGNALS) process.off(signal, stop)
+            })
+          })
+        }),
+      (instance) =>
+        Effect.promise(async () => {
+          instance.unmount()
+          process.stdout.write(LEAVE_ALT_SCREEN)
+          await runtime.dispose()
+          if (url) process.stdout.write(`rtcp: stopped the local profile service at ${url}\n`)
+        })
+    )
+  })
+).pipe(Command.withDescription("A k9s-style terminal dashboard for the Real-Time Customer Profile API"))
+
+Command.run(command, { name: "rtcp-dashboard", version: "0.1.0" })(process.argv).pipe(
+  Effect.provide(NodeContext.layer),
+  Effect.tapErrorCause((cause) => (Cause.isInterruptedOnly(cause) ? Effect.void : Console.error(Cause.pretty(cause)))),
+  NodeRuntime.runMain({ disableErrorReporting: true })
+)

@@ -1,0 +1,42 @@
+/**
+ * The focused list tells the app's one input handler what it needs to move
+ * the cursor (how many rows, how many fit on a page, how many sortable
+ * columns) and which view actions it answers (`n`, `d`, Enter…).
+ */
+import { createContext, type MutableRefObject, type ReactNode, useContext, useLayoutEffect, useRef } from "react"
+import type { Action } from "../keymap.js"
+
+export interface ViewHandle {
+  readonly count: number
+  readonly page: number
+  readonly columns?: number | undefined
+  /** True when the action was handled. */
+  readonly onAction?: ((action: Action) => boolean) | undefined
+}
+
+type HandleRef = MutableRefObject<ViewHandle | undefined>
+
+const HandleContext = createContext<HandleRef | undefined>(undefined)
+
+export const HandleProvider = ({ handle, children }: { readonly handle: HandleRef; readonly children: ReactNode }) => (
+  <HandleContext.Provider value={handle}>{children}</HandleContext.Provider>
+)
+
+export const useHandleRef = (): HandleRef => useRef<ViewHandle | undefined>(undefined)
+
+/** Registers the focused list's handle (after every render, so it is never stale). */
+export const useViewHandle = (handle: ViewHandle): void => {
+  const ref = useContext(HandleContext)
+  const latest = useRef(handle)
+  latest.current = handle
+  useLayoutEffect(() => {
+    if (!ref) return
+    ref.current = latest.current
+  })
+  useLayoutEffect(
+    () => () => {
+      if (ref && ref.current === latest.current) ref.current = undefined
+    },
+    [ref]
+  )
+}
