@@ -54,7 +54,6 @@ export interface OAuthOptions {
 interface Cached {
   readonly token: Redacted.Redacted<string>
   readonly refreshAt: number
-  readonly expiresAt: number
 }
 
 /** OAuth server-to-server: `grant_type=client_credentials` against IMS. */
@@ -86,8 +85,7 @@ export const layerOAuth = (options: OAuthOptions): Layer.Layer<AccessToken, neve
         yield* Metric.increment(refreshes)
         return {
           token: answer.access_token,
-          refreshAt: now + Duration.toMillis(expiresIn) - Duration.toMillis(skewFor(expiresIn)),
-          expiresAt: now + Duration.toMillis(expiresIn)
+          refreshAt: now + Duration.toMillis(expiresIn) - Duration.toMillis(skewFor(expiresIn))
         } satisfies Cached
       }).pipe(
         Effect.mapError(normalizeError),
@@ -101,20 +99,7 @@ export const layerOAuth = (options: OAuthOptions): Layer.Layer<AccessToken, neve
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
           Option.isSome(current) && now < current.value.refreshAt
             ? Effect.succeed([current.value.token, current] as const)
-            : Effect.map(fetchToken, (fresh) => [fresh.token, Option.some(fresh)] as const).pipe(
-                // An early refresh that fails (IMS down) keeps the token it
-                // meant to replace for as long as that token is valid.
-                Effect.catchAll((error) =>
-                  Option.isSome(current) && now < current.value.expiresAt
-                    ? Effect.as(
-                        Effect.logWarning("IMS refresh failed; using the current token until it expires").pipe(
-                          Effect.annotateLogs({ status: error.status })
-                        ),
-                        [current.value.token, current] as const
-                      )
-                    : Effect.fail(error)
-                )
-              )
+            : Effect.map(fetchToken, (fresh) => [fresh.token, Option.some(fresh)] as const)
         )
       )
       const invalidate = (token: Redacted.Redacted<string>) =>
