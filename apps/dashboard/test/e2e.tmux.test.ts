@@ -77,9 +77,10 @@ describe("npm start under tmux", () => {
   it.skipIf(!hasTmux)(
     "opens the dashboard on a local service, goes through every view, and stops the service on q",
     async () => {
-      // No AEP_* variable may reach it: it must start the local service.
+      // No AEP_* variable may reach it (it must start the local service), nor CI: Ink draws only
+      // the last frame when it believes it runs in CI, and a person at a terminal is not in CI.
       const command =
-        `env -u AEP_CLIENT_ID -u AEP_CLIENT_SECRET -u AEP_ACCESS_TOKEN -u AEP_ORG_ID ` +
+        `env -u CI -u AEP_CLIENT_ID -u AEP_CLIENT_SECRET -u AEP_ACCESS_TOKEN -u AEP_ORG_ID ` +
         `npm run --silent -w @rtcp/dashboard start -- --data ${data} --profiles 200 --refresh 2; ` +
         `echo "RTCP_EXIT=$?"; sleep 120`
       tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", "-c", root, command)
