@@ -192,11 +192,16 @@ export const layer = Layer.effect(
     /** The identities a policy reads for `identity`, and the XID of the result. */
     const scope = (sandbox: string, identity: IdentityRef, policy: Policy) =>
       Effect.gen(function* () {
-        const found = yield* graph.find(sandbox, identity.namespace?.toLowerCase(), identity.value)
+        if (policy.identityGraph === "none") {
+          const found = yield* graph.find(sandbox, identity.namespace?.toLowerCase(), identity.value)
+          if (Option.isNone(found)) return yield* Effect.fail(upsNotFound(identity))
+          const row = found.value
+          return { xid: row.xid, members: [row] as ReadonlyArray<IdentityRow>, requested: row }
+        }
+        // The identity and its graph in one statement.
+        const found = yield* graph.graphOf(sandbox, identity.namespace?.toLowerCase(), identity.value)
         if (Option.isNone(found)) return yield* Effect.fail(upsNotFound(identity))
-        const row = found.value
-        if (policy.identityGraph === "none") return { xid: row.xid, members: [row] as ReadonlyArray<IdentityRow>, requested: row }
-        const members = yield* graph.members(row.graphId)
+        const { members, requested: row } = found.value
         if (members.length > MAX_GRAPH_SIZE) return yield* Effect.fail(tooManyRelatedIdentities(members.length))
         const root = members.find((member) => member.id === row.graphId) ?? (yield* graph.root(row.graphId))
         return { xid: root.xid, members, requested: row }

@@ -66,9 +66,28 @@ export class IdentityGraph extends Context.Tag("@rtcp/profile-store/IdentityGrap
     ) => Effect.Effect<Map<string, IdentityRow>>
     /** Links each group's identities into one graph. Rows passed in are updated in place. */
     readonly link: (sandbox: string, groups: ReadonlyArray<ReadonlyArray<IdentityRow>>) => Effect.Effect<void>
+    /**
+     * `resolve(…, true)` then `link`, in one pass: the same rows and graphs,
+     * but identities seen for the first time are written once, already in
+     * their final graph, and relabelling touches only graphs stored before.
+     * Returns every identity of `groups` by `keyOf`.
+     */
+    readonly stitch: (
+      sandbox: string,
+      groups: ReadonlyArray<ReadonlyArray<IdentityKey>>
+    ) => Effect.Effect<Map<string, IdentityRow>>
     /** An identity by namespace and value, or by XID when `nsKey` is undefined. */
     readonly find: (sandbox: string, nsKey: string | undefined, value: string) => Effect.Effect<Option.Option<IdentityRow>>
     readonly members: (graphId: number) => Effect.Effect<ReadonlyArray<IdentityRow>>
+    /**
+     * `find` then `members` in one statement: the identity and every identity
+     * of its graph (ordered by id), or none when the identity is unknown.
+     */
+    readonly graphOf: (
+      sandbox: string,
+      nsKey: string | undefined,
+      value: string
+    ) => Effect.Effect<Option.Option<{ readonly requested: IdentityRow; readonly members: ReadonlyArray<IdentityRow> }>>
     readonly root: (graphId: number) => Effect.Effect<IdentityRow>
   }
 >() {}
@@ -139,60 +158,86 @@ export const layer = Layer.effect(
         return found
       }).pipe(Effect.orDie)
 
-    const link = (_sandbox: string, groups: ReadonlyArray<ReadonlyArray<IdentityRow>>) =>
+    /** Sizes of stored graphs (identities per `graph_id`). */
+    const sizesOf = (graphIds: ReadonlyArray<number>) =>
       Effect.gen(function* () {
-        const graphIds = new Set<number>()
-        for (const group of groups) {
-          if (group.length < 2) continue
-          const first = group[0]!.graphId
-          if (group.some((row) => row.graphId !== first)) for (const row of group) graphIds.add(row.graphId)
-        }
-        if (graphIds.size === 0) return
         const size = new Map<number, number>()
-        for (const part of chunks([...graphIds])) {
+        for (const part of chunks(graphIds)) {
           const rows = yield* sql`SELECT graph_id, COUNT(*) AS n FROM identities WHERE ${sql.in("graph_id", part)} GROUP BY graph_id`
           for (const row of rows as any) size.set(Number(row.graph_id), Number(row.n))
         }
-        // In-memory union-find over the graphs this chunk touches.
-        const parent = new Map<number, number>()
-        const findRoot = (g: number): number => {
-          let root = g
-          while (parent.has(root) && parent.get(root) !== root) root = parent.get(root)!
-          let cursor = g
-          while (cursor !== root) {
-            const next = parent.get(cursor)!
-            parent.set(cursor, root)
-            cursor = next
-          }
-          return root
-        }
-        for (const group of groups) {
-          for (let i = 1; i < group.length; i++) {
-            const a = findRoot(group[0]!.graphId)
-            const b = findRoot(group[i]!.graphId)
-            if (a === b) continue
-            const sa = size.get(a) ?? 1
-            const sb = size.get(b) ?? 1
-            // The larger graph keeps its root (and so its XID); ties keep the older.
-            const [keep, drop] = sa > sb || (sa === sb && a < b) ? [a, b] : [b, a]
-            parent.set(drop, keep)
-            size.set(keep, sa + sb)
-          }
-        }
-        const relabel = new Map<number, Array<number>>()
-        for (const g of graphIds) {
-          const root = findRoot(g)
-          if (root === g) continue
-          const list = relabel.get(root)
-          if (list) list.push(g)
-          else relabel.set(root, [g])
-        }
-        for (const [root, dropped] of relabel) {
-          for (const part of chunks(dropped)) {
-            yield* sql`UPDATE identities SET graph_id = ${root} WHERE ${sql.in("graph_id", part)}`
-          }
-        }
+        return size
+      })
+
+    /** Relabels stored graphs: `graph_id` old → new, one statement per chunk. */
+    const relabel = (moves: ReadonlyArray<readonly [number, number]>) =>
+      Effect.forEach(
+        chunks(moves, 200),
+        (part) =>
+          sql`UPDATE identities SET graph_id = CASE graph_id ${sql.join(" ", false)(
+            part.map(([from, to]) => sql`WHEN ${from} THEN ${to}`)
+          )} END WHERE ${sql.in("graph_id", part.map(([from]) => from))}`,
+        { discard: true }
+      )
+
+    const link = (_sandbox: string, groups: ReadonlyArray<ReadonlyArray<IdentityRow>>) =>
+      Effect.gen(function* () {
+        const graphIds = graphsToJoin(groups)
+        if (graphIds.size === 0) return
+        const findRoot = unite(groups, yield* sizesOf([...graphIds]))
+        yield* relabel(movesOf(graphIds, findRoot))
         for (const group of groups) for (const row of group) row.graphId = findRoot(row.graphId)
+      }).pipe(Effect.orDie)
+
+    const stitch = (sandbox: string, groups: ReadonlyArray<ReadonlyArray<IdentityKey>>) =>
+      Effect.gen(function* () {
+        // Keys in first-seen order: fresh ids are allocated in that order, as `resolve` does.
+        const keys = new Map<string, IdentityKey>()
+        for (const group of groups) {
+          for (const key of group) {
+            const k = keyOf(key)
+            if (!keys.has(k)) keys.set(k, key)
+          }
+        }
+        const found = yield* select(sandbox, [...keys.values()])
+        const fresh: Array<IdentityRow> = []
+        if (found.size < keys.size) {
+          const [{ max }] = (yield* sql`SELECT COALESCE(MAX(id), 0) AS max FROM identities`) as any
+          let next = Number(max)
+          for (const [k, key] of keys) {
+            if (found.has(k)) continue
+            next += 1
+            const row: IdentityRow = { id: next, ns: key.nsKey, value: key.value, xid: xidOf(key.nsKey, key.value), graphId: next }
+            fresh.push(row)
+            found.set(k, row)
+          }
+        }
+        const rows = groups.map((group) => group.map((key) => found.get(keyOf(key))!))
+        const graphIds = graphsToJoin(rows)
+        if (graphIds.size > 0) {
+          // A fresh identity is a graph of one; only stored graphs are counted and relabelled.
+          const firstFresh = fresh.length > 0 ? fresh[0]!.id : Infinity
+          const findRoot = unite(rows, yield* sizesOf([...graphIds].filter((g) => g < firstFresh)))
+          yield* relabel(movesOf(graphIds, findRoot).filter(([from]) => from < firstFresh))
+          for (const row of found.values()) row.graphId = findRoot(row.graphId)
+        }
+        if (fresh.length > 0) {
+          const now = yield* Clock.currentTimeMillis
+          for (const part of chunks(fresh, 150)) {
+            yield* sql`INSERT INTO identities ${sql.insert(
+              part.map((row) => ({
+                id: row.id,
+                sandbox,
+                ns: row.ns,
+                value: row.value,
+                xid: row.xid,
+                graph_id: row.graphId,
+                created_at: now
+              }))
+            )}`
+          }
+        }
+        return found
       }).pipe(Effect.orDie)
 
     const find = (sandbox: string, nsKey: string | undefined, value: string) =>
@@ -204,10 +249,31 @@ export const layer = Layer.effect(
         Effect.orDie
       )
 
+    const graphOf = (sandbox: string, nsKey: string | undefined, value: string) =>
+      (nsKey === undefined
+        ? sql`SELECT id, ns, value, xid, graph_id FROM identities
+            WHERE graph_id = (SELECT graph_id FROM identities WHERE sandbox = ${sandbox} AND xid = ${value} LIMIT 1) ORDER BY id`
+        : sql`SELECT id, ns, value, xid, graph_id FROM identities
+            WHERE graph_id = (SELECT graph_id FROM identities WHERE sandbox = ${sandbox} AND ns = ${nsKey.toLowerCase()} AND value = ${value})
+            ORDER BY id`
+      ).pipe(
+        Effect.map((rows) => {
+          const members = rows.map(toRow)
+          const requested =
+            nsKey === undefined
+              ? members.find((member) => member.xid === value)
+              : members.find((member) => member.ns === nsKey.toLowerCase() && member.value === value)
+          return requested === undefined ? Option.none() : Option.some({ requested, members })
+        }),
+        Effect.orDie
+      )
+
     return IdentityGraph.of({
       resolve,
       link,
+      stitch,
       find,
+      graphOf,
       members: (graphId) =>
         sql`SELECT id, ns, value, xid, graph_id FROM identities WHERE graph_id = ${graphId} ORDER BY id`.pipe(
           Effect.map((rows) => rows.map(toRow)),
@@ -221,3 +287,58 @@ export const layer = Layer.effect(
     })
   })
 )
+
+/** The graphs that groups with more than one graph bring together. */
+const graphsToJoin = (groups: ReadonlyArray<ReadonlyArray<IdentityRow>>): Set<number> => {
+  const graphIds = new Set<number>()
+  for (const group of groups) {
+    if (group.length < 2) continue
+    const first = group[0]!.graphId
+    if (group.some((row) => row.graphId !== first)) for (const row of group) graphIds.add(row.graphId)
+  }
+  return graphIds
+}
+
+/**
+ * In-memory union-find over the graphs of `groups`, by size (`size` holds
+ * the stored sizes; a graph missing from it has one identity). The larger
+ * graph keeps its root (and so its XID); ties keep the older. Returns the
+ * root of each graph.
+ */
+const unite = (groups: ReadonlyArray<ReadonlyArray<IdentityRow>>, size: Map<number, number>): ((graphId: number) => number) => {
+  const parent = new Map<number, number>()
+  const findRoot = (g: number): number => {
+    let root = g
+    while (parent.has(root) && parent.get(root) !== root) root = parent.get(root)!
+    let cursor = g
+    while (cursor !== root) {
+      const next = parent.get(cursor)!
+      parent.set(cursor, root)
+      cursor = next
+    }
+    return root
+  }
+  for (const group of groups) {
+    for (let i = 1; i < group.length; i++) {
+      const a = findRoot(group[0]!.graphId)
+      const b = findRoot(group[i]!.graphId)
+      if (a === b) continue
+      const sa = size.get(a) ?? 1
+      const sb = size.get(b) ?? 1
+      const [keep, drop] = sa > sb || (sa === sb && a < b) ? [a, b] : [b, a]
+      parent.set(drop, keep)
+      size.set(keep, sa + sb)
+    }
+  }
+  return findRoot
+}
+
+/** (graph, its new root) for every graph of `graphIds` that was joined into another. */
+const movesOf = (graphIds: ReadonlySet<number>, findRoot: (graphId: number) => number): Array<readonly [number, number]> => {
+  const moves: Array<readonly [number, number]> = []
+  for (const g of graphIds) {
+    const root = findRoot(g)
+    if (root !== g) moves.push([g, root])
+  }
+  return moves
+}

@@ -157,12 +157,9 @@ export const layer = Layer.scoped(
       Effect.gen(function* () {
         if (records.length === 0) return
         const now = yield* Clock.currentTimeMillis
-        const keys = new Map<string, XdmRecord.RecordIdentity>()
-        for (const record of records) for (const identity of record.identities) keys.set(keyOf(identity), identity)
-        const rows = yield* graph.resolve(sandbox, [...keys.values()], true)
-        yield* graph.link(
+        const rows = yield* graph.stitch(
           sandbox,
-          records.map((record) => record.identities.map((identity) => rows.get(keyOf(identity))!))
+          records.map((record) => record.identities)
         )
         if (dataset.xdmClass === "experienceevent") {
           const byId = new Map<string, XdmRecord.ParsedRecord>()

@@ -1,0 +1,157 @@
+/**
+ * Issue item 2: GET profile and GET events at 32 concurrent connections on a
+ * seeded store, against a Hono hello-world route on the same machine (the
+ * HTTP ceiling): throughput and p50/p99 latency. A hello world on the
+ * service's own HTTP stack (@effect/platform HttpApi) is measured too, so the
+ * gap splits into framework and lookup work.
+ */
+import { type Benchmark, target } from "../lib/benchmark.js"
+import { barChart } from "../lib/chart.js"
+import { load, type LoadResult } from "../lib/load.js"
+import { lookupIdentities } from "../lib/seed.js"
+import {
+  eventsPath,
+  platformHeaders,
+  profilePath,
+  type Resources,
+  startEffectHello,
+  startHono,
+  startService,
+  withServer
+} from "../lib/service.js"
+import { cpuProfileArgs, sizes } from "../lib/sizes.js"
+import { best, fmt } from "../lib/stats.js"
+import { ensureStore } from "../lib/store.js"
+
+const CONNECTIONS = 32
+const RATIO_TARGET = 0.4
+const P99_TARGET_MS = 10
+const NAMES = ["Hono hello world", "Effect HttpApi hello world", "GET profile", "GET events"]
+
+const brief = (r: LoadResult) => ({
+  requestsPerSecond: Math.round(r.requestsPerSecond),
+  p50Ms: Number(r.latencyMs.p50.toFixed(2)),
+  p90Ms: Number(r.latencyMs.p90.toFixed(2)),
+  p99Ms: Number(r.latencyMs.p99.toFixed(2)),
+  meanMs: Number(r.latencyMs.mean.toFixed(2)),
+  requests: r.requests,
+  errors: r.errors + r.timeouts,
+  non2xx: r.non2xx
+})
+
+const benchmark: Benchmark = {
+  name: "lookups",
+  title: "GET profile and GET events at 32 connections vs a Hono hello world",
+  order: 20,
+  run: async (context) => {
+    const { loadSeconds, lookupStore } = sizes(context)
+    const store = await ensureStore(context, lookupStore)
+    const identities = lookupIdentities(lookupStore, 5000)
+    const hono: Array<LoadResult> = []
+    const effectHello: Array<LoadResult> = []
+    const profile: Array<LoadResult> = []
+    const events: Array<LoadResult> = []
+    const serviceResources: Array<Resources | undefined> = []
+    for (let run = 1; run <= context.runs; run++) {
+      context.log(`run ${run}/${context.runs}: Hono, Effect HttpApi hello, GET profile, GET events (${loadSeconds} s each, ${CONNECTIONS} connections)`)
+      const ceiling = await withServer(startHono(context), ({ url }) => load({ url, connections: CONNECTIONS, seconds: loadSeconds }))
+      hono.push(ceiling.value)
+      const framework = await withServer(startEffectHello(context), ({ url }) => load({ url, connections: CONNECTIONS, seconds: loadSeconds }))
+      effectHello.push(framework.value)
+      const served = await withServer(
+        startService(context, { dir: store.dir }, cpuProfileArgs(context, "lookups")),
+        async ({ token, url }) => {
+          const headers = platformHeaders(token)
+          // Every lookup must find its profile: a 404 is cheaper and would flatter the figures.
+          for (const path of [profilePath(identities[0]!), eventsPath(identities[0]!)]) {
+            const response = await fetch(`${url}${path}`, { headers })
+            if (!response.ok) throw new Error(`GET ${path} answered ${response.status}: ${await response.text()}`)
+          }
+          const p = await load({ url, connections: CONNECTIONS, seconds: loadSeconds, headers, paths: identities.map(profilePath) })
+          const e = await load({ url, connections: CONNECTIONS, seconds: loadSeconds, headers, paths: identities.map(eventsPath) })
+          return { p, e }
+        }
+      )
+      profile.push(served.value.p)
+      events.push(served.value.e)
+      serviceResources.push(served.resources)
+      context.log(
+        `  Hono ${fmt(ceiling.value.requestsPerSecond)} req/s; Effect hello ${fmt(framework.value.requestsPerSecond)} req/s; profile ${fmt(served.value.p.requestsPerSecond)} req/s p99 ${fmt(served.value.p.latencyMs.p99)} ms; ` +
+          `events ${fmt(served.value.e.requestsPerSecond)} req/s p99 ${fmt(served.value.e.latencyMs.p99)} ms`
+      )
+    }
+    const h = best(hono, (r) => r.requestsPerSecond)
+    const x = best(effectHello, (r) => r.requestsPerSecond)
+    const p = best(profile, (r) => r.requestsPerSecond)
+    const e = best(events, (r) => r.requestsPerSecond)
+    const failures = [...profile, ...events].reduce((sum, r) => sum + r.errors + r.timeouts + r.non2xx, 0)
+    const profileRatio = p.requestsPerSecond / h.requestsPerSecond
+    const eventsRatio = e.requestsPerSecond / h.requestsPerSecond
+    const label = `${lookupStore.toLocaleString("en-US")} profiles`
+    return {
+      figures: {
+        storeProfiles: lookupStore,
+        connections: CONNECTIONS,
+        seconds: loadSeconds,
+        identities: identities.length,
+        hono: brief(h),
+        effectHttpApiHello: { ...brief(x), ratioToCeiling: Number((x.requestsPerSecond / h.requestsPerSecond).toFixed(3)) },
+        getProfile: { ...brief(p), ratioToCeiling: Number(profileRatio.toFixed(3)) },
+        getEvents: { ...brief(e), ratioToCeiling: Number(eventsRatio.toFixed(3)) },
+        failedRequests: failures,
+        serviceMaxRssMb: Math.round(Math.max(...serviceResources.map((r) => r?.maxRssMb ?? 0))),
+        runs: { hono: hono.map(brief), effectHttpApiHello: effectHello.map(brief), getProfile: profile.map(brief), getEvents: events.map(brief) }
+      },
+      targets: [
+        target(`GET profile throughput / Hono hello world, ${label}`, profileRatio, "×", ">=", RATIO_TARGET),
+        target(`GET profile p99 latency at ${CONNECTIONS} connections, ${label}`, p.latencyMs.p99, "ms", "<=", P99_TARGET_MS),
+        target(`GET events throughput / Hono hello world, ${label}`, eventsRatio, "×", ">=", RATIO_TARGET),
+        target(`GET events p99 latency at ${CONNECTIONS} connections, ${label}`, e.latencyMs.p99, "ms", "<=", P99_TARGET_MS)
+      ],
+      summary: [
+        `store of ${label}, ${identities.length} distinct identities, ${CONNECTIONS} connections, ${loadSeconds} s per run${failures > 0 ? `, ${failures} failed requests` : ""}`,
+        `Hono hello world: ${fmt(h.requestsPerSecond)} req/s, p50 ${fmt(h.latencyMs.p50)} ms, p99 ${fmt(h.latencyMs.p99)} ms`,
+        `Effect HttpApi hello world (the service's framework): ${fmt(x.requestsPerSecond)} req/s (${fmt(x.requestsPerSecond / h.requestsPerSecond)}× Hono), p50 ${fmt(x.latencyMs.p50)} ms, p99 ${fmt(x.latencyMs.p99)} ms`,
+        `GET profile: ${fmt(p.requestsPerSecond)} req/s (${fmt(profileRatio)}× Hono), p50 ${fmt(p.latencyMs.p50)} ms, p99 ${fmt(p.latencyMs.p99)} ms`,
+        `GET events:  ${fmt(e.requestsPerSecond)} req/s (${fmt(eventsRatio)}× Hono), p50 ${fmt(e.latencyMs.p50)} ms, p99 ${fmt(e.latencyMs.p99)} ms`
+      ],
+      plots: [
+        {
+          file: "lookups-throughput.svg",
+          svg: barChart({
+            title: "Lookups: requests per second at 32 connections (higher is better)",
+            subtitle: `store of ${label}; best of ${context.runs} runs of ${loadSeconds} s`,
+            unit: "req/s",
+            groups: [
+              {
+                label: "throughput",
+                bars: [
+                  { label: "Hono hello world", value: h.requestsPerSecond },
+                  { label: "Effect HttpApi hello world", value: x.requestsPerSecond, note: `${(x.requestsPerSecond / h.requestsPerSecond).toFixed(2)}× Hono` },
+                  { label: "GET profile", value: p.requestsPerSecond, note: `${profileRatio.toFixed(2)}× Hono` },
+                  { label: "GET events", value: e.requestsPerSecond, note: `${eventsRatio.toFixed(2)}× Hono` }
+                ]
+              }
+            ],
+            markers: [{ value: RATIO_TARGET * h.requestsPerSecond, label: `target ${RATIO_TARGET}× Hono` }]
+          })
+        },
+        {
+          file: "lookups-latency.svg",
+          svg: barChart({
+            title: "Lookups: latency at 32 connections (lower is better)",
+            subtitle: `store of ${label}; the run with the best throughput`,
+            unit: "ms",
+            groups: [
+              { label: "p50", bars: [h, x, p, e].map((r, i) => ({ label: NAMES[i]!, value: r.latencyMs.p50 })) },
+              { label: "p99", bars: [h, x, p, e].map((r, i) => ({ label: NAMES[i]!, value: r.latencyMs.p99 })) }
+            ],
+            markers: [{ value: P99_TARGET_MS, label: `target p99 ${P99_TARGET_MS} ms`, group: "p99" }]
+          })
+        }
+      ]
+    }
+  }
+}
+
+export default benchmark

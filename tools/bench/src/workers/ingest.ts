@@ -1,0 +1,158 @@
+/**
+ * One ingestion measurement in a fresh process:
+ *
+ * - `source`: only generating the records (what both writers below also pay);
+ * - `raw`: the same records as the same rows (identities with their XID, one
+ *   fragment or event each, the same JSON) written straight to SQLite with
+ *   better-sqlite3: prepared statements, one transaction per dataset, no
+ *   validation, no stitching, no Effect. The physical limit.
+ * - `service`: `Ingestion.ingestRecords` of the profile store, one batch per
+ *   dataset, with validation and stitching, exactly as `seedDemo` does it.
+ */
+import { Catalog, Ingestion, ProfileStore } from "@rtcp/profile-store"
+import Database from "better-sqlite3"
+import { Effect, Layer } from "effect"
+import { createHash, randomBytes } from "node:crypto"
+import { join } from "node:path"
+import { datasets, isEventDataset, recordsOf, SANDBOX } from "../lib/seed.js"
+import { resources, workerMain } from "../lib/worker.js"
+
+export interface IngestArgs {
+  readonly mode: "source" | "raw" | "service"
+  readonly profiles: number
+  /** Store folder (raw and service). */
+  readonly dir?: string
+}
+
+export interface DatasetTiming {
+  readonly key: string
+  readonly id: string
+  readonly records: number
+  readonly ms: number
+}
+
+export interface IngestResult {
+  readonly mode: IngestArgs["mode"]
+  readonly profiles: number
+  readonly records: number
+  readonly wallMs: number
+  /** CPU time (user + system) of the measured part: less sensitive than wall time to other load on the machine. */
+  readonly cpuMs: number
+  readonly recordsPerSecond: number
+  readonly maxRssMb: number
+  readonly datasets: ReadonlyArray<DatasetTiming>
+}
+
+const clock = () => {
+  const wall = performance.now()
+  const cpu = process.cpuUsage()
+  return () => {
+    const used = process.cpuUsage(cpu)
+    return { wallMs: performance.now() - wall, cpuMs: (used.user + used.system) / 1000 }
+  }
+}
+
+const source = (profiles: number) => {
+  const timings: Array<DatasetTiming> = []
+  for (const spec of datasets) {
+    const started = performance.now()
+    let records = 0
+    for (const record of recordsOf(spec.key, profiles)) if (record !== undefined) records++
+    timings.push({ key: spec.key, id: spec.key, records, ms: performance.now() - started })
+  }
+  return timings
+}
+
+/** Creates the store's schema (its migrations) in `dir`, then closes it. */
+const migrate = (dir: string) => Effect.runPromise(Effect.scoped(Layer.build(ProfileStore.layerSqlite({ directory: dir }))))
+
+const raw = (dir: string, profiles: number) => {
+  const db = new Database(join(dir, "profile.db"))
+  db.pragma("journal_mode = WAL")
+  const selectIdentity = db.prepare("SELECT id FROM identities WHERE sandbox = ? AND ns = ? AND value = ?").pluck()
+  const insertIdentity = db.prepare(
+    "INSERT INTO identities (id, sandbox, ns, value, xid, graph_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+  )
+  const insertFragment = db.prepare(
+    `INSERT INTO fragments (sandbox, dataset_id, identity_id, batch_id, data, ingested_at, custom_ts) VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (sandbox, dataset_id, identity_id) DO UPDATE SET data = excluded.data, ingested_at = excluded.ingested_at`
+  )
+  const insertEvent = db.prepare(
+    `INSERT INTO events (sandbox, dataset_id, id, identity_id, batch_id, ts, data, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (sandbox, dataset_id, id) DO UPDATE SET data = excluded.data, ingested_at = excluded.ingested_at`
+  )
+  let nextId = Number(db.prepare("SELECT COALESCE(MAX(id), 0) FROM identities").pluck().get())
+  const now = Date.now()
+  const timings: Array<DatasetTiming> = []
+  for (const spec of datasets) {
+    const datasetId = randomBytes(12).toString("hex")
+    const batchId = randomBytes(13).toString("hex").toUpperCase()
+    const events = isEventDataset(spec)
+    const started = performance.now()
+    let records = 0
+    db.transaction(() => {
+      for (const record of recordsOf(spec.key, profiles)) {
+        records++
+        let primary = 0
+        for (const [ns, entries] of Object.entries(record.identityMap as Record<string, Array<{ id: string; primary?: boolean }>>)) {
+          const nsKey = ns.toLowerCase()
+          for (const entry of entries) {
+            let id = selectIdentity.get(SANDBOX, nsKey, entry.id) as number | undefined
+            if (id === undefined) {
+              id = ++nextId
+              const xid = createHash("sha256").update(`${nsKey}\u0000${entry.id}`).digest("base64url").slice(0, 27)
+              insertIdentity.run(id, SANDBOX, nsKey, entry.id, xid, id, now)
+            }
+            if (entry.primary === true || primary === 0) primary = id
+          }
+        }
+        if (events) {
+          insertEvent.run(SANDBOX, datasetId, record._id, primary, batchId, Date.parse(record.timestamp as string), JSON.stringify(record), now)
+        } else {
+          insertFragment.run(SANDBOX, datasetId, primary, batchId, JSON.stringify(record), now, null)
+        }
+      }
+    })()
+    timings.push({ key: spec.key, id: datasetId, records, ms: performance.now() - started })
+  }
+  db.close()
+  return timings
+}
+
+const service = (dir: string, profiles: number) =>
+  Effect.gen(function* () {
+    const catalog = yield* Catalog.Catalog
+    const ingestion = yield* Ingestion.Ingestion
+    const timings: Array<DatasetTiming> = []
+    for (const spec of datasets) {
+      const dataset = yield* catalog.create(SANDBOX, {
+        name: spec.name,
+        description: spec.description,
+        schemaRef: { id: spec.schemaClass, contentType: "application/vnd.adobe.xed+json;version=1" },
+        tags: { unifiedProfile: spec.upsert ? ["enabled:true", "isUpsert:true"] : ["enabled:true"] }
+      })
+      const started = performance.now()
+      const batch = yield* ingestion.ingestRecords(SANDBOX, dataset.id, recordsOf(spec.key, profiles))
+      timings.push({ key: spec.key, id: dataset.id, records: batch.recordsTotal, ms: performance.now() - started })
+    }
+    return timings
+  }).pipe(Effect.provide(ProfileStore.layerSqlite({ directory: dir })), Effect.orDie)
+
+workerMain<IngestArgs, IngestResult>(async ({ dir, mode, profiles }) => {
+  if (mode !== "source" && dir === undefined) throw new Error("dir is required")
+  if (mode === "raw") await migrate(dir!)
+  const stop = clock()
+  const timings = mode === "source" ? source(profiles) : mode === "raw" ? raw(dir!, profiles) : await Effect.runPromise(service(dir!, profiles))
+  const { cpuMs, wallMs } = stop()
+  const records = timings.reduce((sum, t) => sum + t.records, 0)
+  return {
+    mode,
+    profiles,
+    records,
+    wallMs,
+    cpuMs,
+    recordsPerSecond: records / (wallMs / 1000),
+    maxRssMb: resources().maxRssMb,
+    datasets: timings
+  }
+})
