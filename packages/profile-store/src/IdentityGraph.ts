@@ -97,6 +97,25 @@ export const layer = Layer.effect(
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
 
+    /** New identities, each its own graph's root until linked; 150 rows × 7 columns per statement. */
+    const insertIdentities = (sandbox: string, rows: ReadonlyArray<IdentityRow>, now: number) =>
+      Effect.forEach(
+        chunks(rows, 150),
+        (part) =>
+          sql`INSERT INTO identities ${sql.insert(
+            part.map((row) => ({
+              id: row.id,
+              sandbox,
+              ns: row.ns,
+              value: row.value,
+              xid: row.xid,
+              graph_id: row.graphId,
+              created_at: now
+            }))
+          )}`,
+        { discard: true }
+      )
+
     const select = (sandbox: string, keys: ReadonlyArray<IdentityKey>) =>
       Effect.gen(function* () {
         const byNs = new Map<string, Array<string>>()
@@ -142,19 +161,7 @@ export const layer = Layer.effect(
           fresh.push(row)
           found.set(k, row)
         }
-        for (const part of chunks(fresh, 150)) {
-          yield* sql`INSERT INTO identities ${sql.insert(
-            part.map((row) => ({
-              id: row.id,
-              sandbox,
-              ns: row.ns,
-              value: row.value,
-              xid: row.xid,
-              graph_id: row.graphId,
-              created_at: now
-            }))
-          )}`
-        }
+        yield* insertIdentities(sandbox, fresh, now)
         return found
       }).pipe(Effect.orDie)
 
@@ -223,19 +230,7 @@ export const layer = Layer.effect(
         }
         if (fresh.length > 0) {
           const now = yield* Clock.currentTimeMillis
-          for (const part of chunks(fresh, 150)) {
-            yield* sql`INSERT INTO identities ${sql.insert(
-              part.map((row) => ({
-                id: row.id,
-                sandbox,
-                ns: row.ns,
-                value: row.value,
-                xid: row.xid,
-                graph_id: row.graphId,
-                created_at: now
-              }))
-            )}`
-          }
+          yield* insertIdentities(sandbox, fresh, now)
         }
         return found
       }).pipe(Effect.orDie)
