@@ -309,3 +309,28 @@ describe("forms", () => {
     expect(Forms.toIntent(form)).toMatchObject({ kind: "replacePolicy", id: "p1", input: { name: "Old" } })
   })
 })
+
+describe("reducer: profile merge policy", () => {
+  const policies = [
+    { id: "p1", name: "Default Timebased" },
+    { id: "p2", name: "No stitching" }
+  ]
+  const cycle: AppAction = { type: "cycleProfilePolicy", policies, defaultName: "Default Timebased (default)" }
+
+  it("steps from the default through each policy and back, each press counting", () => {
+    const once = run(start, cycle)
+    expect(once.profilePolicy).toBe("p1")
+    expect(once.status?.text).toBe("merged with Default Timebased")
+    // Two presses dispatched before any render still land two steps on.
+    const twice = run(start, cycle, cycle)
+    expect(twice.profilePolicy).toBe("p2")
+    expect(twice.status?.text).toBe("merged with No stitching")
+    const back = run(start, cycle, cycle, cycle)
+    expect(back.profilePolicy).toBeUndefined()
+    expect(back.status?.text).toBe("merged with Default Timebased (default)")
+  })
+
+  it("does nothing while the policies are not known yet", () => {
+    expect(run(start, { ...cycle, policies: [] })).toBe(start)
+  })
+})

@@ -187,6 +187,8 @@ export type AppAction =
   | { readonly type: "refresh" }
   | { readonly type: "sandbox"; readonly name: string }
   | { readonly type: "profilePolicy"; readonly id: string | undefined }
+  /** Steps through "the default", then each policy; computed here so that keys pressed faster than a render still each count. */
+  | { readonly type: "cycleProfilePolicy"; readonly policies: ReadonlyArray<{ readonly id: string; readonly name: string }>; readonly defaultName: string }
   | { readonly type: "readOnly" }
   | { readonly type: "quit" }
   | { readonly type: "batch"; readonly actions: ReadonlyArray<AppAction> }
@@ -451,6 +453,14 @@ export const reducer = (state: AppState, action: AppAction): AppState => {
 
     case "profilePolicy":
       return { ...state, profilePolicy: action.id }
+
+    case "cycleProfilePolicy": {
+      if (action.policies.length === 0) return state
+      const ids: ReadonlyArray<string | undefined> = [undefined, ...action.policies.map((p) => p.id)]
+      const next = ids[(ids.indexOf(state.profilePolicy) + 1) % ids.length]
+      const name = next === undefined ? action.defaultName : (action.policies.find((p) => p.id === next)?.name ?? next)
+      return withStatus({ ...state, profilePolicy: next }, "info", `merged with ${name}`)
+    }
 
     case "readOnly":
       return withStatus({ ...state, readOnly: true }, "info", "read-only from now on: writes are refused")

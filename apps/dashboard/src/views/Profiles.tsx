@@ -308,11 +308,11 @@ const ProfileDetail = ({ identity, width, height }: ViewProps & { readonly ident
   }
   const cyclePolicy = () => {
     const list = policies.data ?? []
-    if (list.length === 0) return
-    const ids: ReadonlyArray<string | undefined> = [undefined, ...list.map((p) => p.id)]
-    const next = ids[(ids.indexOf(policyId) + 1) % ids.length]
-    dispatch({ type: "profilePolicy", id: next })
-    dispatch({ type: "status", status: { kind: "info", text: `merged with ${policyName(next, list)}` }, at: Date.now() })
+    dispatch({
+      type: "cycleProfilePolicy",
+      policies: list.map((p) => ({ id: p.id, name: policyName(p.id, list) })),
+      defaultName: policyName(undefined, list)
+    })
   }
   const onAction = (action: string) => {
     if (action === "cyclePolicy") {

@@ -95,9 +95,10 @@ describe("navigation", () => {
       await press(instance, keys.tab)
       await waitFor(instance, "crm-0000000", "LoyaltyId")
       await press(instance, keys.tab)
-      await waitFor(instance, "web.webpagedetails.pageViews")
+      // The header names the default policy once the policies are known; only then can p step through them.
+      await waitFor(instance, "web.webpagedetails.pageViews", "policy Default Timebased (default)")
       await press(instance, "p")
-      await waitFor(instance, "policy Default Timebased")
+      await waitFor(instance, "merged with Default Timebased")
       await press(instance, "p")
       await waitFor(instance, "policy No stitching", "merged with No stitching")
       await press(instance, keys.escape)
