@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- <benchmark>…] [--size 1m] [--runs N] [--fresh] [--cpu-prof]`
+ * `npm run bench [-- <benchmark>…] [--size 1m] [--runs N] [--fresh] [--cpu-prof] [--sqlite-cache-mb N]`
  *
  * Runs the benchmarks of `src/benchmarks/` (every file there whose default
  * export is a Benchmark: adding one is adding a file), prints their figures,
@@ -17,7 +17,7 @@ import { fmt } from "./lib/stats.js"
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, "..", "..", "..")
 
-const usage = `Usage: npm run bench -- [benchmark…] [--size default|1m] [--runs N] [--fresh] [--cpu-prof] [--list]
+const usage = `Usage: npm run bench -- [benchmark…] [--size default|1m|smoke] [--runs N] [--fresh] [--cpu-prof] [--sqlite-cache-mb N] [--list]
 
   benchmark     one or more of the names --list shows (default: all, in order)
   --size 1m     the full sizes (1,000,000 profiles; takes about an hour here);
@@ -26,6 +26,9 @@ const usage = `Usage: npm run bench -- [benchmark…] [--size default|1m] [--run
   --runs N      measurements per figure, the best reported (default 2)
   --fresh       rebuild the cached seeded stores in bench/tmp/stores
   --cpu-prof    write CPU profiles of the measured service processes to bench/tmp/profiles
+  --sqlite-cache-mb N
+                an experiment: give the ingesting SQLite connections (raw and
+                service) an N MiB page cache instead of SQLite's 2 MiB default
   --list        list the benchmarks`
 
 const discover = async (): Promise<Array<Benchmark>> => {
@@ -50,6 +53,7 @@ const main = async () => {
       runs: { type: "string", default: "2" },
       fresh: { type: "boolean", default: false },
       "cpu-prof": { type: "boolean", default: false },
+      "sqlite-cache-mb": { type: "string" },
       list: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false }
     }
@@ -62,7 +66,8 @@ const main = async () => {
   }
   const size = values.size === "1m" || values.size === "1000000" ? "1m" : values.size === "default" || values.size === "smoke" ? values.size : undefined
   const runs = Number(values.runs)
-  if (size === undefined || !Number.isInteger(runs) || runs < 1) {
+  const cacheMb = values["sqlite-cache-mb"] === undefined ? undefined : Number(values["sqlite-cache-mb"])
+  if (size === undefined || !Number.isInteger(runs) || runs < 1 || (cacheMb !== undefined && !(cacheMb > 0))) {
     console.error(usage)
     process.exit(2)
   }
@@ -81,6 +86,7 @@ const main = async () => {
     cacheDir,
     fresh: values.fresh,
     cpuProfile: values["cpu-prof"],
+    sqliteCacheMb: cacheMb,
     log: (message) => console.log(message)
   }
   const started = Date.now()

@@ -48,14 +48,15 @@ const benchmark: Benchmark = {
       for (let run = 1; run <= context.runs; run++) {
         context.log(`${label}, run ${run}/${context.runs}: source, raw, service`)
         source.push(await measure(context, { mode: "source", profiles }))
+        const cacheMb = context.sqliteCacheMb
         const rawDir = scratchDir(context, `raw-${profiles}`)
         try {
-          raw.push(await measure(context, { mode: "raw", profiles, dir: rawDir }))
+          raw.push(await measure(context, { mode: "raw", profiles, dir: rawDir, cacheMb }))
         } finally {
           removeDir(rawDir)
         }
         const dir = scratchDir(context, `service-${profiles}`)
-        service.push({ result: await measure(context, { mode: "service", profiles, dir }), dir })
+        service.push({ result: await measure(context, { mode: "service", profiles, dir, cacheMb }), dir })
         context.log(
           `  raw ${fmt(raw.at(-1)!.recordsPerSecond)} rec/s, service ${fmt(service.at(-1)!.result.recordsPerSecond)} rec/s (${fmt(service.at(-1)!.result.wallMs / 1000)} s, ${fmt(service.at(-1)!.result.maxRssMb)} MB)`
         )
@@ -110,7 +111,7 @@ const benchmark: Benchmark = {
       targets.push(target(`1,000,000 profiles ingested (projected from ${fmt(last.profiles)})`, projected, "min", "<=", MINUTES_TARGET))
     }
     return {
-      figures: { sizes: perSize },
+      figures: { sqliteCacheMb: context.sqliteCacheMb ?? "SQLite default (2 MiB)", sizes: perSize },
       targets,
       summary,
       plots: [

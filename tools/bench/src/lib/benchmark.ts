@@ -20,6 +20,8 @@ export interface Context {
   readonly fresh: boolean
   /** Write CPU profiles of the measured service processes to `bench/tmp/profiles`. */
   readonly cpuProfile: boolean
+  /** SQLite page cache of the ingesting connections in MiB (`--sqlite-cache-mb`); SQLite's default (2 MiB) when undefined. */
+  readonly sqliteCacheMb: number | undefined
   readonly log: (message: string) => void
 }
 

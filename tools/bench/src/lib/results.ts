@@ -24,7 +24,8 @@ const commit = (root: string) => {
 }
 
 /** The file name suffix of a size: the default sizes write `ingest.json`, `--size 1m` writes `ingest.1m.json`. */
-export const suffix = (context: Context) => (context.size === "default" ? "" : `.${context.size}`)
+export const suffix = (context: Context) =>
+  `${context.size === "default" ? "" : `.${context.size}`}${context.sqliteCacheMb === undefined ? "" : `.sqlite-cache-${context.sqliteCacheMb}mb`}`
 
 export const write = (
   context: Context,

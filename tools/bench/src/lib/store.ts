@@ -54,7 +54,7 @@ export const ensureStore = async (context: Context, profiles: number): Promise<S
   if (meta && (!context.fresh || rebuilt.has(profiles))) return { dir: storeDir(context, profiles), meta }
   context.log(`building the seeded store of ${profiles.toLocaleString("en-US")} profiles (cached in ${storeDir(context, profiles)})`)
   const dir = scratchDir(context, `store-${profiles}`)
-  const ingest = await runWorker<IngestResult>("ingest", { mode: "service", profiles, dir } satisfies IngestArgs, {
+  const ingest = await runWorker<IngestResult>("ingest", { mode: "service", profiles, dir, cacheMb: context.sqliteCacheMb } satisfies IngestArgs, {
     timeoutMs: 60 * 60_000,
     log: context.log
   })
@@ -85,7 +85,7 @@ export const ingestBest = async (context: Context, profiles: number, nodeArgs: R
   let kept: { dir: string; result: IngestResult } | undefined
   for (let run = 1; run <= context.runs; run++) {
     const dir = scratchDir(context, `store-${profiles}`)
-    const result = await runWorker<IngestResult>("ingest", { mode: "service", profiles, dir } satisfies IngestArgs, {
+    const result = await runWorker<IngestResult>("ingest", { mode: "service", profiles, dir, cacheMb: context.sqliteCacheMb } satisfies IngestArgs, {
       timeoutMs: Math.max(10 * 60_000, profiles * 3),
       log: context.log,
       nodeArgs

@@ -9,6 +9,7 @@
  * - `service`: `Ingestion.ingestRecords` of the profile store, one batch per
  *   dataset, with validation and stitching, exactly as `seedDemo` does it.
  */
+import { SqlClient } from "@effect/sql"
 import { Catalog, Ingestion, ProfileStore } from "@rtcp/profile-store"
 import Database from "better-sqlite3"
 import { Effect, Layer } from "effect"
@@ -22,6 +23,8 @@ export interface IngestArgs {
   readonly profiles: number
   /** Store folder (raw and service). */
   readonly dir?: string
+  /** SQLite page cache of the writing connection in MiB; SQLite's default (2 MiB) when undefined. */
+  readonly cacheMb?: number | undefined
 }
 
 export interface DatasetTiming {
@@ -66,9 +69,10 @@ const source = (profiles: number) => {
 /** Creates the store's schema (its migrations) in `dir`, then closes it. */
 const migrate = (dir: string) => Effect.runPromise(Effect.scoped(Layer.build(ProfileStore.layerSqlite({ directory: dir }))))
 
-const raw = (dir: string, profiles: number) => {
+const raw = (dir: string, profiles: number, cacheMb: number | undefined) => {
   const db = new Database(join(dir, "profile.db"))
   db.pragma("journal_mode = WAL")
+  if (cacheMb !== undefined) db.pragma(`cache_size = -${Math.round(cacheMb * 1024)}`)
   const selectIdentity = db.prepare("SELECT id FROM identities WHERE sandbox = ? AND ns = ? AND value = ?").pluck()
   const insertIdentity = db.prepare(
     "INSERT INTO identities (id, sandbox, ns, value, xid, graph_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -119,8 +123,10 @@ const raw = (dir: string, profiles: number) => {
   return timings
 }
 
-const service = (dir: string, profiles: number) =>
+const service = (dir: string, profiles: number, cacheMb: number | undefined) =>
   Effect.gen(function* () {
+    // The store has one connection, so the pragma holds for every statement below.
+    if (cacheMb !== undefined) yield* (yield* SqlClient.SqlClient).unsafe(`PRAGMA cache_size = -${Math.round(cacheMb * 1024)}`)
     const catalog = yield* Catalog.Catalog
     const ingestion = yield* Ingestion.Ingestion
     const timings: Array<DatasetTiming> = []
@@ -138,11 +144,11 @@ const service = (dir: string, profiles: number) =>
     return timings
   }).pipe(Effect.provide(ProfileStore.layerSqlite({ directory: dir })), Effect.orDie)
 
-workerMain<IngestArgs, IngestResult>(async ({ dir, mode, profiles }) => {
+workerMain<IngestArgs, IngestResult>(async ({ cacheMb, dir, mode, profiles }) => {
   if (mode !== "source" && dir === undefined) throw new Error("dir is required")
   if (mode === "raw") await migrate(dir!)
   const stop = clock()
-  const timings = mode === "source" ? source(profiles) : mode === "raw" ? raw(dir!, profiles) : await Effect.runPromise(service(dir!, profiles))
+  const timings = mode === "source" ? source(profiles) : mode === "raw" ? raw(dir!, profiles, cacheMb) : await Effect.runPromise(service(dir!, profiles, cacheMb))
   const { cpuMs, wallMs } = stop()
   const records = timings.reduce((sum, t) => sum + t.records, 0)
   return {
