@@ -56,17 +56,18 @@ export const createApp = (services: AppServices): Hono<ProxyEnv> => {
   app.use(rateLimit({ metrics }))
   app.use(metricsMiddleware({ metrics }))
   app.use(timeout(services.timeoutMs === undefined ? {} : { ms: services.timeoutMs }))
-  app.use(
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: () => {
-        // The rest of the body is not read: close the connection rather than leave the client mid-upload.
-        throw new ProxyError(413, "payload-too-large", "Payload too large", `request bodies are limited to ${maxBodyBytes} bytes`, {
-          connection: "close"
-        })
-      }
-    })
-  )
+  const limitBody = bodyLimit({
+    maxSize: maxBodyBytes,
+    onError: () => {
+      // The rest of the body is not read: close the connection rather than leave the client mid-upload.
+      throw new ProxyError(413, "payload-too-large", "Payload too large", `request bodies are limited to ${maxBodyBytes} bytes`, {
+        connection: "close"
+      })
+    }
+  })
+  // GET and HEAD bodies are never read (nor forwarded), so they need no limit. Skipping them matters: hono's bodyLimit
+  // reads `c.req.raw.body`, which makes @hono/node-server build a full WHATWG Request, a seventh of a cached lookup's CPU.
+  app.use((c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next)))
 
   app.route("/", tokenRoutes({ keys, metrics }))
   app.route("/", internalRoutes({ upstream }))

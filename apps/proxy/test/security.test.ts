@@ -183,6 +183,8 @@ describe("nothing secret in logs or answers", () => {
         await app.request("/data/core/ups/config/mergePolicies", { headers: { "x-api-key": "wrong-key-value-123" } }),
         await send("/data/core/ups/config/mergePolicies", { method: "POST", body: "{}", headers: { "content-type": "application/json" } })
       ]
+      // Audit lines leave stdout once per event-loop turn.
+      await new Promise((resolve) => setImmediate(resolve))
       const seen: Array<string> = [...written]
       for (const response of responses) {
         seen.push(JSON.stringify([...response.headers]))
@@ -195,7 +197,7 @@ describe("nothing secret in logs or answers", () => {
         expect(everything).not.toContain(secret)
       }
       // The audit lines were written (and are JSON).
-      const lines = written.filter((line) => line.includes('"msg":"request"'))
+      const lines = written.flatMap((chunk) => chunk.split("\n")).filter((line) => line.includes('"msg":"request"'))
       expect(lines.length).toBe(responses.length)
       for (const line of lines) expect(() => JSON.parse(line)).not.toThrow()
     } finally {

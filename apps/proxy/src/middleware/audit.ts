@@ -9,6 +9,7 @@
  */
 import type { MiddlewareHandler } from "hono"
 import { type AuditFields, type ProxyEnv, routeLabel } from "../env.js"
+import { writeLine } from "../stdout.js"
 
 export interface AuditLine {
   readonly time: string
@@ -28,7 +29,7 @@ export interface AuditLine {
 export type AuditSink = (line: AuditLine) => void
 
 export const stdoutSink: AuditSink = (line) => {
-  process.stdout.write(JSON.stringify(line) + "\n")
+  writeLine(JSON.stringify(line))
 }
 
 export interface AuditOptions {
