@@ -245,8 +245,32 @@ export const layer = Layer.effect(
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
 
+    // Every lookup resolves a policy, and policies change only through this
+    // service (a new sandbox's default is written before anyone can ask for
+    // it), so each sandbox's list is kept in memory and dropped on every
+    // write. The generation keeps a read that raced a write from caching
+    // what the write replaced.
+    const cached = new Map<string, ReadonlyArray<Policy>>()
+    let generation = 0
+    const forget = Effect.sync(() => {
+      generation++
+      cached.clear()
+    })
     const all = (sandbox: string) =>
-      sql`SELECT * FROM merge_policies WHERE sandbox = ${sandbox}`.pipe(Effect.map((rows) => rows.map(toPolicy)), Effect.orDie)
+      Effect.suspend(() => {
+        const hit = cached.get(sandbox)
+        if (hit !== undefined) return Effect.succeed(hit)
+        const seen = generation
+        return sql`SELECT * FROM merge_policies WHERE sandbox = ${sandbox}`.pipe(
+          Effect.map((rows) => rows.map(toPolicy)),
+          Effect.tap((policies) =>
+            Effect.sync(() => {
+              if (seen === generation && policies.length > 0) cached.set(sandbox, policies)
+            })
+          ),
+          Effect.orDie
+        )
+      })
 
     const get = (sandbox: string, id: string) =>
       sql`SELECT * FROM merge_policies WHERE sandbox = ${sandbox} AND id = ${id}`.pipe(
@@ -301,7 +325,7 @@ export const layer = Layer.effect(
           }
           if (previous === undefined) yield* sql`INSERT INTO merge_policies ${sql.insert(row)}`
           else yield* sql`UPDATE merge_policies SET ${sql.update(row, ["sandbox", "id"])} WHERE sandbox = ${sandbox} AND id = ${id}`
-        }).pipe(sql.withTransaction, Effect.orDie)
+        }).pipe(sql.withTransaction, Effect.ensuring(forget), Effect.orDie)
         return yield* get(sandbox, id).pipe(Effect.orDie)
       })
 
@@ -353,7 +377,7 @@ export const layer = Layer.effect(
               "Merge policy is active on edge"
             )
           }
-          yield* sql`DELETE FROM merge_policies WHERE sandbox = ${sandbox} AND id = ${id}`.pipe(Effect.orDie)
+          yield* sql`DELETE FROM merge_policies WHERE sandbox = ${sandbox} AND id = ${id}`.pipe(Effect.ensuring(forget), Effect.orDie)
         }),
       resolve: (sandbox, id, schemaName) =>
         id !== undefined

@@ -55,11 +55,23 @@ export const layer = Layer.effect(
         return sandbox
       }).pipe(sql.withTransaction, Effect.orDie)
 
+    // Every Platform request checks its sandbox; sandboxes are never deleted
+    // or renamed, so one found stays found.
+    const known = new Map<string, Sandbox>()
     const get = (name: string) =>
-      sql`SELECT * FROM sandboxes WHERE name = ${name}`.pipe(
-        Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toSandbox)),
-        Effect.orDie
-      )
+      Effect.suspend(() => {
+        const hit = known.get(name)
+        if (hit !== undefined) return Effect.succeed(Option.some(hit))
+        return sql`SELECT * FROM sandboxes WHERE name = ${name}`.pipe(
+          Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toSandbox)),
+          Effect.tap((found) =>
+            Effect.sync(() => {
+              if (Option.isSome(found)) known.set(name, found.value)
+            })
+          ),
+          Effect.orDie
+        )
+      })
 
     const existing = yield* get("prod")
     if (Option.isNone(existing)) yield* insert("prod", "Production", "production")

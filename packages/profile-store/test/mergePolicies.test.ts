@@ -21,6 +21,24 @@ describe("merge policies", () => {
     }).pipe(Effect.provide(store()))
   )
 
+  it.effect("reads resolve the default the last write left, however often they ran before it", () =>
+    Effect.gen(function* () {
+      const policies = yield* MergePolicies.MergePolicies
+      const first = yield* policies.resolve("prod", undefined, "_xdm.context.profile")
+      expect((yield* policies.resolve("prod", undefined, "_xdm.context.profile")).id).toBe(first.id)
+      const second = yield* policies.create("prod", input("second", { default: true }))
+      expect((yield* policies.resolve("prod", undefined, "_xdm.context.profile")).id).toBe(second.id)
+      yield* policies.patch("prod", first.id, [{ op: "add", path: "/default", value: "true" }])
+      expect((yield* policies.resolve("prod", undefined, "_xdm.context.profile")).id).toBe(first.id)
+      yield* policies.replace("prod", second.id, input("renamed", { default: true, identityGraph: { type: "none" } }))
+      expect(yield* policies.resolve("prod", undefined, "_xdm.context.profile")).toMatchObject({ id: second.id, name: "renamed", identityGraph: "none" })
+      yield* policies.patch("prod", first.id, [{ op: "add", path: "/default", value: "true" }])
+      yield* policies.remove("prod", second.id)
+      expect((yield* policies.list("prod", {})).policies.map((p) => p.id)).toEqual([first.id])
+      expect(yield* Effect.flip(policies.resolve("prod", second.id, "_xdm.context.profile"))).toMatchObject({ status: 404 })
+    }).pipe(Effect.provide(store()))
+  )
+
   it.effect("making a policy default un-defaults the previous one; updates bump the version", () =>
     Effect.gen(function* () {
       const policies = yield* MergePolicies.MergePolicies
