@@ -1,0 +1,340 @@
+/**
+ * Issue item 3: the rtcp proxy from 64 concurrent callers, against calling
+ * the upstream (the local profile service) directly and against nginx as a
+ * plain reverse proxy on the same upstream, in one run:
+ *
+ * - **pass-through**: GET experience events, which the proxy forwards byte
+ *   for byte (no cache). Throughput with every caller sending as fast as it
+ *   can; then the latency each gateway adds at a steady offered rate of a
+ *   quarter of what the upstream manages directly (at saturation a gateway's
+ *   latency is the upstream's queue, not its own work).
+ * - **cached lookups**: GET profile for 100 profiles with a 60 s cache:
+ *   every answer but the first of each comes from the proxy's cache. Judged
+ *   against the Hono hello world on this machine (the HTTP ceiling).
+ * - **hot-key mix**: GET profile with the proxy's default 2 s cache, 90 % of
+ *   requests for 10 hot profiles and 10 % spread over 5,000 others: upstream
+ *   calls per 100 caller requests, from the proxy's own `/metrics`.
+ * - **lookups, mostly misses**: GET profile over 5,000 profiles: the
+ *   proxy's batching against the upstream called one profile at a time.
+ */
+import { type Benchmark, target } from "../lib/benchmark.js"
+import { barChart } from "../lib/chart.js"
+import { type Gateway, nginxBinary, nginxVersion, PROXY_KEY, type ProxyGateway, startNginx, startProxy } from "../lib/gateways.js"
+import { load, type LoadResult, paced } from "../lib/load.js"
+import { lookupIdentities } from "../lib/seed.js"
+import { eventsPath, platformHeaders, profilePath, startHono, startService, withServer } from "../lib/service.js"
+import { cpuProfileArgs, sizes } from "../lib/sizes.js"
+import { best, fmt } from "../lib/stats.js"
+import { ensureStore } from "../lib/store.js"
+
+const CALLERS = 64
+const CACHED_RATIO_TARGET = 0.6
+const ADDED_P99_TARGET_MS = 3
+const HOT_CALLS_TARGET = 10
+const HOT_KEYS = 10
+const COLD_KEYS = 5000
+const CACHED_KEYS = 100
+/** The offered rate of the added-latency figures, as a share of what the upstream answers directly at saturation. */
+const RATE_SHARE = 0.25
+
+const proxyHeaders = { "x-api-key": PROXY_KEY, "x-sandbox-name": "prod" }
+
+const brief = (r: LoadResult) => ({
+  requestsPerSecond: Math.round(r.requestsPerSecond),
+  p50Ms: Number(r.latencyMs.p50.toFixed(2)),
+  p99Ms: Number(r.latencyMs.p99.toFixed(2)),
+  meanMs: Number(r.latencyMs.mean.toFixed(2)),
+  requests: r.requests,
+  failed: r.errors + r.timeouts + r.non2xx
+})
+
+/** Path i of the hot-key mix: 1 in 10 cold, the rest over the hot keys, interleaved so every second has the same mix. */
+export const hotKeyPaths = (identities: ReadonlyArray<{ readonly namespace: string; readonly id: string }>): Array<string> => {
+  const hot = identities.slice(0, HOT_KEYS)
+  const cold = identities.slice(HOT_KEYS, HOT_KEYS + COLD_KEYS)
+  const paths: Array<string> = []
+  for (let i = 0, c = 0; i < cold.length * 10; i++) {
+    paths.push(profilePath(i % 10 === 9 ? cold[c++ % cold.length]! : hot[(i * 7) % hot.length]!))
+  }
+  return paths
+}
+
+interface Run {
+  readonly hono: LoadResult
+  readonly passThrough: { readonly direct: LoadResult; readonly nginx?: LoadResult | undefined; readonly proxy: LoadResult }
+  readonly atRate: {
+    readonly rate: number
+    readonly direct: LoadResult
+    readonly nginx?: LoadResult | undefined
+    readonly proxy: LoadResult
+  }
+  readonly lookups: { readonly direct: LoadResult; readonly proxy: LoadResult; readonly upstreamCallsPer100: number }
+  readonly cached: { readonly proxy: LoadResult; readonly upstreamCallsPer100: number }
+  readonly hotKey: { readonly proxy: LoadResult; readonly upstreamCallsPer100: number }
+  readonly proxyMaxRssMb: number
+  readonly nginxMaxRssMb: number | undefined
+}
+
+/** Runs `body` with a gateway, stopping it afterwards whatever happens. */
+const withGateway = async <G extends Gateway, A>(start: Promise<G>, body: (gateway: G) => Promise<A>): Promise<{ value: A; maxRssMb: number }> => {
+  const gateway = await start
+  try {
+    const value = await body(gateway)
+    return { value, maxRssMb: gateway.maxRssMb() }
+  } finally {
+    await gateway.stop()
+  }
+}
+
+/** Load through the proxy, with the upstream calls it made for it (the warm-up's not counted). */
+const measured = async (proxy: ProxyGateway, options: Parameters<typeof load>[0]) => {
+  await load({ ...options, seconds: options.warmupSeconds ?? 2, warmupSeconds: 0 })
+  const before = await proxy.upstreamCalls()
+  const result = await load({ ...options, warmupSeconds: 0 })
+  const calls = (await proxy.upstreamCalls()) - before
+  return { result, upstreamCallsPer100: (100 * calls) / Math.max(1, result.requests) }
+}
+
+const benchmark: Benchmark = {
+  name: "proxy",
+  title: "Proxy: cached, pass-through and hot-key lookups from 64 callers vs the upstream direct and nginx",
+  order: 25,
+  run: async (context) => {
+    const { coreStore, loadSeconds } = sizes(context)
+    const seconds = Math.max(2, Math.round(loadSeconds * 0.75))
+    const store = await ensureStore(context, coreStore)
+    const identities = lookupIdentities(coreStore, HOT_KEYS + COLD_KEYS)
+    const nginx = nginxBinary()
+    if (nginx === undefined) context.log("nginx is not installed (Debian: apt-get install nginx-light): measuring without it")
+    const runs: Array<Run> = []
+    let rate: number | undefined
+    for (let run = 1; run <= context.runs; run++) {
+      context.log(`run ${run}/${context.runs}: ${CALLERS} callers, ${seconds} s per figure`)
+      const hono = (await withServer(startHono(context), ({ url }) => load({ url, connections: CALLERS, seconds }))).value
+      const served = await withServer(startService(context, { dir: store.dir }), async ({ token, url: upstream }) => {
+        const headers = platformHeaders(token)
+        const events = identities.map(eventsPath)
+        const profiles = identities.map(profilePath)
+        for (const path of [events[0]!, profiles[0]!]) {
+          const response = await fetch(`${upstream}${path}`, { headers })
+          if (!response.ok) throw new Error(`GET ${path} answered ${response.status}: ${await response.text()}`)
+        }
+        const direct = await load({ url: upstream, connections: CALLERS, seconds, headers, paths: events })
+        rate ??= Math.max(20, Math.round((direct.requestsPerSecond * RATE_SHARE) / 10) * 10)
+        const atRate = { connections: CALLERS, seconds, paths: events, rate }
+        const directAtRate = await paced({ ...atRate, url: upstream, headers })
+        const directLookups = await load({ url: upstream, connections: CALLERS, seconds, headers, paths: profiles })
+
+        const viaNginx = nginx
+          ? await withGateway(startNginx(context, { upstream, binary: nginx }), async ({ url }) => {
+              const check = await fetch(`${url}${events[0]}`, { headers })
+              if (!check.ok) throw new Error(`nginx answered ${check.status} for GET events: ${await check.text()}`)
+              const saturated = await load({ url, connections: CALLERS, seconds, headers, paths: events })
+              const steady = await paced({ ...atRate, url, headers })
+              return { saturated, steady }
+            })
+          : undefined
+
+        const proxied = await withGateway(startProxy(context, { upstream, cacheTtl: "2s", name: "default", nodeArgs: cpuProfileArgs(context, "proxy-default") }), async (proxy) => {
+          const check = await fetch(`${proxy.url}${events[0]}`, { headers: proxyHeaders })
+          if (!check.ok) throw new Error(`the proxy answered ${check.status} for GET events: ${await check.text()}`)
+          const saturated = await load({ url: proxy.url, connections: CALLERS, seconds, headers: proxyHeaders, paths: events })
+          const steady = await paced({ ...atRate, url: proxy.url, headers: proxyHeaders })
+          const lookups = await measured(proxy, { url: proxy.url, connections: CALLERS, seconds, headers: proxyHeaders, paths: profiles })
+          const hotKey = await measured(proxy, { url: proxy.url, connections: CALLERS, seconds, headers: proxyHeaders, paths: hotKeyPaths(identities) })
+          return { saturated, steady, lookups, hotKey }
+        })
+
+        const cached = await withGateway(startProxy(context, { upstream, cacheTtl: "60s", name: "cached", nodeArgs: cpuProfileArgs(context, "proxy-cached") }), (proxy) =>
+          measured(proxy, {
+            url: proxy.url,
+            connections: CALLERS,
+            seconds,
+            headers: proxyHeaders,
+            paths: profiles.slice(0, CACHED_KEYS)
+          })
+        )
+        return { direct, directAtRate, directLookups, viaNginx, proxied, cached }
+      })
+      const v = served.value
+      const result: Run = {
+        hono,
+        passThrough: { direct: v.direct, nginx: v.viaNginx?.value.saturated, proxy: v.proxied.value.saturated },
+        atRate: { rate: rate!, direct: v.directAtRate, nginx: v.viaNginx?.value.steady, proxy: v.proxied.value.steady },
+        lookups: { direct: v.directLookups, proxy: v.proxied.value.lookups.result, upstreamCallsPer100: v.proxied.value.lookups.upstreamCallsPer100 },
+        cached: { proxy: v.cached.value.result, upstreamCallsPer100: v.cached.value.upstreamCallsPer100 },
+        hotKey: { proxy: v.proxied.value.hotKey.result, upstreamCallsPer100: v.proxied.value.hotKey.upstreamCallsPer100 },
+        proxyMaxRssMb: Math.max(v.proxied.maxRssMb, v.cached.maxRssMb),
+        nginxMaxRssMb: v.viaNginx?.maxRssMb
+      }
+      runs.push(result)
+      context.log(
+        `  Hono ${fmt(hono.requestsPerSecond)} req/s; cached ${fmt(result.cached.proxy.requestsPerSecond)} req/s; ` +
+          `pass-through direct ${fmt(result.passThrough.direct.requestsPerSecond)}, nginx ${result.passThrough.nginx ? fmt(result.passThrough.nginx.requestsPerSecond) : "-"}, ` +
+          `proxy ${fmt(result.passThrough.proxy.requestsPerSecond)} req/s; at ${rate} req/s p99 direct ${fmt(result.atRate.direct.latencyMs.p99)} ms, ` +
+          `nginx ${result.atRate.nginx ? fmt(result.atRate.nginx.latencyMs.p99) : "-"} ms, proxy ${fmt(result.atRate.proxy.latencyMs.p99)} ms; ` +
+          `hot-key ${fmt(result.hotKey.upstreamCallsPer100)} upstream calls/100`
+      )
+    }
+
+    // Each figure is the best of its runs: the runs are interleaved, so noise hits every subject alike.
+    const h = best(runs.map((r) => r.hono), (r) => r.requestsPerSecond)
+    const cached = best(runs.map((r) => r.cached), (r) => r.proxy.requestsPerSecond)
+    const passDirect = best(runs.map((r) => r.passThrough.direct), (r) => r.requestsPerSecond)
+    const passNginx = runs[0]!.passThrough.nginx ? best(runs.map((r) => r.passThrough.nginx!), (r) => r.requestsPerSecond) : undefined
+    const passProxy = best(runs.map((r) => r.passThrough.proxy), (r) => r.requestsPerSecond)
+    // Added latency is taken within one run (gateway and direct measured minutes apart would compare two machines' moods).
+    const added = (pick: (r: Run) => LoadResult | undefined) => {
+      const perRun = runs
+        .map((r) => ({ gateway: pick(r), direct: r.atRate.direct }))
+        .filter((x): x is { gateway: LoadResult; direct: LoadResult } => x.gateway !== undefined)
+        .map(({ direct, gateway }) => ({
+          p50: gateway.latencyMs.p50 - direct.latencyMs.p50,
+          p99: gateway.latencyMs.p99 - direct.latencyMs.p99,
+          gateway,
+          direct
+        }))
+      return perRun.length === 0 ? undefined : best(perRun, (x) => x.p99, false)
+    }
+    const addedProxy = added((r) => r.atRate.proxy)!
+    const addedNginx = added((r) => r.atRate.nginx)
+    const hot = best(runs.map((r) => r.hotKey), (r) => r.upstreamCallsPer100, false)
+    const lookups = best(runs.map((r) => r.lookups), (r) => r.proxy.requestsPerSecond)
+    const lookupsDirect = best(runs.map((r) => r.lookups.direct), (r) => r.requestsPerSecond)
+    const cachedRatio = cached.proxy.requestsPerSecond / h.requestsPerSecond
+    const failed = runs.reduce(
+      (sum, r) =>
+        sum +
+        [r.passThrough.direct, r.passThrough.nginx, r.passThrough.proxy, r.atRate.direct, r.atRate.nginx, r.atRate.proxy, r.lookups.direct, r.lookups.proxy, r.cached.proxy, r.hotKey.proxy]
+          .filter((x): x is LoadResult => x !== undefined)
+          .reduce((s, x) => s + x.errors + x.timeouts + x.non2xx, 0),
+      0
+    )
+    const nginxLabel = nginx ? nginxVersion(nginx) : "nginx not installed"
+    return {
+      figures: {
+        callers: CALLERS,
+        seconds,
+        upstream: `local profile service, store of ${coreStore.toLocaleString("en-US")} profiles`,
+        nginx: nginxLabel,
+        honoHelloWorld: brief(h),
+        cachedLookups: {
+          profiles: CACHED_KEYS,
+          cacheTtl: "60s",
+          ...brief(cached.proxy),
+          ratioToHono: Number(cachedRatio.toFixed(3)),
+          upstreamCallsPer100: Number(cached.upstreamCallsPer100.toFixed(2))
+        },
+        passThrough: {
+          request: "GET experience events (forwarded byte for byte)",
+          saturated: {
+            direct: brief(passDirect),
+            nginx: passNginx ? brief(passNginx) : null,
+            proxy: { ...brief(passProxy), ratioToDirect: Number((passProxy.requestsPerSecond / passDirect.requestsPerSecond).toFixed(3)) }
+          },
+          atRate: {
+            requestsPerSecond: runs[0]!.atRate.rate,
+            direct: brief(addedProxy.direct),
+            proxy: { ...brief(addedProxy.gateway), addedP50Ms: Number(addedProxy.p50.toFixed(2)), addedP99Ms: Number(addedProxy.p99.toFixed(2)) },
+            nginx: addedNginx
+              ? { ...brief(addedNginx.gateway), addedP50Ms: Number(addedNginx.p50.toFixed(2)), addedP99Ms: Number(addedNginx.p99.toFixed(2)) }
+              : null
+          }
+        },
+        hotKeyMix: {
+          mix: `${100 - 10}% of requests for ${HOT_KEYS} profiles, 10% over ${COLD_KEYS.toLocaleString("en-US")}; cache 2s`,
+          ...brief(hot.proxy),
+          upstreamCallsPer100: Number(hot.upstreamCallsPer100.toFixed(2))
+        },
+        lookupsMostlyMisses: {
+          profiles: COLD_KEYS + HOT_KEYS,
+          direct: brief(lookupsDirect),
+          proxy: { ...brief(lookups.proxy), ratioToDirect: Number((lookups.proxy.requestsPerSecond / lookupsDirect.requestsPerSecond).toFixed(3)) },
+          upstreamCallsPer100: Number(lookups.upstreamCallsPer100.toFixed(2))
+        },
+        failedRequests: failed,
+        proxyMaxRssMb: Math.round(Math.max(...runs.map((r) => r.proxyMaxRssMb))),
+        nginxMaxRssMb: runs[0]!.nginxMaxRssMb === undefined ? null : Math.round(Math.max(...runs.map((r) => r.nginxMaxRssMb ?? 0))),
+        runs: runs.map((r) => ({
+          hono: brief(r.hono),
+          cached: { ...brief(r.cached.proxy), upstreamCallsPer100: r.cached.upstreamCallsPer100 },
+          passThrough: { direct: brief(r.passThrough.direct), nginx: r.passThrough.nginx ? brief(r.passThrough.nginx) : null, proxy: brief(r.passThrough.proxy) },
+          atRate: { rate: r.atRate.rate, direct: brief(r.atRate.direct), nginx: r.atRate.nginx ? brief(r.atRate.nginx) : null, proxy: brief(r.atRate.proxy) },
+          hotKey: { ...brief(r.hotKey.proxy), upstreamCallsPer100: r.hotKey.upstreamCallsPer100 },
+          lookups: { direct: brief(r.lookups.direct), proxy: brief(r.lookups.proxy), upstreamCallsPer100: r.lookups.upstreamCallsPer100 }
+        }))
+      },
+      targets: [
+        target(`cached lookups / Hono hello world, ${CALLERS} callers`, cachedRatio, "×", ">=", CACHED_RATIO_TARGET),
+        target(`pass-through p99 added latency at ${runs[0]!.atRate.rate} req/s`, addedProxy.p99, "ms", "<=", ADDED_P99_TARGET_MS),
+        target(`hot-key mix: upstream calls per 100 caller requests`, hot.upstreamCallsPer100, "", "<=", HOT_CALLS_TARGET)
+      ],
+      summary: [
+        `${CALLERS} callers, ${seconds} s per figure, upstream: local profile service (${coreStore.toLocaleString("en-US")} profiles); ${nginxLabel}${failed > 0 ? `; ${failed} failed requests` : ""}`,
+        `Hono hello world: ${fmt(h.requestsPerSecond)} req/s`,
+        `cached lookups (${CACHED_KEYS} profiles): ${fmt(cached.proxy.requestsPerSecond)} req/s (${fmt(cachedRatio)}× Hono), p50 ${fmt(cached.proxy.latencyMs.p50)} ms, p99 ${fmt(cached.proxy.latencyMs.p99)} ms, ${fmt(cached.upstreamCallsPer100)} upstream calls/100`,
+        `pass-through (GET events), saturated: direct ${fmt(passDirect.requestsPerSecond)} req/s, nginx ${passNginx ? fmt(passNginx.requestsPerSecond) : "-"} req/s, proxy ${fmt(passProxy.requestsPerSecond)} req/s`,
+        `pass-through at ${runs[0]!.atRate.rate} req/s: added p50/p99 proxy ${fmt(addedProxy.p50)}/${fmt(addedProxy.p99)} ms` +
+          (addedNginx ? `, nginx ${fmt(addedNginx.p50)}/${fmt(addedNginx.p99)} ms` : "") +
+          ` (direct p50 ${fmt(addedProxy.direct.latencyMs.p50)} ms, p99 ${fmt(addedProxy.direct.latencyMs.p99)} ms)`,
+        `hot-key mix: ${fmt(hot.proxy.requestsPerSecond)} req/s, p99 ${fmt(hot.proxy.latencyMs.p99)} ms, ${fmt(hot.upstreamCallsPer100)} upstream calls per 100 requests`,
+        `lookups over ${(COLD_KEYS + HOT_KEYS).toLocaleString("en-US")} profiles: direct ${fmt(lookupsDirect.requestsPerSecond)} req/s, proxy ${fmt(lookups.proxy.requestsPerSecond)} req/s (${fmt(lookups.upstreamCallsPer100)} upstream calls/100)`
+      ],
+      plots: [
+        {
+          file: "proxy-throughput.svg",
+          svg: barChart({
+            title: `Proxy: requests per second from ${CALLERS} callers (higher is better)`,
+            subtitle: `upstream: local profile service, ${coreStore.toLocaleString("en-US")} profiles; best of ${context.runs} runs of ${seconds} s`,
+            unit: "req/s",
+            groups: [
+              {
+                label: "cached lookups",
+                bars: [
+                  { label: "Hono hello world", value: h.requestsPerSecond },
+                  { label: "rtcp proxy, cached", value: cached.proxy.requestsPerSecond, note: `${cachedRatio.toFixed(2)}× Hono` }
+                ]
+              },
+              {
+                label: "pass-through: GET events",
+                bars: [
+                  { label: "upstream direct", value: passDirect.requestsPerSecond },
+                  ...(passNginx ? [{ label: "nginx", value: passNginx.requestsPerSecond }] : []),
+                  { label: "rtcp proxy", value: passProxy.requestsPerSecond }
+                ]
+              },
+              {
+                label: "GET profile, 5,010 profiles",
+                bars: [
+                  { label: "upstream direct", value: lookupsDirect.requestsPerSecond },
+                  { label: "rtcp proxy (batched)", value: lookups.proxy.requestsPerSecond, note: `${fmt(lookups.upstreamCallsPer100)} calls/100` },
+                  { label: "rtcp proxy, hot-key mix", value: hot.proxy.requestsPerSecond, note: `${fmt(hot.upstreamCallsPer100)} calls/100` }
+                ]
+              }
+            ],
+            markers: [{ value: CACHED_RATIO_TARGET * h.requestsPerSecond, label: `target ${CACHED_RATIO_TARGET}× Hono`, group: "cached lookups" }]
+          })
+        },
+        {
+          file: "proxy-latency.svg",
+          svg: barChart({
+            title: `Proxy: pass-through latency at ${runs[0]!.atRate.rate} req/s (lower is better)`,
+            subtitle: `GET events over ${CALLERS} connections, evenly spaced at a quarter of the upstream's direct throughput; the run with the lowest added p99`,
+            unit: "ms",
+            groups: (["p50", "p99"] as const).map((p) => ({
+              label: p,
+              bars: [
+                { label: "upstream direct", value: addedProxy.direct.latencyMs[p] },
+                ...(addedNginx ? [{ label: "nginx", value: addedNginx.gateway.latencyMs[p], note: `+${fmt(addedNginx[p])} ms` }] : []),
+                { label: "rtcp proxy", value: addedProxy.gateway.latencyMs[p], note: `+${fmt(addedProxy[p])} ms` }
+              ]
+            })),
+            markers: [{ value: addedProxy.direct.latencyMs.p99 + ADDED_P99_TARGET_MS, label: `direct + ${ADDED_P99_TARGET_MS} ms`, group: "p99" }]
+          })
+        }
+      ]
+    }
+  }
+}
+
+export default benchmark
