@@ -90,9 +90,11 @@ const withGateway = async <G extends Gateway, A>(start: Promise<G>, body: (gatew
 const measured = async (proxy: ProxyGateway, options: Parameters<typeof load>[0]) => {
   await load({ ...options, seconds: options.warmupSeconds ?? 2, warmupSeconds: 0 })
   const before = await proxy.upstreamCalls()
+  const cpu = proxy.cpuMs()
   const result = await load({ ...options, warmupSeconds: 0 })
+  const cpuUsPerRequest = ((proxy.cpuMs() - cpu) * 1000) / Math.max(1, result.requests)
   const calls = (await proxy.upstreamCalls()) - before
-  return { result, upstreamCallsPer100: (100 * calls) / Math.max(1, result.requests) }
+  return { result, cpuUsPerRequest, upstreamCallsPer100: (100 * calls) / Math.max(1, result.requests) }
 }
 
 const benchmark: Benchmark = {
@@ -107,6 +109,10 @@ const benchmark: Benchmark = {
     const nginx = nginxBinary()
     if (nginx === undefined) context.log("nginx is not installed (Debian: apt-get install nginx-light): measuring without it")
     const runs: Array<Run> = []
+    // CPU per forwarded request (µs) of each gateway at saturation, and of the proxy per cached answer.
+    const nginxCpu: Array<number> = []
+    const proxyCpu: Array<number> = []
+    const cachedCpu: Array<number> = []
     let rate: number | undefined
     for (let run = 1; run <= context.runs; run++) {
       context.log(`run ${run}/${context.runs}: ${CALLERS} callers, ${seconds} s per figure`)
@@ -126,10 +132,14 @@ const benchmark: Benchmark = {
         const directLookups = await load({ url: upstream, connections: CALLERS, seconds, headers, paths: profiles })
 
         const viaNginx = nginx
-          ? await withGateway(startNginx(context, { upstream, binary: nginx }), async ({ url }) => {
+          ? await withGateway(startNginx(context, { upstream, binary: nginx }), async (gateway) => {
+              const url = gateway.url
               const check = await fetch(`${url}${events[0]}`, { headers })
               if (!check.ok) throw new Error(`nginx answered ${check.status} for GET events: ${await check.text()}`)
-              const saturated = await load({ url, connections: CALLERS, seconds, headers, paths: events })
+              await load({ url, connections: CALLERS, seconds: 2, headers, paths: events, warmupSeconds: 0 })
+              const cpu = gateway.cpuMs()
+              const saturated = await load({ url, connections: CALLERS, seconds, headers, paths: events, warmupSeconds: 0 })
+              nginxCpu.push(((gateway.cpuMs() - cpu) * 1000) / Math.max(1, saturated.requests))
               const steady = await paced({ ...atRate, url, headers })
               return { saturated, steady }
             })
@@ -138,7 +148,10 @@ const benchmark: Benchmark = {
         const proxied = await withGateway(startProxy(context, { upstream, cacheTtl: "2s", name: "default", nodeArgs: cpuProfileArgs(context, "proxy-default") }), async (proxy) => {
           const check = await fetch(`${proxy.url}${events[0]}`, { headers: proxyHeaders })
           if (!check.ok) throw new Error(`the proxy answered ${check.status} for GET events: ${await check.text()}`)
-          const saturated = await load({ url: proxy.url, connections: CALLERS, seconds, headers: proxyHeaders, paths: events })
+          await load({ url: proxy.url, connections: CALLERS, seconds: 2, headers: proxyHeaders, paths: events, warmupSeconds: 0 })
+          const cpu = proxy.cpuMs()
+          const saturated = await load({ url: proxy.url, connections: CALLERS, seconds, headers: proxyHeaders, paths: events, warmupSeconds: 0 })
+          proxyCpu.push(((proxy.cpuMs() - cpu) * 1000) / Math.max(1, saturated.requests))
           const steady = await paced({ ...atRate, url: proxy.url, headers: proxyHeaders })
           const lookups = await measured(proxy, { url: proxy.url, connections: CALLERS, seconds, headers: proxyHeaders, paths: profiles })
           const hotKey = await measured(proxy, { url: proxy.url, connections: CALLERS, seconds, headers: proxyHeaders, paths: hotKeyPaths(identities) })
@@ -154,6 +167,7 @@ const benchmark: Benchmark = {
             paths: profiles.slice(0, CACHED_KEYS)
           })
         )
+        cachedCpu.push(cached.value.cpuUsPerRequest)
         return { direct, directAtRate, directLookups, viaNginx, proxied, cached }
       })
       const v = served.value
@@ -223,14 +237,16 @@ const benchmark: Benchmark = {
           cacheTtl: "60s",
           ...brief(cached.proxy),
           ratioToHono: Number(cachedRatio.toFixed(3)),
-          upstreamCallsPer100: Number(cached.upstreamCallsPer100.toFixed(2))
+          upstreamCallsPer100: Number(cached.upstreamCallsPer100.toFixed(2)),
+          proxyCpuUsPerRequest: Math.round(Math.min(...cachedCpu))
         },
         passThrough: {
           request: "GET experience events (forwarded byte for byte)",
           saturated: {
             direct: brief(passDirect),
             nginx: passNginx ? brief(passNginx) : null,
-            proxy: { ...brief(passProxy), ratioToDirect: Number((passProxy.requestsPerSecond / passDirect.requestsPerSecond).toFixed(3)) }
+            proxy: { ...brief(passProxy), ratioToDirect: Number((passProxy.requestsPerSecond / passDirect.requestsPerSecond).toFixed(3)) },
+            cpuUsPerRequest: { proxy: Math.round(Math.min(...proxyCpu)), nginx: nginxCpu.length === 0 ? null : Math.round(Math.min(...nginxCpu)) }
           },
           atRate: {
             requestsPerSecond: runs[0]!.atRate.rate,
@@ -274,6 +290,7 @@ const benchmark: Benchmark = {
         `Hono hello world: ${fmt(h.requestsPerSecond)} req/s`,
         `cached lookups (${CACHED_KEYS} profiles): ${fmt(cached.proxy.requestsPerSecond)} req/s (${fmt(cachedRatio)}× Hono), p50 ${fmt(cached.proxy.latencyMs.p50)} ms, p99 ${fmt(cached.proxy.latencyMs.p99)} ms, ${fmt(cached.upstreamCallsPer100)} upstream calls/100`,
         `pass-through (GET events), saturated: direct ${fmt(passDirect.requestsPerSecond)} req/s, nginx ${passNginx ? fmt(passNginx.requestsPerSecond) : "-"} req/s, proxy ${fmt(passProxy.requestsPerSecond)} req/s`,
+        `CPU per request: proxy ${fmt(Math.min(...proxyCpu))} µs forwarding, ${fmt(Math.min(...cachedCpu))} µs answering from cache; nginx ${nginxCpu.length === 0 ? "-" : fmt(Math.min(...nginxCpu))} µs forwarding`,
         `pass-through at ${runs[0]!.atRate.rate} req/s: added p50/p99 proxy ${fmt(addedProxy.p50)}/${fmt(addedProxy.p99)} ms` +
           (addedNginx ? `, nginx ${fmt(addedNginx.p50)}/${fmt(addedNginx.p99)} ms` : "") +
           ` (direct p50 ${fmt(addedProxy.direct.latencyMs.p50)} ms, p99 ${fmt(addedProxy.direct.latencyMs.p99)} ms)`,
