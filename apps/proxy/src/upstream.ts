@@ -283,7 +283,10 @@ export const make = (options: UpstreamOptions): Upstream => {
     Platform.layer(credentials.settings),
     Layer.succeed(Retry.CurrentRetryPolicy, options.retryPolicy ?? Retry.defaultPolicy),
     Logger.minimumLogLevel(options.logLevel ?? LogLevel.Info),
-    Log.layer
+    Log.layer,
+    // Nothing exports spans from the proxy; making them (and the trace headers
+    // the HTTP client adds for them) cost more CPU than the forwarding itself.
+    Layer.setTracerEnabled(false)
   )
   const TokenLive = Token.layer({ retryAfterFailure: options.tokenRetryAfterFailure }).pipe(
     Layer.provide(credentials.token),

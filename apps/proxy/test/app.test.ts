@@ -104,6 +104,8 @@ describe("AEP-compatible surface", () => {
     expect(sent.headers["x-sandbox-name"]).toBe("prod")
     expect(sent.headers["accept"]).toBe("application/json")
     for (const dropped of ["cookie", "x-sandbox-id", "x-forwarded-for"]) expect(sent.headers[dropped]).toBeUndefined()
+    // No span is made per call, so no trace context of ours travels to Adobe either.
+    for (const tracing of ["traceparent", "b3"]) expect(sent.headers[tracing]).toBeUndefined()
     expect(JSON.stringify(sent.headers)).not.toContain(callers.writer.key)
     // Upstream's cookie stays upstream; its request id is renamed; other headers pass.
     expect(response.headers.get("set-cookie")).toBeNull()
