@@ -5,7 +5,7 @@
  * reverse proxy. Both log every request to a file, as they would in
  * production, and listen on loopback only.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process"
 import { createHash } from "node:crypto"
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
@@ -188,13 +188,10 @@ export const nginxBinary = (): string | undefined => {
   }
 }
 
-export const nginxVersion = (binary: string) => {
-  try {
-    return execFileSync(binary, ["-v"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim()
-  } catch (error) {
-    // `nginx -v` prints on stderr.
-    return String((error as { stderr?: string }).stderr ?? "").trim()
-  }
+export const nginxVersion = (binary: string): string => {
+  // `nginx -v` prints on stderr.
+  const { stderr, stdout } = spawnSync(binary, ["-v"], { encoding: "utf8" })
+  return `${stdout ?? ""}${stderr ?? ""}`.trim() || "nginx (version unknown)"
 }
 
 /**

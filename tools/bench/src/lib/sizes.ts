@@ -26,7 +26,7 @@ export const sizes = (context: Context) =>
         growth: [10_000, 31_623, 100_000],
         coreStore: 100_000,
         jobs: 100_000,
-        loadSeconds: 8
+        loadSeconds: 6
       }
 
 /** `--cpu-prof` flags for a measured process: profiles land in `bench/tmp/profiles/<name>/` (the main thread's is the largest file). */
