@@ -20,7 +20,7 @@
 import { type Benchmark, target } from "../lib/benchmark.js"
 import { barChart } from "../lib/chart.js"
 import { type Gateway, nginxBinary, nginxVersion, PROXY_KEY, type ProxyGateway, startNginx, startProxy } from "../lib/gateways.js"
-import { load, type LoadResult, paced } from "../lib/load.js"
+import { load, type LoadOptions, type LoadResult, paced } from "../lib/load.js"
 import { lookupIdentities } from "../lib/seed.js"
 import { eventsPath, platformHeaders, profilePath, startHono, startService, withServer } from "../lib/service.js"
 import { cpuProfileArgs, sizes } from "../lib/sizes.js"
@@ -86,13 +86,18 @@ const withGateway = async <G extends Gateway, A>(start: Promise<G>, body: (gatew
   }
 }
 
-/** Load through the proxy, with the upstream calls it made for it (the warm-up's not counted). */
-const measured = async (proxy: ProxyGateway, options: Parameters<typeof load>[0]) => {
+/** Load through a gateway after a warm-up, with the gateway's CPU per request (the warm-up's not counted). */
+const through = async (gateway: Gateway, options: LoadOptions) => {
   await load({ ...options, seconds: options.warmupSeconds ?? 2, warmupSeconds: 0 })
-  const before = await proxy.upstreamCalls()
-  const cpu = proxy.cpuMs()
+  const cpu = gateway.cpuMs()
   const result = await load({ ...options, warmupSeconds: 0 })
-  const cpuUsPerRequest = ((proxy.cpuMs() - cpu) * 1000) / Math.max(1, result.requests)
+  return { result, cpuUsPerRequest: ((gateway.cpuMs() - cpu) * 1000) / Math.max(1, result.requests) }
+}
+
+/** The same through the proxy, with the upstream calls it made for it. */
+const measured = async (proxy: ProxyGateway, options: LoadOptions) => {
+  const before = await proxy.upstreamCalls()
+  const { cpuUsPerRequest, result } = await through(proxy, options)
   const calls = (await proxy.upstreamCalls()) - before
   return { result, cpuUsPerRequest, upstreamCallsPer100: (100 * calls) / Math.max(1, result.requests) }
 }
@@ -137,10 +142,8 @@ const benchmark: Benchmark = {
               const url = gateway.url
               const check = await fetch(`${url}${events[0]}`, { headers })
               if (!check.ok) throw new Error(`nginx answered ${check.status} for GET events: ${await check.text()}`)
-              await load({ url, connections: CALLERS, seconds: 2, headers, paths: events, warmupSeconds: 0 })
-              const cpu = gateway.cpuMs()
-              const saturated = await load({ url, connections: CALLERS, seconds, headers, paths: events, warmupSeconds: 0 })
-              nginxCpu.push(((gateway.cpuMs() - cpu) * 1000) / Math.max(1, saturated.requests))
+              const { cpuUsPerRequest, result: saturated } = await through(gateway, { url, connections: CALLERS, seconds, headers, paths: events })
+              nginxCpu.push(cpuUsPerRequest)
               const steady = await paced({ ...atRate, url, headers })
               return { saturated, steady }
             })
@@ -149,10 +152,8 @@ const benchmark: Benchmark = {
         const proxied = await withGateway(startProxy(context, { upstream, cacheTtl: "2s", name: "default", nodeArgs: cpuProfileArgs(context, "proxy-default") }), async (proxy) => {
           const check = await fetch(`${proxy.url}${events[0]}`, { headers: proxyHeaders })
           if (!check.ok) throw new Error(`the proxy answered ${check.status} for GET events: ${await check.text()}`)
-          await load({ url: proxy.url, connections: CALLERS, seconds: 2, headers: proxyHeaders, paths: events, warmupSeconds: 0 })
-          const cpu = proxy.cpuMs()
-          const saturated = await load({ url: proxy.url, connections: CALLERS, seconds, headers: proxyHeaders, paths: events, warmupSeconds: 0 })
-          proxyCpu.push(((proxy.cpuMs() - cpu) * 1000) / Math.max(1, saturated.requests))
+          const { cpuUsPerRequest, result: saturated } = await through(proxy, { url: proxy.url, connections: CALLERS, seconds, headers: proxyHeaders, paths: events })
+          proxyCpu.push(cpuUsPerRequest)
           const steady = await paced({ ...atRate, url: proxy.url, headers: proxyHeaders })
           const lookups = await measured(proxy, { url: proxy.url, connections: CALLERS, seconds, headers: proxyHeaders, paths: profiles })
           const hotKey = await measured(proxy, { url: proxy.url, connections: CALLERS, seconds, headers: proxyHeaders, paths: hotKeyPaths(identities) })
