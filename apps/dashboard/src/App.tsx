@@ -177,7 +177,7 @@ export const keyActions = (state: AppState, input: string, key: Key, context: Ke
             const verb = readOnlyVerbs[entry.action] ?? entry.action
             return [{ type: "status", status: { kind: "error", text: `read-only: ${verb} is disabled` }, at: Date.now() }]
           }
-          handle?.onAction?.(entry.action)
+          handle?.onAction?.(entry.action, state)
           return []
         }
       }
@@ -277,7 +277,7 @@ const detailIdOf = (intent: Intent): string | undefined => {
 
 const Dashboard = (props: AppProps) => {
   const runtime = useRuntime()
-  const [state, dispatch] = useReducer(reducer, props, (p) =>
+  const [state, dispatchToReact] = useReducer(reducer, props, (p) =>
     initialState({ sandbox: p.sandbox, readOnly: p.readOnly, view: p.view, recents: p.recents })
   )
   const size = useTerminalSize()
@@ -285,8 +285,15 @@ const Dashboard = (props: AppProps) => {
   const handle = useHandleRef()
   const { exit } = useInkApp()
 
+  // The state as of the last action, which keys act on: React draws it later, and keys
+  // (a paste, a fast typist, a loaded machine) can come faster than frames. Every
+  // action, from keys or from views, goes through `dispatch` so the two never part.
   const stateRef = useRef(state)
   stateRef.current = state
+  const dispatch = useCallback((action: AppAction) => {
+    stateRef.current = reducer(stateRef.current, action)
+    dispatchToReact(action)
+  }, [])
 
   const upstream = useEffectQuery("upstream", () => Upstream, {
     onFailure: (error) => dispatch({ type: "status", status: { kind: "error", text: `upstream: ${describeError(error)}` }, at: Date.now() })
@@ -325,16 +332,12 @@ const Dashboard = (props: AppProps) => {
   const r = route(state)
 
   useInput((input, key) => {
-    let current = stateRef.current
     for (const [chunk, k] of splitChunk(input, key)) {
+      // Re-read for every key: a view action run by the previous key may have dispatched.
+      const current = stateRef.current
       const helpMax = current.mode === "help" ? Math.max(0, helpLines(route(current).view, size.columns).length - (bodyHeight - 1)) : 0
-      const actions = keyActions(current, chunk, k, { handle: handle.current, helpMax })
-      for (const action of actions) {
-        current = reducer(current, action)
-        dispatch(action)
-      }
+      for (const action of keyActions(current, chunk, k, { handle: handle.current, helpMax })) dispatch(action)
     }
-    stateRef.current = current
   })
 
   const appContext = useMemo(

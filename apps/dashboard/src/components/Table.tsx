@@ -117,7 +117,11 @@ export const useTableModel = <R,>(props: TableProps<R>) => {
     count: visibleRows.length,
     page,
     columns: props.columns.length,
-    onAction: (action) => props.onAction?.(action, selected) ?? false
+    onAction: (action, now) => {
+      const rows =
+        filterOf(now) === filter && sortOf(now) === sort ? visibleRows : sortRows(filterRows(props.rows, props.columns, filterOf(now)), props.columns, sortOf(now))
+      return props.onAction?.(action, rows[Math.min(cursorOf(now), Math.max(0, rows.length - 1))]) ?? false
+    }
   })
   return { visibleRows, cursor, selected, sort, filter, page }
 }

@@ -87,38 +87,40 @@ export const Tree = (props: TreeProps) => {
   const expanded = useMemo(() => new Set(stored ?? defaultExpanded(props.value)), [stored, props.value])
   const nodes = useMemo(() => flatten(props.value, expanded, filter), [props.value, expanded, filter])
   const cursor = Math.min(cursorOf(state), Math.max(0, nodes.length - 1))
-  const selected = nodes[cursor]
   const page = Math.max(1, props.height)
-
-  const setExpanded = (paths: ReadonlySet<string>) => dispatch({ type: "setExpanded", paths: [...paths] })
-  const toggle = (node: TreeNode, open: boolean) => {
-    const next = new Set(expanded)
-    if (open) next.add(node.path)
-    else next.delete(node.path)
-    setExpanded(next)
-  }
 
   useViewHandle({
     count: nodes.length,
     page,
-    onAction: (action) => {
-      if (props.onAction?.(action, selected)) return true
-      if (!selected) return false
+    onAction: (action, now) => {
+      // The node under the cursor as of this key, with the folds and the filter as of this key too.
+      const storedNow = expandedOf(now)
+      const folds = storedNow === stored ? expanded : new Set(storedNow ?? defaultExpanded(props.value))
+      const list = folds === expanded && filterOf(now) === filter ? nodes : flatten(props.value, folds, filterOf(now))
+      const node = list[Math.min(cursorOf(now), Math.max(0, list.length - 1))]
+      const toggle = (target: TreeNode, open: boolean) => {
+        const next = new Set(folds)
+        if (open) next.add(target.path)
+        else next.delete(target.path)
+        dispatch({ type: "setExpanded", paths: [...next] })
+      }
+      if (props.onAction?.(action, node)) return true
+      if (!node) return false
       switch (action) {
         case "open":
-          if (selected.kind === "leaf") return false
-          toggle(selected, !expanded.has(selected.path))
+          if (node.kind === "leaf") return false
+          toggle(node, !folds.has(node.path))
           return true
         case "expand":
-          if (selected.kind !== "leaf" && !expanded.has(selected.path)) toggle(selected, true)
+          if (node.kind !== "leaf" && !folds.has(node.path)) toggle(node, true)
           return true
         case "collapse": {
-          if (selected.kind !== "leaf" && expanded.has(selected.path)) {
-            toggle(selected, false)
+          if (node.kind !== "leaf" && folds.has(node.path)) {
+            toggle(node, false)
             return true
           }
-          const parent = parentPath(selected.path)
-          const index = parent === undefined ? -1 : nodes.findIndex((node) => node.path === parent)
+          const parent = parentPath(node.path)
+          const index = parent === undefined ? -1 : list.findIndex((n) => n.path === parent)
           if (index >= 0) dispatch({ type: "setCursor", index })
           return true
         }

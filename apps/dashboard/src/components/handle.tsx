@@ -5,13 +5,19 @@
  */
 import { createContext, type MutableRefObject, type ReactNode, useContext, useLayoutEffect, useRef } from "react"
 import type { Action } from "../keymap.js"
+import type { AppState } from "../state/reducer.js"
 
 export interface ViewHandle {
   readonly count: number
   readonly page: number
   readonly columns?: number | undefined
-  /** True when the action was handled. */
-  readonly onAction?: ((action: Action) => boolean) | undefined
+  /**
+   * True when the action was handled. `state` is the app's state as of this
+   * key, which may be newer than the last render (keys can arrive faster than
+   * frames): a list resolves the row under the cursor from it, not from what
+   * it last drew.
+   */
+  readonly onAction?: ((action: Action, state: AppState) => boolean) | undefined
 }
 
 type HandleRef = MutableRefObject<ViewHandle | undefined>

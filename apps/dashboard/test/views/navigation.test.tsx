@@ -85,6 +85,21 @@ describe("navigation", () => {
     }
   })
 
+  it("acts on the row a key moved to, even when the keys come faster than frames", async () => {
+    const { instance, cleanup } = await mount(runtime)
+    try {
+      await press(instance, "3")
+      await waitFor(instance, "Default Timebased")
+      await press(instance, "o") // sort by name: Default Timebased, No stitching
+      await waitFor(instance, /sorted|▲|↑/)
+      // One write: nothing is drawn between the move and Enter.
+      instance.stdin.write(keys.down + keys.enter)
+      await waitFor(instance, "Merge policies › No stitching")
+    } finally {
+      cleanup()
+    }
+  })
+
   it("looks a profile up and shows its tree, identities, events and merge policy", async () => {
     const { instance, cleanup } = await mount(runtime)
     try {
@@ -150,6 +165,10 @@ describe("navigation", () => {
       await waitFor(instance, "▾ name {2}", "firstName")
       await press(instance, "h")
       await waitForGone(instance, "firstName")
+      // Folded and unfolded again in one write: each key acts on the folds the one before left.
+      instance.stdin.write(keys.up + keys.enter + keys.down + "l")
+      await waitFor(instance, "▸ person {")
+      expect(frame(instance)).not.toContain("firstName")
     } finally {
       cleanup()
     }
