@@ -86,15 +86,7 @@ export const aepCredential = (overrides: { readonly platformUrl?: string | undef
         ...(overrides.platformUrl === undefined ? {} : { platformUrl: overrides.platformUrl }),
         ...(overrides.sandbox === undefined ? {} : { sandbox: overrides.sandbox })
       }
-      const auth =
-        credentials._tag === "Static"
-          ? AccessToken.layerStatic(credentials.token)
-          : AccessToken.layerOAuth({
-              clientId: credentials.clientId,
-              clientSecret: credentials.clientSecret,
-              scopes: credentials.scopes,
-              imsUrl: settings.imsUrl
-            })
+      const auth = AccessToken.layerCredentials(credentials, settings.imsUrl)
       const info: UpstreamInfo = {
         kind: overrides.platformUrl === undefined ? "adobe" : "url",
         url: settings.platformUrl,

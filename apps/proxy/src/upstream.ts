@@ -59,15 +59,7 @@ export interface Credentials {
 /** The core's auth layer from `AEP_*` configuration (what `ProfileClient.layerConfig` builds). */
 export const credentialsFromConfig = (config: AepConfig.AepConfig, platformUrl?: string): Credentials => ({
   settings: platformUrl === undefined ? config.settings : { ...config.settings, platformUrl },
-  token:
-    config.credentials._tag === "Static"
-      ? AccessToken.layerStatic(config.credentials.token)
-      : AccessToken.layerOAuth({
-          clientId: config.credentials.clientId,
-          clientSecret: config.credentials.clientSecret,
-          scopes: config.credentials.scopes,
-          imsUrl: config.settings.imsUrl
-        }),
+  token: AccessToken.layerCredentials(config.credentials, config.settings.imsUrl),
   kind: "aep"
 })
 

@@ -14,6 +14,7 @@ import { HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { Clock, Context, Duration, Effect, Layer, Metric, Option, Redacted, SynchronizedRef } from "effect"
 import { mapErrorResponses, normalizeError, withAttempts } from "./internal/http.js"
 import { ProfileApi } from "./ProfileApi.js"
+import type { Credentials } from "./AepConfig.js"
 import type { ProfileError } from "./ProfileError.js"
 
 export interface AccessTokenService {
@@ -109,3 +110,12 @@ export const layerOAuth = (options: OAuthOptions): Layer.Layer<AccessToken, neve
       return AccessToken.of({ get, invalidate })
     })
   )
+
+/** The auth layer of an `AEP_*` credential: a static token as is, an OAuth pair against `imsUrl`. */
+export const layerCredentials = (
+  credentials: Credentials,
+  imsUrl: string
+): Layer.Layer<AccessToken, never, HttpClient.HttpClient> =>
+  credentials._tag === "Static"
+    ? layerStatic(credentials.token)
+    : layerOAuth({ clientId: credentials.clientId, clientSecret: credentials.clientSecret, scopes: credentials.scopes, imsUrl })

@@ -413,18 +413,9 @@ export const layer: Layer.Layer<ProfileClient, never, HttpClient.HttpClient | Ac
 /** Everything from the `AEP_*` variables; only the platform's `HttpClient` is left to provide. */
 export const layerConfig: Layer.Layer<ProfileClient | Platform | AccessToken.AccessToken, ConfigError.ConfigError, HttpClient.HttpClient> =
   Layer.unwrapEffect(
-    Effect.map(AepConfig.config, ({ credentials, settings }) => {
-      const auth =
-        credentials._tag === "Static"
-          ? AccessToken.layerStatic(credentials.token)
-          : AccessToken.layerOAuth({
-              clientId: credentials.clientId,
-              clientSecret: credentials.clientSecret,
-              scopes: credentials.scopes,
-              imsUrl: settings.imsUrl
-            })
-      return Layer.provideMerge(layer, Layer.merge(auth, Platform.layer(settings)))
-    })
+    Effect.map(AepConfig.config, ({ credentials, settings }) =>
+      Layer.provideMerge(layer, Layer.merge(AccessToken.layerCredentials(credentials, settings.imsUrl), Platform.layer(settings)))
+    )
   )
 
 // ---------------------------------------------------------------------------
