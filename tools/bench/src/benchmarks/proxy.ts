@@ -49,7 +49,7 @@ const brief = (r: LoadResult) => ({
 })
 
 /** Path i of the hot-key mix: 1 in 10 cold, the rest over the hot keys, interleaved so every second has the same mix. */
-export const hotKeyPaths = (identities: ReadonlyArray<{ readonly namespace: string; readonly id: string }>): Array<string> => {
+const hotKeyPaths = (identities: ReadonlyArray<{ readonly namespace: string; readonly id: string }>): Array<string> => {
   const hot = identities.slice(0, HOT_KEYS)
   const cold = identities.slice(HOT_KEYS, HOT_KEYS + COLD_KEYS)
   const paths: Array<string> = []

@@ -57,17 +57,23 @@ const stopChild = (child: ChildProcess) =>
     child.kill("SIGTERM")
   })
 
-const waitFor = async (url: string, what: string, child: ChildProcess, logFile: string, timeoutMs = 60_000) => {
+/** Polls `url` until `ready` holds for its answer; fails with `details()` if the process exits or time runs out. */
+const waitFor = async (
+  url: string,
+  what: string,
+  child: ChildProcess,
+  details: () => string,
+  { ready = (response: Response) => response.ok, timeoutMs = 60_000 }: { readonly ready?: (response: Response) => boolean; readonly timeoutMs?: number } = {}
+) => {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}: ${tail(logFile)}`)
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}: ${details()}`)
     try {
-      const response = await fetch(url)
-      if (response.ok) return
+      if (ready(await fetch(url))) return
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`${what} was not ready within ${timeoutMs / 1000} s: ${tail(logFile)}`)
+    if (Date.now() > deadline) throw new Error(`${what} was not ready within ${timeoutMs / 1000} s: ${details()}`)
     await sleep(100)
   }
 }
@@ -148,7 +154,7 @@ export const startProxy = async (
   const url = `http://127.0.0.1:${port}`
   const opsUrl = `http://127.0.0.1:${opsPort}`
   try {
-    await waitFor(`${opsUrl}/readyz`, "the proxy", child, logFile)
+    await waitFor(`${opsUrl}/readyz`, "the proxy", child, () => tail(logFile))
   } catch (error) {
     await stopChild(child)
     throw error
@@ -242,17 +248,7 @@ http {
   const url = `http://127.0.0.1:${port}`
   try {
     // Any answer means it listens; the upstream's 401 for a bare GET / is fine.
-    const deadline = Date.now() + 20_000
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}: ${stderr}${tail(logFile)}`)
-      try {
-        await fetch(url)
-        break
-      } catch {
-        if (Date.now() > deadline) throw new Error(`nginx did not listen within 20 s: ${stderr}${tail(logFile)}`)
-        await sleep(100)
-      }
-    }
+    await waitFor(url, "nginx", child, () => `${stderr}${tail(logFile)}`, { ready: () => true, timeoutMs: 20_000 })
   } catch (error) {
     await stopChild(child)
     throw error

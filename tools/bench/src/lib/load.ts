@@ -30,9 +30,11 @@ export interface LoadResult {
   readonly seconds: number
 }
 
+const isLoopback = (url: string) => /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(url)
+
 const once = (options: LoadOptions, seconds: number) =>
   new Promise<LoadResult>((resolve, reject) => {
-    if (!/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(options.url)) {
+    if (!isLoopback(options.url)) {
       reject(new Error(`load is only generated against loopback, not ${options.url}`))
       return
     }
@@ -92,7 +94,7 @@ export interface PacedOptions {
  * in a burst, which measures the burst; this spaces requests evenly.
  */
 export const paced = async (options: PacedOptions): Promise<LoadResult> => {
-  if (!/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(options.url)) throw new Error(`load is only generated against loopback, not ${options.url}`)
+  if (!isLoopback(options.url)) throw new Error(`load is only generated against loopback, not ${options.url}`)
   const agent = new Agent({ keepAlive: true, maxSockets: options.connections })
   const origin = new URL(options.url)
   let next = 0
