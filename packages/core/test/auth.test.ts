@@ -374,3 +374,29 @@ describe("secrets", () => {
     })
   )
 })
+
+describe("AEP_* credentials", () => {
+  it.effect("a static token is used as is; an OAuth pair asks IMS at the given URL, with its scopes", () =>
+    Effect.gen(function* () {
+      const transport = fakeTransport(byHost({ ims: numberedTokens(), platform: always(profileOk()) }))
+      const token = Effect.flatMap(AccessToken.AccessToken, (t) => t.get).pipe(Effect.map(Redacted.value))
+      const fixed = yield* token.pipe(
+        Effect.provide(AccessToken.layerCredentials({ _tag: "Static", token: Redacted.make("given") }, "http://ims.test").pipe(Layer.provide(transport.layer)))
+      )
+      expect(fixed).toBe("given")
+      expect(transport.imsRequests()).toHaveLength(0)
+      const fetched = yield* token.pipe(
+        Effect.provide(
+          AccessToken.layerCredentials(
+            { _tag: "OAuth", clientId: "client", clientSecret: Redacted.make(clientSecret), scopes: "openid,AdobeID" },
+            "http://ims.test"
+          ).pipe(Layer.provide(transport.layer))
+        )
+      )
+      expect(fetched).toBe("tok-1")
+      const [ims] = transport.imsRequests()
+      expect(ims!.url).toBe("http://ims.test/ims/token/v3")
+      expect(Object.fromEntries(new URLSearchParams(ims!.body))).toMatchObject({ client_id: "client", client_secret: clientSecret, scope: "openid,AdobeID" })
+    })
+  )
+})
