@@ -36,14 +36,21 @@ const constraints = {
     patterns: projects.filter((p) => p.tags.includes("type:app")).map((p) => p.name),
     message: "Apps depend on packages, never on each other."
   },
-  // Libraries serve apps; they never import one.
+  // Libraries serve apps; they never import one, nor a tool (a published
+  // package cannot depend on something that is not published).
   "type:lib": {
-    patterns: projects.filter((p) => p.tags.includes("type:app")).map((p) => p.name),
-    message: "A library never imports an app."
+    patterns: projects.filter((p) => p.tags.includes("type:app") || p.tags.includes("type:tool")).map((p) => p.name),
+    message: "A library never imports an app or a tool."
   },
   "type:store": {
-    patterns: [...uiAndServer, "@effect/platform/HttpApiBuilder", "@effect/platform/HttpServer*", "@effect/platform-node", ...projects.filter((p) => p.tags.includes("type:app")).map((p) => p.name)],
-    message: "@rtcp/profile-store knows nothing about HTTP and never imports an app."
+    patterns: [
+      ...uiAndServer,
+      "@effect/platform/HttpApiBuilder",
+      "@effect/platform/HttpServer*",
+      "@effect/platform-node",
+      ...projects.filter((p) => p.tags.includes("type:app") || p.tags.includes("type:tool")).map((p) => p.name)
+    ],
+    message: "@rtcp/profile-store knows nothing about HTTP and never imports an app or a tool."
   },
   // Packages never depend on apps or tools.
   "type:core": {

@@ -18,7 +18,7 @@ const data = Options.text("data").pipe(
 )
 const seed = Options.choice("seed", ["demo", "none"]).pipe(
   Options.withDefault("none" as const),
-  Options.withDescription("demo: create the demo retail datasets and ingest them once (tools/seed)")
+  Options.withDescription("demo: create the demo retail datasets and ingest them once (@rtcp/seed)")
 )
 const seedProfiles = Options.integer("seed-profiles").pipe(
   Options.withDefault(1000),

@@ -1,5 +1,5 @@
 /**
- * `--seed demo`: the demo retail datasets of `tools/seed`, created and
+ * `--seed demo`: the demo retail datasets of `@rtcp/seed`, created and
  * ingested once per sandbox (a second start finds them and does nothing).
  */
 import { Catalog, Ingestion } from "@rtcp/profile-store"
