@@ -8,6 +8,7 @@ import { HttpApiBuilder, HttpApiError, HttpServerError, HttpServerRequest, HttpS
 import { ProfileError } from "@rtcp/core"
 import { Effect, Layer } from "effect"
 import { randomUUID } from "node:crypto"
+import { whenTooLarge } from "./unreadBody.js"
 
 export const badRequest = (detail: string) =>
   new ProfileError.BadRequest({
@@ -96,7 +97,7 @@ export const ErrorsLive = HttpApiBuilder.middleware((app) =>
     const request = yield* HttpServerRequest.HttpServerRequest
     const [path, query] = request.url.split("?", 2) as [string, string | undefined]
     const refused = refuse(request, path)
-    if (refused) return render(refused, request.headers["x-request-id"] || randomUUID())!
+    if (refused) return yield* whenTooLarge(request, render(refused, request.headers["x-request-id"] || randomUUID())!)
     const normalized = path.length > 1 && path.endsWith("/") ? path.replace(/\/+$/, "") + (query === undefined ? "" : `?${query}`) : request.url
     const requestId = request.headers["x-request-id"] || randomUUID()
     const routed = normalized === request.url ? app : Effect.provideService(app, HttpServerRequest.HttpServerRequest, request.modify({ url: normalized }))
@@ -112,7 +113,8 @@ export const ErrorsLive = HttpApiBuilder.middleware((app) =>
       }),
       Effect.map((response) =>
         response.headers["x-request-id"] === undefined ? HttpServerResponse.setHeader(response, "x-request-id", requestId) : response
-      )
+      ),
+      Effect.flatMap((response) => whenTooLarge(request, response))
     )
   })
 ).pipe(Layer.orDie)
