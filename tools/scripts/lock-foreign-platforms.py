@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Adds lock entries for platform builds the registry mirror here does not serve.
 
-The npm registry reachable from this workplace serves nx 24's and rollup
-4.68's native packages for linux-x64 only, so `npm install` leaves the other
-platforms' optional packages out of package-lock.json and `npm ci` then refuses
-the lock ("Missing: @nx/nx-darwin-arm64@ from lock file"). These entries carry
+The npm registry mirror of this workplace serves nx 24's and rollup 4.68's
+native packages for linux-x64 only, so `npm install` leaves the other
+platforms' optional packages out of package-lock.json and `npm ci` then
+refuses the lock ("Missing: @nx/nx-darwin-arm64@ from lock file"). Run this
+after every `npm install` that rewrites the lock. The entries it adds carry
 the version, os, cpu and libc only: npm skips them on every other platform
 without fetching anything.
 
