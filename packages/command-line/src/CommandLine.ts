@@ -15,6 +15,7 @@
 import { CliConfig, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Cause, Config, Console, Data, Effect, Option } from "effect"
+import { mkdirSync, statSync } from "node:fs"
 import { createServer } from "node:net"
 
 /**
@@ -44,18 +45,25 @@ export const parsePort = (text: string, flag: string): number => {
 
 const messageOf = (error: unknown) => HelpDoc.p(error instanceof Error ? error.message : String(error))
 
-/** A flag whose text `parse` turns into a value, or throws an Error whose message says what to fix. */
+/**
+ * A flag whose text `parse` turns into a value, or throws an Error whose
+ * message says what to fix; the message is prefixed with the flag's name
+ * unless it already starts with it.
+ */
 export const parsed =
-  <A>(parse: (text: string) => A) =>
+  <A>(flag: string, parse: (text: string) => A) =>
   (self: Options.Options<string>): Options.Options<A> =>
-    Options.mapTryCatch(self, parse, messageOf)
+    Options.mapTryCatch(self, parse, (error) => {
+      const message = error instanceof Error ? error.message : String(error)
+      return HelpDoc.p(message.startsWith(flag) ? message : `${flag}: ${message}`)
+    })
 
 /**
  * A port flag with its default shown in `--help`, optionally read from an
  * environment variable when the flag is not given.
  */
 export const port = (name: string, options: { readonly default: number; readonly description: string; readonly env?: string | undefined }) => {
-  const flag = options.env === undefined ? `--${name}` : `--${name} (or ${options.env})`
+  const flag = `--${name}`
   const integer = Options.integer(name)
   return (options.env === undefined ? integer : integer.pipe(Options.withFallbackConfig(Config.integer(options.env)))).pipe(
     Options.withDefault(options.default),
@@ -102,6 +110,8 @@ const withTerminalConsole = (quiet: boolean) => <A, E, R>(effect: Effect.Effect<
 // Validation errors as one line
 // ---------------------------------------------------------------------------
 
+const LOG_LEVELS = ["all", "trace", "debug", "info", "warning", "error", "fatal", "none"]
+
 const BUILT_IN = ["--help", "-h", "--version", "--wizard", "--completions", "--log-level"]
 
 /** The command's help as plain text: what the one-line messages look flags up in. */
@@ -147,6 +157,14 @@ export const describeValidationError = (
 ): string => {
   const known = usage.flags
   const text = oneLine(HelpDoc.toAnsiText(error.error))
+  // @effect/cli's built-in --log-level: a bad level surfaces as a command mismatch.
+  const logLevel = argv.findIndex((arg) => arg === "--log-level" || arg.startsWith("--log-level="))
+  if (logLevel >= 0) {
+    const value = argv[logLevel]!.includes("=") ? argv[logLevel]!.split("=")[1] : argv[logLevel + 1]
+    if (value === undefined || !LOG_LEVELS.includes(value.toLowerCase())) {
+      return `--log-level ${value ?? ""}: use one of ${LOG_LEVELS.join(", ")}`.replace(" :", ":")
+    }
+  }
   if (/^Received unknown argument|^Invalid subcommand/.test(text) || ValidationError.isCommandMismatch(error)) {
     const flag = unknownFlag(argv, known)
     if (flag !== undefined) return `unknown flag ${flag.split("=", 1)[0]} (--help lists the flags)`
@@ -250,3 +268,30 @@ export const ensurePortFree = (port: number, host: string): Effect.Effect<void, 
         })
         probe.listen({ port, host, exclusive: true }, () => probe.close(() => resume(Effect.void)))
       })
+
+/**
+ * A folder the program writes into: created when missing; a file in its
+ * place (or a parent that is a file, or no permission) is a `UsageError`
+ * naming the flag, rather than EEXIST from deep inside `mkdir`.
+ */
+export const ensureFolder = (path: string, flag: string): Effect.Effect<void, UsageError> =>
+  Effect.suspend(() => {
+    const stats = statSync(path, { throwIfNoEntry: false })
+    if (stats !== undefined && !stats.isDirectory()) {
+      return Effect.fail(new UsageError({ message: `${flag} ${path} is a file, not a folder: give a folder (created if missing)` }))
+    }
+    try {
+      mkdirSync(path, { recursive: true })
+      return Effect.void
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      return Effect.fail(
+        new UsageError({
+          message:
+            code === "ENOTDIR" || code === "EEXIST"
+              ? `${flag} ${path} lies under a file: give a folder`
+              : `${flag} ${path} cannot be created (${code ?? String(error)})`
+        })
+      )
+    }
+  })
