@@ -14,7 +14,7 @@ const listening = () =>
     })
   })
 
-describe("rtcp-service --help", () => {
+describe("rtcp-service --help", { timeout: 120_000 }, () => {
   it("lists every flag once with its default, in plain text off a terminal", async () => {
     const { code, stdout } = await cli(["--help"])
     expect(code).toBe(0)
@@ -29,7 +29,7 @@ describe("rtcp-service --help", () => {
   })
 })
 
-describe("rtcp-service: a mistake is one line on stderr and exit code 2", () => {
+describe("rtcp-service: a mistake is one line on stderr and exit code 2", { timeout: 120_000 }, () => {
   it("--port 99999", async () => {
     expect(expectUsageError(await cli(["--port", "99999"]), "rtcp-service")).toBe(
       "rtcp-service: --port 99999 is not a port: use a whole number from 0 to 65535 (0 picks a free one)"

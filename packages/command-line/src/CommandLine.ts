@@ -14,7 +14,7 @@
  */
 import { CliConfig, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Cause, Config, Console, Data, Effect, Option } from "effect"
+import { Cause, Config, ConfigError, Console, Data, Effect, Option } from "effect"
 import { mkdirSync, statSync } from "node:fs"
 import { createServer } from "node:net"
 
@@ -196,6 +196,14 @@ export const describeValidationError = (
 // Running a command
 // ---------------------------------------------------------------------------
 
+/** A configuration error's own sentence(s), without Effect's parentheses. */
+export const describeConfigError = (error: ConfigError.ConfigError): string =>
+  ConfigError.isAnd(error)
+    ? `${describeConfigError(error.left)}; ${describeConfigError(error.right)}`
+    : ConfigError.isOr(error)
+      ? `${describeConfigError(error.left)}; or ${describeConfigError(error.right)}`
+      : oneLine(error.message)
+
 export interface RunOptions {
   /** The program's name as typed (`rtcp-service`): the prefix of every error line. */
   readonly name: string
@@ -227,6 +235,8 @@ export const run =
             return ValidationError.isHelpRequested(error) ? Effect.void : say(describeValidationError(error, args, usageOf(command)), 2)
           }
           if (error instanceof UsageError) return say(error.message, 2)
+          // An AEP_* (or other) variable missing or malformed: its message names it.
+          if (ConfigError.isConfigError(error)) return say(describeConfigError(error), 2)
         }
         return say(Cause.pretty(cause), 1)
       })

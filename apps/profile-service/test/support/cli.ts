@@ -15,6 +15,13 @@ export const command = {
   cwd: app
 }
 
+/** The test's environment with `overrides`; an `undefined` value removes the variable. */
+const environment = (overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv => {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...overrides }
+  for (const [name, value] of Object.entries(overrides)) if (value === undefined) delete env[name]
+  return env
+}
+
 export interface Finished {
   readonly code: number | null
   readonly stdout: string
@@ -22,11 +29,11 @@ export interface Finished {
 }
 
 /** Runs the command line to its end (killed after `timeoutMs`); never rejects on a non-zero exit. */
-export const cli = (args: ReadonlyArray<string>, options: { readonly timeoutMs?: number; readonly env?: NodeJS.ProcessEnv } = {}) =>
+export const cli = (args: ReadonlyArray<string>, options: { readonly timeoutMs?: number; readonly env?: Record<string, string | undefined> } = {}) =>
   new Promise<Finished>((resolve, reject) => {
     const child = spawn(command.executable, [...command.args, ...args], {
       cwd: command.cwd,
-      env: { ...process.env, ...options.env },
+      env: environment(options.env),
       stdio: ["ignore", "pipe", "pipe"]
     })
     let stdout = ""
