@@ -6,10 +6,10 @@
  * Without a terminal it prints a summary and exits.
  */
 import { Command, Options } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { CommandLine } from "@rtcp/command-line"
 import { render } from "ink"
-import { Cause, Config, Console, Effect, Layer, Logger, LogLevel, ManagedRuntime, Option } from "effect"
-import { appendFileSync, mkdirSync } from "node:fs"
+import { Config, Effect, Layer, Logger, LogLevel, ManagedRuntime, Option } from "effect"
+import { appendFileSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { App } from "./App.js"
 import { summary } from "./summary.js"
@@ -19,23 +19,28 @@ import * as Upstream from "./upstream.js"
 const upstream = Options.text("upstream").pipe(
   Options.optional,
   Options.withDescription(
-    "Platform base URL to use instead of the local service (the proxy, another profile service…); " +
-      "authenticates with the AEP_* credential when one is set, else with the local demo credential"
+    "Platform base URL to use instead of the local service: an rtcp proxy (with --proxy-key), another profile service, Adobe's gateway. " +
+      "Authenticates with --proxy-key when given, else the AEP_* credential when one is set, else the local demo credential"
   )
 )
+const proxyKey = Options.redacted("proxy-key").pipe(
+  Options.withFallbackConfig(Config.redacted("RTCP_PROXY_KEY")),
+  Options.optional,
+  Options.withDescription("Your caller key of the rtcp proxy at --upstream (env RTCP_PROXY_KEY); sent as the bearer token")
+)
 const sandbox = Options.text("sandbox").pipe(Options.optional, Options.withDescription("Sandbox to start in (default: AEP_SANDBOX or prod)"))
-const readOnly = Options.boolean("read-only").pipe(Options.withDescription("Refuse every write: no create, edit, delete, cancel"))
+const readOnly = Options.boolean("read-only").pipe(Options.withDescription("Refuse every write: no create, edit, delete, cancel (default off)"))
 const data = Options.text("data").pipe(
   Options.withDefault(".rtcp/dashboard"),
-  Options.withDescription('Data folder of the local profile service (":memory:" for a throw-away store); also holds dashboard.log')
+  Options.withDescription('Data folder of the local profile service (":memory:" for a throw-away store); also holds dashboard.log (default .rtcp/dashboard)')
 )
 const profiles = Options.integer("profiles").pipe(
   Options.withDefault(1000),
-  Options.withDescription("Demo customers the local service is seeded with (on its first start in a data folder)")
+  Options.withDescription("Demo customers the local service is seeded with, on its first start in a data folder (default 1000)")
 )
 const refresh = Options.integer("refresh").pipe(
   Options.withDefault(5),
-  Options.withDescription("Seconds between live refreshes (0: only on r)")
+  Options.withDescription("Seconds between live refreshes; 0: only on r (default 5)")
 )
 const view = Options.choice("view", viewIds).pipe(Options.optional, Options.withDescription("View to open first"))
 
@@ -62,18 +67,40 @@ const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const
 const ENTER_ALT_SCREEN = "\u001b[?1049h\u001b[2J\u001b[H"
 const LEAVE_ALT_SCREEN = "\u001b[?1049l"
 
-const command = Command.make("rtcp-dashboard", { upstream, sandbox, readOnly, data, profiles, refresh, view }, (options) =>
+const command = Command.make("rtcp", { upstream, proxyKey, sandbox, readOnly, data, profiles, refresh, view }, (options) =>
   Effect.gen(function* () {
+    if (Option.isSome(options.proxyKey) && Option.isNone(options.upstream)) {
+      return yield* new CommandLine.UsageError({ message: "--proxy-key needs --upstream URL, the proxy's base URL (e.g. --upstream http://127.0.0.1:8081)" })
+    }
+    const given = Option.getOrUndefined(options.upstream)
+    if (given !== undefined && !URL.canParse(given)) {
+      return yield* new CommandLine.UsageError({ message: `--upstream ${given} is not a URL: give the base URL, e.g. http://127.0.0.1:8081` })
+    }
     const directory = fromInvocation(options.data)
     const logFile = directory === ":memory:" ? join(fromInvocation(".rtcp"), "dashboard.log") : join(directory, "dashboard.log")
-    mkdirSync(dirname(logFile), { recursive: true })
-    const chosen = yield* Upstream.choose({ upstream: options.upstream, sandbox: options.sandbox, directory, profiles: options.profiles })
+    yield* CommandLine.ensureFolder(dirname(logFile), directory === ":memory:" ? "the log folder" : "--data")
+    const chosen = yield* Upstream.choose({
+      upstream: options.upstream,
+      sandbox: options.sandbox,
+      directory,
+      profiles: options.profiles,
+      proxyKey: options.proxyKey
+    }).pipe(CommandLine.orUsageError)
     const aepSandbox = yield* Config.option(Config.nonEmptyString("AEP_SANDBOX"))
     const startSandbox = Option.getOrElse(options.sandbox, () =>
       chosen.kind === "local" ? "prod" : Option.getOrElse(aepSandbox, () => "prod")
     )
     const layer = chosen.layer.pipe(Layer.provide(fileLogger(logFile)), Layer.merge(fileLogger(logFile)), Layer.merge(Logger.minimumLogLevel(LogLevel.Info)))
     const runtime = ManagedRuntime.make(layer)
+
+    if (chosen.kind !== "local") {
+      // Said in one line before anything is drawn: an upstream that does not answer or refuses us.
+      const problem = yield* Effect.promise(() => runtime.runPromise(Upstream.probe({ proxyKey: Option.isSome(options.proxyKey) })).catch((error: unknown) => String(error)))
+      if (problem !== undefined) {
+        yield* Effect.promise(() => runtime.dispose())
+        return yield* new CommandLine.UsageError({ message: problem })
+      }
+    }
 
     if (!process.stdout.isTTY || !process.stdin.isTTY) {
       const code = yield* Effect.promise(() => summary(runtime, { kind: chosen.kind, sandbox: startSandbox })).pipe(
@@ -139,8 +166,4 @@ const command = Command.make("rtcp-dashboard", { upstream, sandbox, readOnly, da
   })
 ).pipe(Command.withDescription("A k9s-style terminal dashboard for the Real-Time Customer Profile API"))
 
-Command.run(command, { name: "rtcp-dashboard", version: "0.1.0" })(process.argv).pipe(
-  Effect.provide(NodeContext.layer),
-  Effect.tapErrorCause((cause) => (Cause.isInterruptedOnly(cause) ? Effect.void : Console.error(Cause.pretty(cause)))),
-  NodeRuntime.runMain({ disableErrorReporting: true })
-)
+CommandLine.main(command, { name: "rtcp", version: "0.1.0" })

@@ -10,9 +10,9 @@
  */
 import { HttpApiBuilder, type HttpClient, HttpServer } from "@effect/platform"
 import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
-import { AccessToken, AepConfig, Platform, ProfileClient } from "@rtcp/core"
+import { AccessToken, AepConfig, Platform, ProfileClient, Retry } from "@rtcp/core"
 import type { Server } from "@rtcp/local-platform"
-import { type ConfigError, Context, Effect, Layer, Option, Redacted } from "effect"
+import { type ConfigError, Context, Duration, Effect, Layer, Option, Predicate, Redacted } from "effect"
 import { createServer } from "node:http"
 
 export type UpstreamKind = "local" | "url" | "adobe"
@@ -170,11 +170,36 @@ export const remote = (url: string, sandbox: string | undefined) =>
     )
   )
 
+/**
+ * `--upstream URL --proxy-key KEY`: an rtcp proxy, which takes its caller's
+ * key as the bearer token (and as `x-api-key`); it holds the org and the
+ * Adobe credential itself, so neither is sent.
+ */
+export const proxyCredential = (url: string, key: Redacted.Redacted<string>, sandbox: string | undefined) =>
+  Layer.merge(
+    clientFor(
+      { platformUrl: url, imsUrl: url, orgId: PROXY_ORG, apiKey: Redacted.value(key), sandbox: sandbox ?? "prod" },
+      AccessToken.layerStatic(key)
+    ),
+    Layer.succeed(Upstream, {
+      kind: "url",
+      url,
+      orgId: PROXY_ORG,
+      sandbox: sandbox ?? "prod",
+      examples: demoExamples
+    } satisfies UpstreamInfo)
+  )
+
+/** What the header shows as the org behind a proxy (the proxy never forwards a caller's org). */
+const PROXY_ORG = "(the proxy's)"
+
 export interface ChooseOptions {
   readonly upstream: Option.Option<string>
   readonly sandbox: Option.Option<string>
   readonly directory: string
   readonly profiles: number
+  /** The caller key of an rtcp proxy at `upstream`. */
+  readonly proxyKey?: Option.Option<Redacted.Redacted<string>> | undefined
 }
 
 /**
@@ -185,8 +210,14 @@ export interface ChooseOptions {
 export const choose = (options: ChooseOptions): Effect.Effect<{ readonly kind: UpstreamKind; readonly layer: UpstreamLayer }, ConfigError.ConfigError> =>
   Effect.map(AepConfig.isConfigured, (configured) => {
     const sandbox = Option.getOrUndefined(options.sandbox)
+    const proxyKey = options.proxyKey ?? Option.none()
     const chosen: { kind: UpstreamKind; layer: Layer.Layer<Services, unknown, HttpClient.HttpClient> } = Option.isSome(options.upstream)
-      ? { kind: "url", layer: remote(normalizeUrl(options.upstream.value), sandbox) }
+      ? {
+          kind: "url",
+          layer: Option.isSome(proxyKey)
+            ? proxyCredential(normalizeUrl(options.upstream.value), proxyKey.value, sandbox)
+            : remote(normalizeUrl(options.upstream.value), sandbox)
+        }
       : configured
         ? { kind: "adobe", layer: aepCredential({ sandbox }) }
         : {
@@ -197,3 +228,46 @@ export const choose = (options: ChooseOptions): Effect.Effect<{ readonly kind: U
   })
 
 export const normalizeUrl = (url: string) => url.replace(/\/+$/, "")
+
+/** How long the start-up check waits for the upstream. */
+export const PROBE_TIMEOUT = Duration.seconds(5)
+
+/**
+ * One call at start (a token, then the first page of merge policies, no
+ * retries, at most `PROBE_TIMEOUT`), so that an upstream that does not
+ * answer, or refuses the credential, is said in one line before the
+ * dashboard draws, rather than as a view waiting on retries. Succeeds with
+ * the line to print when the dashboard cannot work, `undefined` otherwise
+ * (other errors, a 5xx for one, are left to the views to show in place).
+ */
+export const probe = (options: { readonly proxyKey: boolean }): Effect.Effect<string | undefined, never, Services> =>
+  Effect.gen(function* () {
+    const info = yield* Upstream
+    const client = yield* ProfileClient.ProfileClient
+    const outcome = yield* client.listMergePolicies({ limit: 1 }).pipe(
+      Effect.provideService(Retry.CurrentRetryPolicy, Retry.none),
+      Effect.timeoutFail({ duration: PROBE_TIMEOUT, onTimeout: () => "timeout" as const }),
+      Effect.either
+    )
+    if (outcome._tag === "Right") return undefined
+    const error = outcome.left
+    const where = `the upstream ${info.url}`
+    if (error === "timeout") return `${where} did not answer within ${Duration.format(PROBE_TIMEOUT)}: check the URL, or leave out --upstream to use the local service`
+    if (Predicate.isTagged(error, "TransportError")) {
+      return `${where} does not answer (${error.message}): check the URL and that it runs, or leave out --upstream to use the local service`
+    }
+    if (Predicate.isTagged(error, "Unauthorized") || Predicate.isTagged(error, "Forbidden")) {
+      const said = oneLine(error.message)
+      if (options.proxyKey) return `${where} refused the key given with --proxy-key (${error.status}: ${said})`
+      if (/client_id must be the key's name|proxy key/i.test(`${said} ${JSON.stringify(error.body ?? "")}`)) {
+        return `${where} is an rtcp proxy: give your proxy key with --proxy-key KEY (or RTCP_PROXY_KEY)`
+      }
+      return `${where} refused the credential (${error.status}: ${said}): for an rtcp proxy give --proxy-key KEY; for Adobe check the AEP_* variables`
+    }
+    if (Predicate.isTagged(error, "NotFound")) {
+      return `${where} answered 404 to GET /data/core/ups/config/mergePolicies: give the Platform base URL (e.g. http://127.0.0.1:8080 or the proxy's)`
+    }
+    return undefined
+  })
+
+const oneLine = (text: string) => text.replace(/\s+/g, " ").trim()

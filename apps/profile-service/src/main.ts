@@ -1,32 +1,33 @@
 /**
  * `npm run service -- --port 8080 --data .rtcp/data --seed demo`
+ *
+ * Mistakes (a bad flag, a busy port, a file where the data folder should be)
+ * are one line on stderr and exit code 2 (see @rtcp/command-line); the flags
+ * and the port are checked before any data is seeded.
  */
-import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Console, Effect, Layer, Option } from "effect"
+import { Command, HelpDoc, Options } from "@effect/cli"
+import { CommandLine } from "@rtcp/command-line"
+import { Cause, Console, Effect, Layer, Option } from "effect"
 import { demoCustomer } from "@rtcp/seed"
-import { Faults, ImsTokens, seedDemo, Server } from "@rtcp/local-platform"
+import { Faults, ImsTokens, LocalProfileApi, seedDemo, Server } from "@rtcp/local-platform"
 
-const port = Options.integer("port").pipe(
-  Options.withDefault(8080),
-  Options.withDescription("Port to listen on (0 picks a free one)")
-)
-const host = Options.text("host").pipe(Options.withDefault("127.0.0.1"), Options.withDescription("Address to bind"))
+const port = CommandLine.port("port", { default: 8080, description: "Port to listen on; 0 picks a free one" })
+const host = Options.text("host").pipe(Options.withDefault("127.0.0.1"), Options.withDescription("Address to bind (default 127.0.0.1)"))
 const data = Options.text("data").pipe(
   Options.withDefault(".rtcp/data"),
-  Options.withDescription('Data folder (SQLite database, IMS signing key); ":memory:" for a throw-away store')
+  Options.withDescription('Data folder (SQLite database, IMS signing key), created if missing; ":memory:" for a throw-away store (default .rtcp/data)')
 )
 const seed = Options.choice("seed", ["demo", "none"]).pipe(
   Options.withDefault("none" as const),
-  Options.withDescription("demo: create the demo retail datasets and ingest them once (@rtcp/seed)")
+  Options.withDescription("demo: create the demo retail datasets and ingest them once (default none)")
 )
 const seedProfiles = Options.integer("seed-profiles").pipe(
   Options.withDefault(1000),
-  Options.withDescription("How many customers --seed demo generates")
+  Options.withDescription("How many customers --seed demo generates (default 1000)")
 )
 const tokenTtl = Options.integer("token-ttl").pipe(
   Options.withDefault(86_400),
-  Options.withDescription("Lifetime in seconds of the access tokens /ims/token/v3 issues")
+  Options.withDescription("Lifetime in seconds of the access tokens /ims/token/v3 issues (default 86400)")
 )
 const fault = Options.text("fault").pipe(
   Options.repeated,
@@ -57,47 +58,54 @@ const faultSeed = Options.integer("fault-seed").pipe(
   Options.withDescription("Seed of the fault dice: the same seed repeats the same faults for p=… rules")
 )
 const admin = Options.boolean("admin").pipe(
-  Options.withDescription("Serve /rtcp/admin/faults (GET, PUT, DELETE) to change faults at run time; off by default")
+  Options.withDescription("Serve /rtcp/admin/faults (GET, PUT, DELETE) to change faults at run time (default off)")
 )
 
 const command = Command.make(
-  "profile-service",
+  "rtcp-service",
   { port, host, data, seed, seedProfiles, tokenTtl, fault, faultLatency, faultSeed, admin },
   (options) =>
-    Layer.launch(
-      Server.serve(
-        {
-          port: options.port,
-          host: options.host,
-          directory: options.data,
-          tokenTtlSeconds: options.tokenTtl,
-          admin: options.admin,
-          faults:
-            options.fault.length === 0 && Option.isNone(options.faultLatency) && Option.isNone(options.faultSeed)
-              ? undefined
-              : {
-                  rules: options.fault,
-                  latency: Option.getOrUndefined(options.faultLatency),
-                  seed: Option.getOrUndefined(options.faultSeed)
-                }
-        },
-        options.seed === "demo"
-          ? seedDemo({ sandbox: "prod", profiles: options.seedProfiles }).pipe(
-              Effect.zipRight(
-                Console.log(
-                  `demo data ready in sandbox prod: look up ${demoCustomer.email} (Email); ` +
-                    `OAuth client ${ImsTokens.demoClient.clientId}, org ${ImsTokens.demoClient.orgId}`
+    Effect.gen(function* () {
+      // Before seeding, which takes seconds: a folder that cannot be one, a port already taken.
+      yield* CommandLine.orUsageError(LocalProfileApi.checkDataFolder(options.data, "--data"))
+      yield* CommandLine.ensurePortFree(options.port, options.host)
+      return yield* Layer.launch(
+        Server.serve(
+          {
+            port: options.port,
+            host: options.host,
+            directory: options.data,
+            tokenTtlSeconds: options.tokenTtl,
+            admin: options.admin,
+            faults:
+              options.fault.length === 0 && Option.isNone(options.faultLatency) && Option.isNone(options.faultSeed)
+                ? undefined
+                : {
+                    rules: options.fault,
+                    latency: Option.getOrUndefined(options.faultLatency),
+                    seed: Option.getOrUndefined(options.faultSeed)
+                  }
+          },
+          options.seed === "demo"
+            ? seedDemo({ sandbox: "prod", profiles: options.seedProfiles }).pipe(
+                Effect.zipRight(
+                  Console.log(
+                    `demo data ready in sandbox prod: look up ${demoCustomer.email} (Email); ` +
+                      `OAuth client ${ImsTokens.demoClient.clientId}, org ${ImsTokens.demoClient.orgId}`
+                  )
                 )
               )
-            )
-          : Effect.void
+            : Effect.void
+        )
+      ).pipe(
+        // Node's listen errors (the port taken meanwhile, an address that is not local) as one line.
+        Effect.catchAllCause((cause): Effect.Effect<never, unknown> => {
+          if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause)
+          const explained = LocalProfileApi.explainStartFailure(cause, { port: options.port, host: options.host, data: options.data })
+          return explained.reason === "Unknown" ? Effect.failCause(cause) : Effect.fail(new CommandLine.UsageError({ message: explained.message }))
+        })
       )
-    )
+    })
 ).pipe(Command.withDescription("A local Real-Time Customer Profile API on embedded SQLite"))
 
-Command.run(command, { name: "profile-service", version: "0.1.0" })(process.argv).pipe(
-  // @effect/cli has already printed what is wrong with the flags; exit 2 without a second, raw copy.
-  Effect.catchIf(ValidationError.isValidationError, () => Effect.sync(() => void (process.exitCode = 2))),
-  Effect.provide(NodeContext.layer),
-  NodeRuntime.runMain
-)
+CommandLine.main(command, { name: "rtcp-service", version: "0.1.0" })

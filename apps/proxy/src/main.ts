@@ -7,17 +7,18 @@
  * process with demo data. SIGTERM/SIGINT shut down gracefully; SIGHUP
  * reloads the key file (which is also reloaded when it changes).
  */
-import { Command, HelpDoc, Options } from "@effect/cli"
-import { NodeContext, NodeHttpClient, NodeRuntime } from "@effect/platform-node"
+import { Command, Options } from "@effect/cli"
+import { NodeHttpClient } from "@effect/platform-node"
+import { CommandLine } from "@rtcp/command-line"
 import { AepConfig } from "@rtcp/core"
-import { Config, Console, Effect, LogLevel, Option } from "effect"
+import { Config, Console, Effect, FiberRef, Option } from "effect"
 import { existsSync } from "node:fs"
 import { resolve } from "node:path"
 import { generateKey, hashKey, type KeyStore, openKeyStore, staticKeyStore } from "./keys.js"
 import * as Local from "./local.js"
 import * as Log from "./log.js"
 import { makeMetrics } from "./metrics.js"
-import { parseBytes, parseDuration, parseRateLimit } from "./options.js"
+import { parseBytes, parseDuration, parseRateLimit, parseUpstreamUrl } from "./options.js"
 import { startProxy } from "./server.js"
 import * as Upstream from "./upstream.js"
 
@@ -26,24 +27,17 @@ export const DEMO_KEY = "rtcp-proxy-demo"
 
 const log = Log.write
 
-const parsed = <A>(parse: (text: string) => A) =>
-  Options.mapTryCatch(parse, (error) => HelpDoc.p(error instanceof Error ? error.message : String(error)))
-
-const port = Options.integer("port").pipe(
-  Options.withFallbackConfig(Config.integer("RTCP_PROXY_PORT")),
-  Options.withDefault(8081),
-  Options.withDescription("Port of the proxy, default 8081 (env RTCP_PROXY_PORT; 0 picks a free one)")
-)
+const port = CommandLine.port("port", { default: 8081, env: "RTCP_PROXY_PORT", description: "Port of the proxy; 0 picks a free one" })
 const host = Options.text("host").pipe(
   Options.withFallbackConfig(Config.string("RTCP_PROXY_HOST")),
   Options.withDefault("127.0.0.1"),
   Options.withDescription("Address to bind, default 127.0.0.1 (env RTCP_PROXY_HOST)")
 )
-const opsPort = Options.integer("ops-port").pipe(
-  Options.withFallbackConfig(Config.integer("RTCP_PROXY_OPS_PORT")),
-  Options.withDefault(8091),
-  Options.withDescription("Port of /healthz, /readyz, /metrics and /openapi.json, kept apart so it can stay internal; default 8091 (env RTCP_PROXY_OPS_PORT)")
-)
+const opsPort = CommandLine.port("ops-port", {
+  default: 8091,
+  env: "RTCP_PROXY_OPS_PORT",
+  description: "Port of /healthz, /readyz, /metrics and /openapi.json, kept apart so it can stay internal"
+})
 const opsHost = Options.text("ops-host").pipe(
   Options.withFallbackConfig(Config.string("RTCP_PROXY_OPS_HOST")),
   Options.withDefault("127.0.0.1"),
@@ -51,6 +45,7 @@ const opsHost = Options.text("ops-host").pipe(
 )
 const upstream = Options.text("upstream").pipe(
   Options.withFallbackConfig(Config.string("RTCP_PROXY_UPSTREAM")),
+  CommandLine.parsed("--upstream", (text) => parseUpstreamUrl(text, "--upstream")),
   Options.optional,
   Options.withDescription(
     "Base URL of a local profile service (its demo credential is used); with AEP_* set, replaces AEP_PLATFORM_URL. " +
@@ -70,12 +65,12 @@ const sandbox = Options.text("sandbox").pipe(
 const cacheTtl = Options.text("cache-ttl").pipe(
   Options.withFallbackConfig(Config.string("RTCP_PROXY_CACHE_TTL")),
   Options.withDefault("2s"),
-  parsed(parseDuration),
+  CommandLine.parsed("--cache-ttl", parseDuration),
   Options.withDescription("How long profile lookups are cached, default 2s (0 disables; writes through the proxy clear it) (env RTCP_PROXY_CACHE_TTL)")
 )
 const batchWindow = Options.text("batch-window").pipe(
   Options.withDefault("5ms"),
-  parsed(parseDuration),
+  CommandLine.parsed("--batch-window", parseDuration),
   Options.withDescription("How long a lookup waits for others to share its POST /access/entities, default 5ms")
 )
 const maxBatch = Options.integer("max-batch").pipe(
@@ -85,42 +80,56 @@ const maxBatch = Options.integer("max-batch").pipe(
 const timeoutOption = Options.text("timeout").pipe(
   Options.withFallbackConfig(Config.string("RTCP_PROXY_TIMEOUT")),
   Options.withDefault("30s"),
-  parsed(parseDuration),
+  CommandLine.parsed("--timeout", parseDuration),
   Options.withDescription("Per-request timeout, default 30s; the upstream call is cancelled (env RTCP_PROXY_TIMEOUT)")
 )
 const maxBody = Options.text("max-body").pipe(
   Options.withFallbackConfig(Config.string("RTCP_PROXY_MAX_BODY")),
   Options.withDefault("1mb"),
-  parsed(parseBytes),
+  CommandLine.parsed("--max-body", parseBytes),
   Options.withDescription("Largest request body, default 1mb (env RTCP_PROXY_MAX_BODY)")
 )
 const rateLimit = Options.text("rate-limit").pipe(
   Options.withFallbackConfig(Config.string("RTCP_PROXY_RATE_LIMIT")),
   Options.withDefault("50/1s"),
-  parsed(parseRateLimit),
+  CommandLine.parsed("--rate-limit", parseRateLimit),
   Options.withDescription("Rate limit of keys that set none, requests/window, default 50/1s (env RTCP_PROXY_RATE_LIMIT)")
 )
 const grace = Options.text("grace").pipe(
   Options.withDefault("10s"),
-  parsed(parseDuration),
+  CommandLine.parsed("--grace", parseDuration),
   Options.withDescription("On SIGTERM, how long in-flight requests may take before connections are cut, default 10s")
 )
 const seedProfiles = Options.integer("seed-profiles").pipe(
   Options.withDefault(1000),
   Options.withDescription("Demo customers of the embedded local profile service, default 1000")
 )
-const logLevel = Options.choice("log-level", ["debug", "info", "warning", "error"]).pipe(
-  Options.withDefault("info" as const),
-  Options.withDescription("Level of the runtime's logs, default info (audit lines are always written)")
-)
-
-const levels = { debug: LogLevel.Debug, info: LogLevel.Info, warning: LogLevel.Warning, error: LogLevel.Error } as const
+/** A listener that cannot open: a busy port is the user's to fix, anything else a failure in full. */
+const listenFailure = (error: unknown) => {
+  const { code, port, address } = (error ?? {}) as { code?: string; port?: number; address?: string }
+  return code === "EADDRINUSE"
+    ? Effect.fail(new CommandLine.UsageError({ message: `port ${port} is already in use on ${address}: stop what uses it or pick another (0 picks a free one)` }))
+    : code === "EADDRNOTAVAIL" || code === "ENOTFOUND"
+      ? Effect.fail(new CommandLine.UsageError({ message: `cannot listen on ${address ?? "that address"}: not an address of this machine` }))
+      : Effect.die(error)
+}
 
 const serve = Command.make(
-  "proxy",
-  { port, host, opsPort, opsHost, upstream, keys, sandbox, cacheTtl, batchWindow, maxBatch, timeoutOption, maxBody, rateLimit, grace, seedProfiles, logLevel },
+  "rtcp-proxy",
+  { port, host, opsPort, opsHost, upstream, keys, sandbox, cacheTtl, batchWindow, maxBatch, timeoutOption, maxBody, rateLimit, grace, seedProfiles },
   (options) =>
     Effect.gen(function* () {
+      // --log-level is @effect/cli's built-in flag: it sets the handler's minimum level (default Info).
+      const logLevel = yield* FiberRef.get(FiberRef.currentMinimumLogLevel)
+      // `npm run proxy` runs in apps/proxy; a relative path means the caller's directory.
+      const keysPath = resolve(process.env.INIT_CWD ?? process.cwd(), options.keys)
+      // Mistakes first, before seeding the embedded service takes seconds.
+      yield* CommandLine.ensurePortFree(options.port, options.host)
+      if (options.opsPort !== options.port || options.opsHost !== options.host || options.port === 0) {
+        yield* CommandLine.ensurePortFree(options.opsPort, options.opsHost)
+      } else {
+        return yield* new CommandLine.UsageError({ message: `--port and --ops-port are both ${options.port}: give the ops listener a port of its own` })
+      }
       const aep = (yield* AepConfig.isConfigured) ? Option.some(yield* AepConfig.config) : Option.none()
       const given = Option.getOrUndefined(options.upstream)
       const embedded = Option.isNone(aep) && given === undefined
@@ -139,53 +148,58 @@ const serve = Command.make(
           ? { ...credentials, settings: { ...credentials.settings, sandbox: options.sandbox } }
           : credentials
 
-      // `npm run proxy` runs in apps/proxy; a relative path means the caller's directory.
-      const keysPath = resolve(process.env.INIT_CWD ?? process.cwd(), options.keys)
-      const keyStore: KeyStore = yield* Effect.promise(async () => {
-        if (existsSync(keysPath)) {
-          return openKeyStore({
-            path: keysPath,
-            defaultRateLimit: options.rateLimit,
-            onReload: (count) => log({ msg: "key file reloaded", keys: count }),
-            onError: (error) => log({ level: "error", msg: "key file not reloaded; the previous keys stay in force", error: error.message })
-          })
-        }
-        if (!embedded) {
-          throw new Error(
-            `key file ${keysPath} not found: create one (see apps/proxy/README.md; "npm run proxy -- hash-key" makes a key and its hash)`
-          )
-        }
-        log({
-          level: "warn",
-          msg: `no key file at ${keysPath}: accepting the demo key "${DEMO_KEY}" (read-write, any sandbox) because the upstream is the embedded demo service`
+      if (!embedded && !existsSync(keysPath)) {
+        return yield* new CommandLine.UsageError({
+          message: `key file ${keysPath} not found: create one (see apps/proxy/README.md; "rtcp-proxy hash-key" makes a key and its hash), or give --keys`
         })
-        return staticKeyStore({ keys: [{ name: "demo", sha256: hashKey(DEMO_KEY), sandboxes: ["*"], access: "write" }] }, { defaultRateLimit: options.rateLimit })
+      }
+      const keyStore: KeyStore = yield* Effect.tryPromise({
+        try: async () => {
+          if (existsSync(keysPath)) {
+            return openKeyStore({
+              path: keysPath,
+              defaultRateLimit: options.rateLimit,
+              onReload: (count) => log({ msg: "key file reloaded", keys: count }),
+              onError: (error) => log({ level: "error", msg: "key file not reloaded; the previous keys stay in force", error: error.message })
+            })
+          }
+          log({
+            level: "warn",
+            msg: `no key file at ${keysPath}: accepting the demo key "${DEMO_KEY}" (read-write, any sandbox) because the upstream is the embedded demo service`
+          })
+          return staticKeyStore({ keys: [{ name: "demo", sha256: hashKey(DEMO_KEY), sandboxes: ["*"], access: "write" }] }, { defaultRateLimit: options.rateLimit })
+        },
+        // A key file that does not parse is the user's to fix; its message names the file and the entry.
+        catch: (error) => new CommandLine.UsageError({ message: error instanceof Error ? error.message.replace(/\s+/g, " ") : String(error) })
       })
 
       const metrics = makeMetrics({ defaultMetrics: true })
+      const upstreamClient = Upstream.make({
+        credentials: chosen,
+        httpClient: NodeHttpClient.layerUndici,
+        metrics,
+        cacheTtlMs: options.cacheTtl,
+        batchWindow: options.batchWindow,
+        maxBatchSize: options.maxBatch,
+        logLevel
+      })
       const proxy = yield* Effect.acquireRelease(
-        Effect.promise(() =>
-          startProxy({
-            port: options.port,
-            host: options.host,
-            opsPort: options.opsPort,
-            opsHost: options.opsHost,
-            graceMs: options.grace,
-            keys: keyStore,
-            metrics,
-            timeoutMs: options.timeoutOption,
-            maxBodyBytes: options.maxBody,
-            upstream: Upstream.make({
-              credentials: chosen,
-              httpClient: NodeHttpClient.layerUndici,
+        Effect.tryPromise({
+          try: () =>
+            startProxy({
+              port: options.port,
+              host: options.host,
+              opsPort: options.opsPort,
+              opsHost: options.opsHost,
+              graceMs: options.grace,
+              keys: keyStore,
               metrics,
-              cacheTtlMs: options.cacheTtl,
-              batchWindow: options.batchWindow,
-              maxBatchSize: options.maxBatch,
-              logLevel: levels[options.logLevel]
-            })
-          })
-        ),
+              timeoutMs: options.timeoutOption,
+              maxBodyBytes: options.maxBody,
+              upstream: upstreamClient
+            }),
+          catch: (error) => error
+        }).pipe(Effect.catchAll(listenFailure)),
         (running) =>
           Effect.promise(async () => {
             log({ msg: "shutting down: draining in-flight requests" })
@@ -208,6 +222,18 @@ const serve = Command.make(
         upstream: embedded ? `local profile service (embedded, ${local!.url})` : `${credentials.kind} ${credentials.settings.platformUrl}`,
         sandbox: chosen.settings.sandbox
       })
+      if (!embedded) {
+        // Said at start, within seconds, rather than as a 503 to the first caller after its retries.
+        const readiness = yield* Effect.promise(() => upstreamClient.readiness())
+        if (!readiness.ready) {
+          log({
+            level: "warn",
+            msg:
+              `upstream ${credentials.settings.platformUrl} is not usable: ${readiness.token.ok ? readiness.upstream.detail : `no token (${readiness.token.detail})`}; ` +
+              "the proxy runs and answers 502/503 until it is, and /readyz says not ready"
+          })
+        }
+      }
       return yield* Effect.never
     }).pipe(Effect.scoped)
 ).pipe(
@@ -245,7 +271,4 @@ const hashKeyCommand = Command.make("hash-key", { stdin: stdinOption }, ({ stdin
 
 const command = serve.pipe(Command.withSubcommands([hashKeyCommand]))
 
-Command.run(command, { name: "rtcp proxy", version: "0.1.0" })(process.argv).pipe(
-  Effect.provide(NodeContext.layer),
-  NodeRuntime.runMain
-)
+CommandLine.main(command, { name: "rtcp-proxy", version: "0.1.0" })

@@ -35,3 +35,15 @@ export const parseRateLimit = (text: string): RateLimit => {
   if (!(seconds > 0)) throw new Error(`"${text}": the window must be longer than 0`)
   return { points: n, duration: seconds }
 }
+
+/** `--upstream`: an http(s) base URL, without trailing slashes. */
+export const parseUpstreamUrl = (text: string, flag: string): string => {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    throw new Error(`${flag} ${text} is not a URL: give the base URL, e.g. http://127.0.0.1:8080`)
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`${flag} ${text}: use an http:// or https:// URL`)
+  return text.replace(/\/+$/, "")
+}

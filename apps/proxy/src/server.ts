@@ -80,7 +80,13 @@ export const startProxy = async (options: ProxyServerOptions): Promise<RunningPr
   const ops = createOpsApp({ upstream: options.upstream, metrics: options.metrics, accepting: () => accepting })
   const main = await listen(app.fetch, { port: options.port, host: options.host })
   const opsListener =
-    options.opsPort === undefined ? undefined : await listen(ops.fetch, { port: options.opsPort, host: options.opsHost ?? "127.0.0.1" })
+    options.opsPort === undefined
+      ? undefined
+      : await listen(ops.fetch, { port: options.opsPort, host: options.opsHost ?? "127.0.0.1" }).catch((error: unknown) => {
+          // Leave nothing listening when the proxy does not start.
+          main.server.close()
+          throw error
+        })
   let closing: Promise<void> | undefined
   return {
     url: main.url,

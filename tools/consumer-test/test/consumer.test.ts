@@ -30,6 +30,7 @@ const published = [
   "packages/profile-store",
   "packages/local-platform",
   "packages/seed",
+  "packages/command-line",
   "apps/profile-service",
   "apps/proxy",
   "apps/dashboard"

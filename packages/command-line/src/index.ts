@@ -1,0 +1,1 @@
+export * as CommandLine from "./CommandLine.js"
