@@ -334,6 +334,59 @@ export const layer = Layer.scoped(
         return id
       })
 
+    /**
+     * Processing that cannot finish (a defect) still ends the batch: a client
+     * polling it learns it failed instead of seeing `processing` forever.
+     */
+    const processInBackground = (sandbox: string, batchId: string) =>
+      process(sandbox, batchId).pipe(
+        Effect.catchAllCause((cause) =>
+          Effect.logError("batch processing failed", cause).pipe(
+            Effect.zipRight(
+              finish(
+                sandbox,
+                batchId,
+                { total: 0, failed: 0, failures: [{ file: "", index: 0, code: "RTCP-1003", message: "the batch could not be processed; nothing of it was written" }] },
+                "failed"
+              )
+            ),
+            Effect.catchAllCause((again) => Effect.logError("batch could not be marked failed", again))
+          )
+        )
+      )
+
+    /**
+     * A batch found `processing` at start was being processed when the
+     * service stopped; its records were written in one transaction, so none
+     * of them is visible. A batch its client completed still has its files:
+     * process it again. One ingested from records (seeding) has none to read
+     * again: it failed, and says why.
+     */
+    const recover = Effect.gen(function* () {
+      const stuck = yield* sql`SELECT sandbox, id FROM batches WHERE status = 'processing' ORDER BY created_at`.pipe(Effect.orDie)
+      for (const row of stuck as ReadonlyArray<any>) {
+        const sandbox = String(row.sandbox)
+        const batchId = String(row.id)
+        const files = yield* filesOf(sandbox, batchId)
+        if (files.length > 0) {
+          yield* Effect.logInfo(`resuming batch ${batchId} (sandbox ${sandbox}), left processing when the service stopped`)
+          yield* FiberSet.run(background, processInBackground(sandbox, batchId))
+        } else {
+          yield* finish(
+            sandbox,
+            batchId,
+            {
+              total: 0,
+              failed: 0,
+              failures: [{ file: "", index: 0, code: "RTCP-1004", message: "the service stopped while this batch was processing; nothing of it was written: ingest it again" }]
+            },
+            "failed"
+          )
+        }
+      }
+    })
+    yield* recover
+
     return Ingestion.of({
       createBatch: (sandbox, input) =>
         Effect.gen(function* () {
@@ -358,7 +411,7 @@ export const layer = Layer.scoped(
       complete: (sandbox, batchId) =>
         Effect.gen(function* () {
           const batch = yield* close(sandbox, batchId)
-          yield* FiberSet.run(background, process(sandbox, batchId).pipe(Effect.catchAllCause((cause) => Effect.logError("batch processing failed", cause))))
+          yield* FiberSet.run(background, processInBackground(sandbox, batchId))
           return batch
         }),
       completeAndWait: (sandbox, batchId) => Effect.zipRight(close(sandbox, batchId), process(sandbox, batchId)),
