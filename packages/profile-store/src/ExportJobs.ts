@@ -19,9 +19,13 @@
  * of profiles.
  *
  * Decisions where AEP is silent:
- * - `mergePolicy.version`, when sent, must be the policy's current version
- *   (only the current one is stored); the policy is pinned at creation, so
- *   a later update does not change a job that has not run yet.
+ * - `mergePolicy.version` older than the policy's current version runs with
+ *   the current one, and the job shows the version it used. AEP keeps no
+ *   history of a policy (no call reads a past version), its guide defaults
+ *   to the latest and its own examples still show version 1 after updates,
+ *   so clients hard-code `version: 1` (aepp's `createExportJob` does). A
+ *   version above the current one never existed: 422. The policy is pinned
+ *   at creation, so a later update does not change a job that has not run.
  * - There is no segmentation engine here: a `filter.segments` request is
  *   accepted (its shape is checked) but the job then fails with an error
  *   entry naming the segments, since no segment store knows them.
@@ -422,9 +426,9 @@ export const layerWith = (options: Options = {}) =>
               "Invalid export job payload"
             )
           }
-          if (request.mergePolicyVersion !== undefined && request.mergePolicyVersion !== policy.version) {
+          if (request.mergePolicyVersion !== undefined && request.mergePolicyVersion > policy.version) {
             return yield* unprocessable(
-              `Merge policy "${policy.id}" is at version ${policy.version}; version ${request.mergePolicyVersion} is not available (omit version for the latest)`,
+              `Merge policy "${policy.id}" is at version ${policy.version}; version ${request.mergePolicyVersion} does not exist yet (omit version for the latest)`,
               "Invalid export job payload"
             )
           }

@@ -306,7 +306,7 @@ describe("export jobs", () => {
         [{ destination: { datasetId: destination.id } }, 400, "schema.name is required"],
         ["not an object", 400, "export job object"],
         [{ ...good, mergePolicy: { id: "missing" } }, 422, "Merge policy \"missing\" does not exist"],
-        [{ ...good, mergePolicy: { id: policy.id, version: 2 } }, 422, "version 2 is not available"],
+        [{ ...good, mergePolicy: { id: policy.id, version: 2 } }, 422, "version 2 does not exist yet"],
         [{ ...good, fields: 42 }, 400, "fields must be"],
         [{ ...good, fields: "person..name" }, 400, "not a dot-separated field path"],
         [{ ...good, filter: { fromIngestTimestamp: "yesterday" } }, 400, "filter.fromIngestTimestamp"],

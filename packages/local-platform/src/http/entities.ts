@@ -21,12 +21,19 @@ const orderOf = (raw: string | undefined) => {
 const asArray = (value: string | ReadonlyArray<string> | undefined) =>
   value === undefined ? undefined : typeof value === "string" ? [value] : value
 
-/** `_links.next.href` keeps the original query and replaces `start`, relative to `/data/core/ups/access`. */
+/**
+ * `_links.next.href` keeps the original query and sets the cursor, relative
+ * to `/data/core/ups/access`. The cursor goes in `start` (Adobe's guide) and
+ * in `offsets`, which aepp (`Profile.getEntity`) reads from the href and
+ * sends back alone; either is accepted on the way in.
+ */
 const nextHref = (url: string, cursor: string | undefined) => {
   if (cursor === undefined) return ""
   const params = new URL(url, "http://local").searchParams
   params.delete("start")
+  params.delete("offsets")
   params.set("start", cursor)
+  params.set("offsets", cursor)
   return `/entities?${params.toString()}`
 }
 
@@ -54,7 +61,7 @@ export const EntitiesLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "entitie
               limit: q.limit,
               descending: yield* orderOf(q.orderby),
               property: asArray(q.property),
-              start: q.start
+              start: q.start ?? q.offsets
             })
             return {
               _page: {
