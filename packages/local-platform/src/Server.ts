@@ -26,6 +26,7 @@ import { PreviewSampleStatusLive } from "./http/previewSampleStatus.js"
 import { ProjectionsLive } from "./http/projections.js"
 import { SystemJobsLive } from "./http/systemJobs.js"
 import * as ImsTokens from "./ImsTokens.js"
+import * as RequestInspector from "./RequestInspector.js"
 
 export interface ServiceOptions {
   /** Data folder, or ":memory:" for a store that lives as long as the process. */
@@ -34,8 +35,13 @@ export interface ServiceOptions {
   readonly tokenTtlSeconds?: number | undefined
   /** Fault injection (see Faults.ts); off when undefined, unless `admin` turns it on with no rule. */
   readonly faults?: Faults.FaultOptions | undefined
-  /** Serves `/rtcp/admin/faults`. Never on by default. */
+  /**
+   * Serves `/rtcp/admin/...` (faults, request inspector, reset, snapshots)
+   * and records requests for the inspector. Never on by default.
+   */
   readonly admin?: boolean | undefined
+  /** Size of the request inspector (with `admin`). */
+  readonly inspector?: RequestInspector.InspectorOptions | undefined
 }
 
 const ApiLive = HttpApiBuilder.api(ProfileApi.ProfileApi).pipe(
@@ -52,15 +58,21 @@ const ApiLive = HttpApiBuilder.api(ProfileApi.ProfileApi).pipe(
   ])
 )
 
-/** The fault middleware when faults or the admin endpoint are asked for; the admin routes only with `admin`. */
-const FaultsLive = (options: ServiceOptions) =>
-  options.faults === undefined && options.admin !== true
-    ? Layer.empty
-    : Layer.mergeAll(Faults.layerApiMiddleware, options.admin === true ? AdminLive : Layer.empty)
+/**
+ * The routes and middleware. The fault middleware runs when faults or the
+ * admin endpoints are asked for; the admin routes and the request inspector
+ * only with `admin`.
+ */
+const RoutesLive = (options: ServiceOptions) =>
+  options.admin === true
+    ? Layer.mergeAll(ApiLive, PlatformRoutesLive, ErrorsLive, Faults.layerApiMiddleware, AdminLive).pipe(
+        Layer.provideMerge(RequestInspector.layer(options.inspector))
+      )
+    : Layer.mergeAll(ApiLive, PlatformRoutesLive, ErrorsLive, options.faults === undefined ? Layer.empty : Faults.layerApiMiddleware)
 
 /** Everything but the HTTP server itself: what tests serve with `NodeHttpServer.layerTest`. */
 export const layer = (options: ServiceOptions) =>
-  Layer.mergeAll(ApiLive, PlatformRoutesLive, ErrorsLive, FaultsLive(options)).pipe(
+  RoutesLive(options).pipe(
     Layer.provide(Gateway.layer),
     Layer.provideMerge(Faults.layer(options.faults)),
     Layer.provideMerge(

@@ -237,6 +237,8 @@ export class MergePolicies extends Context.Tag("@rtcp/profile-store/MergePolicie
       id: string | undefined,
       schemaName: string
     ) => Effect.Effect<Policy, ProfileError.NotFound | ProfileError.Unprocessable>
+    /** Drops what is kept in memory, after the tables were replaced underneath (reset, snapshot import). */
+    readonly forget: Effect.Effect<void>
   }
 >() {}
 
@@ -333,6 +335,7 @@ export const layer = Layer.effect(
       typeof input === "string" ? Effect.fail(badRequest(input, "Invalid merge policy")) : Effect.succeed(input)
 
     return MergePolicies.of({
+      forget,
       list: (sandbox, query) =>
         Effect.gen(function* () {
           const limit = query.limit ?? 20

@@ -21,6 +21,7 @@ import * as Migrations from "./Migrations.js"
 import * as SampleStatus from "./SampleStatus.js"
 import * as Sandboxes from "./Sandboxes.js"
 import * as StoreEvents from "./StoreEvents.js"
+import * as StoreState from "./StoreState.js"
 import * as SystemJobs from "./SystemJobs.js"
 
 const migrated = Layer.effectDiscard(Migrations.run.pipe(Effect.orDie))
@@ -38,6 +39,7 @@ const features = Layer.mergeAll(
   ExportJobs.layer,
   SampleStatus.layer,
   ComputedAttributes.layer,
+  StoreState.layer,
   Layer.empty
   // Feature layers (system jobs, export jobs, sample status, computed
   // attributes, edge projections): one line each, above this comment.

@@ -31,6 +31,8 @@ export class Sandboxes extends Context.Tag("@rtcp/profile-store/Sandboxes")<
       readonly title?: string | undefined
       readonly type?: "production" | "development" | undefined
     }) => Effect.Effect<Sandbox, ProfileError.BadRequest>
+    /** Drops what is kept in memory, after the tables were replaced underneath (reset, snapshot import). */
+    readonly forget: Effect.Effect<void>
   }
 >() {}
 
@@ -78,6 +80,7 @@ export const layer = Layer.effect(
 
     return Sandboxes.of({
       get,
+      forget: Effect.sync(() => known.clear()),
       list: sql`SELECT * FROM sandboxes ORDER BY created_at, name`.pipe(Effect.map((rows) => rows.map(toSandbox)), Effect.orDie),
       create: (input) =>
         Effect.gen(function* () {

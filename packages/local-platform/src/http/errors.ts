@@ -16,6 +16,7 @@ import {
 import { ProfileError } from "@rtcp/core"
 import { Effect, Layer, Option } from "effect"
 import { randomUUID } from "node:crypto"
+import { RequestInspector } from "../RequestInspector.js"
 import { jsonDepth, MAX_JSON_DEPTH, normalizePath } from "./requestBody.js"
 
 export const badRequest = (detail: string) =>
@@ -151,34 +152,77 @@ const checkBody = (request: HttpServerRequest.HttpServerRequest, path: string) =
     return depth > MAX_JSON_DEPTH ? tooDeep(depth) : undefined
   })
 
+const bodyText = (response: HttpServerResponse.HttpServerResponse): string | null =>
+  response.body._tag === "Uint8Array" ? new TextDecoder().decode(response.body.body) : null
+
+/** What the inspector keeps of a request body: the text handlers read, never a batch file. */
+const requestBody = (request: HttpServerRequest.HttpServerRequest, path: string) =>
+  !["POST", "PUT", "PATCH"].includes(request.method)
+    ? Effect.succeed(null)
+    : BATCH_FILE.test(path)
+      ? Effect.succeed(`[batch file of ${request.headers["content-length"] ?? "?"} bytes, not kept]`)
+      : /^multipart\//i.test(request.headers["content-type"] ?? "")
+        ? Effect.succeed("[multipart body, not kept]")
+        : Effect.orElseSucceed(request.text, () => null)
+
 /**
  * Normalises the path (so every check below sees what the router routes),
- * refuses bad bodies early, and renders errors.
+ * refuses bad bodies early, renders errors, and shows each exchange to the
+ * request inspector when there is one (`--admin`).
  */
-export const ErrorsLive = HttpApiBuilder.middleware((app) =>
-  Effect.gen(function* () {
-    const original = yield* HttpServerRequest.HttpServerRequest
-    const requestId = original.headers["x-request-id"] || randomUUID()
-    const [rawPath, query] = original.url.split("?", 2) as [string, string | undefined]
-    const path = normalizePath(rawPath)
-    const url = path + (query === undefined ? "" : `?${query}`)
-    const request = url === original.url ? original : original.modify({ url })
-    const refused = refuse(request, path) ?? (yield* checkBody(request, path))
-    if (refused) return render(refused, requestId)!
-    const routed = request === original ? app : Effect.provideService(app, HttpServerRequest.HttpServerRequest, request)
-    return yield* routed.pipe(
-      Effect.catchAll((error) => {
-        const response = render(error, requestId)
-        return response === undefined ? Effect.fail(error) : Effect.succeed(response)
-      }),
-      // HttpApiBuilder reads a JSON body with `orDie`: unreadable JSON arrives as a defect.
-      Effect.catchAllDefect((defect) => {
-        const response = render(defect, requestId)
-        return response === undefined ? Effect.die(defect) : Effect.succeed(response)
-      }),
-      Effect.map((response) =>
-        response.headers["x-request-id"] === undefined ? HttpServerResponse.setHeader(response, "x-request-id", requestId) : response
+export const ErrorsLive = HttpApiBuilder.middleware(
+  Effect.map(Effect.serviceOption(RequestInspector), (inspector) => (app) =>
+    Effect.gen(function* () {
+      const original = yield* HttpServerRequest.HttpServerRequest
+      const started = Date.now()
+      const requestId = original.headers["x-request-id"] || randomUUID()
+      const [rawPath, query] = original.url.split("?", 2) as [string, string | undefined]
+      const path = normalizePath(rawPath)
+      const url = path + (query === undefined ? "" : `?${query}`)
+      const request = url === original.url ? original : original.modify({ url })
+      const routed = request === original ? app : Effect.provideService(app, HttpServerRequest.HttpServerRequest, request)
+      const refused = refuse(request, path) ?? (yield* checkBody(request, path))
+      const answer = refused
+        ? Effect.succeed(render(refused, requestId)!)
+        : routed.pipe(
+            Effect.catchAll((error) => {
+              const response = render(error, requestId)
+              return response === undefined ? Effect.fail(error) : Effect.succeed(response)
+            }),
+            // HttpApiBuilder reads a JSON body with `orDie`: unreadable JSON arrives as a defect.
+            Effect.catchAllDefect((defect) => {
+              const response = render(defect, requestId)
+              return response === undefined ? Effect.die(defect) : Effect.succeed(response)
+            }),
+            Effect.map((response) =>
+              response.headers["x-request-id"] === undefined ? HttpServerResponse.setHeader(response, "x-request-id", requestId) : response
+            )
+          )
+      if (Option.isNone(inspector) || path.startsWith("/rtcp/admin/")) return yield* answer
+      return yield* answer.pipe(
+        Effect.onExit((exit) =>
+          Effect.gen(function* () {
+            const response = exit._tag === "Success" ? exit.value : undefined
+            yield* inspector.value.record({
+              at: started,
+              method: request.method,
+              path,
+              query: query ?? "",
+              status: response?.status ?? 500,
+              latencyMs: Date.now() - started,
+              requestId,
+              sandbox: request.headers["x-sandbox-name"] || null,
+              request: { headers: request.headers, body: yield* requestBody(request, path) },
+              response: {
+                headers: response === undefined
+                  ? {}
+                  : { ...response.headers, ...(response.body.contentType ? { "content-type": response.body.contentType } : {}) },
+                body: response === undefined ? null : bodyText(response)
+              }
+            })
+          })
+        )
       )
-    )
-  })
+    })
+  )
 ).pipe(Layer.orDie)
