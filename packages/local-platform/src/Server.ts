@@ -7,10 +7,10 @@
 import { HttpApiBuilder, HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { ProfileApi } from "@rtcp/core"
-import { ProfileStore } from "@rtcp/profile-store"
+import { ProfileStore, StoreState } from "@rtcp/profile-store"
 import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
-import { join } from "node:path"
+import { join, resolve } from "node:path"
 import * as Faults from "./Faults.js"
 import * as Gateway from "./Gateway.js"
 import { AdminLive } from "./http/admin.js"
@@ -42,6 +42,10 @@ export interface ServiceOptions {
   readonly admin?: boolean | undefined
   /** Size of the request inspector (with `admin`). */
   readonly inspector?: RequestInspector.InspectorOptions | undefined
+  /** A snapshot folder whose state replaces the store's at start (before seeding). */
+  readonly importFrom?: string | undefined
+  /** A folder the whole state is exported to when the service stops (SIGINT, SIGTERM). */
+  readonly exportOnExit?: string | undefined
 }
 
 const ApiLive = HttpApiBuilder.api(ProfileApi.ProfileApi).pipe(
@@ -70,9 +74,30 @@ const RoutesLive = (options: ServiceOptions) =>
       )
     : Layer.mergeAll(ApiLive, PlatformRoutesLive, ErrorsLive, options.faults === undefined ? Layer.empty : Faults.layerApiMiddleware)
 
+/** `importFrom` at start, `exportOnExit` when the scope closes (before the store does). */
+const SnapshotsLive = (options: ServiceOptions) =>
+  Layer.scopedDiscard(
+    Effect.gen(function* () {
+      const state = yield* StoreState.StoreState
+      if (options.importFrom !== undefined) {
+        const manifest = yield* state.importFrom(resolve(options.importFrom))
+        yield* Effect.logInfo(`imported the snapshot in ${resolve(options.importFrom)} (sandboxes ${manifest.sandboxes.join(", ")})`)
+      }
+      const target = options.exportOnExit
+      if (target !== undefined) {
+        yield* Effect.addFinalizer(() =>
+          state.exportTo(resolve(target)).pipe(
+            Effect.tap(() => Effect.logInfo(`exported the state to ${resolve(target)}`)),
+            Effect.catchAll((error) => Effect.logError(error.message))
+          )
+        )
+      }
+    })
+  )
+
 /** Everything but the HTTP server itself: what tests serve with `NodeHttpServer.layerTest`. */
 export const layer = (options: ServiceOptions) =>
-  RoutesLive(options).pipe(
+  Layer.mergeAll(RoutesLive(options), SnapshotsLive(options)).pipe(
     Layer.provide(Gateway.layer),
     Layer.provideMerge(Faults.layer(options.faults)),
     Layer.provideMerge(

@@ -5,12 +5,13 @@
  * @since 0.1.0
  */
 import { SqliteClient } from "@effect/sql-sqlite-node"
-import { Context, Effect, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { mkdirSync, mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Catalog from "./Catalog.js"
 import * as ComputedAttributes from "./ComputedAttributes.js"
+import { DataDirectory } from "./DataDirectory.js"
 import * as EdgeProjections from "./EdgeProjections.js"
 import * as Entities from "./Entities.js"
 import * as ExportJobs from "./ExportJobs.js"
@@ -48,11 +49,8 @@ const features = Layer.mergeAll(
 /** Every store service, over whatever `SqlClient` is provided (SQLite here; the SQL is portable). */
 export const layer = features.pipe(Layer.provideMerge(engine), Layer.provide(migrated))
 
-/**
- * Where the store keeps files besides its database (export job output).
- * In-memory stores get a fresh temporary folder.
- */
-export class DataDirectory extends Context.Tag("@rtcp/profile-store/DataDirectory")<DataDirectory, string>() {}
+/** Kept here too for callers that knew it as `ProfileStore.DataDirectory`. */
+export { DataDirectory }
 
 export interface SqliteOptions {
   /** Folder of the database (created if missing); `":memory:"` for a throw-away store. */
