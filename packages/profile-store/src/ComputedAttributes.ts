@@ -48,12 +48,11 @@
  * @since 0.1.0
  */
 import { SqlClient } from "@effect/sql"
-import type { ComputedAttribute as Wire } from "@rtcp/core"
 import { randomUUID } from "node:crypto"
 import { Clock, Context, Duration, Effect, Either, Layer, Option, Queue } from "effect"
 import * as StoreError from "./StoreError.js"
 import { invalid, refused } from "./StoreError.js"
-import { MergePolicies, type RequestScope } from "./MergePolicies.js"
+import { MergePolicies } from "./MergePolicies.js"
 import * as Pql from "./Pql.js"
 import { StoreEvents } from "./StoreEvents.js"
 
@@ -72,7 +71,7 @@ export const DEBOUNCE = Duration.seconds(1)
 export const LIST_DEFAULT_LIMIT = 20
 export const LIST_MAX_LIMIT = 40
 
-const PROFILE_SCHEMA = "_xdm.context.profile"
+export const PROFILE_SCHEMA = "_xdm.context.profile"
 const FIELD_GROUP = "SystemComputedAttributes"
 
 export interface Lookback {
@@ -128,43 +127,6 @@ const toAttribute = (row: any): Attribute => ({
   createEpoch: Number(row.create_epoch),
   updateEpoch: Number(row.update_epoch),
   createdBy: row.created_by
-})
-
-/** `2023-08-27T00:14:55.028`: Adobe's format (UTC, no zone). */
-const evaluationTs = (ms: number | undefined) => (ms === undefined ? "" : new Date(ms).toISOString().replace(/Z$/, ""))
-
-/** The attribute as AEP answers it. */
-export const toWire = (attribute: Attribute, scope: RequestScope): Wire.ComputedAttribute => ({
-  id: attribute.id,
-  type: "ComputedAttribute",
-  name: attribute.name,
-  displayName: attribute.displayName,
-  description: attribute.description,
-  imsOrgId: attribute.imsOrgId,
-  // Adobe's create/get answers say `isDefault`, its list answers `default`: both.
-  sandbox: {
-    sandboxId: scope.sandboxId,
-    sandboxName: scope.sandbox,
-    type: scope.sandboxType,
-    isDefault: scope.sandbox === "prod",
-    default: scope.sandbox === "prod"
-  },
-  path: `${attribute.tenant}/ComputedAttributes`,
-  positionPath: [attribute.tenant, "ComputedAttributes"],
-  keepCurrent: attribute.keepCurrent,
-  expression: { type: "PQL", format: "pql/text", value: attribute.expression },
-  mergeFunction: { value: attribute.mergeFunction },
-  status: attribute.status,
-  schema: { name: PROFILE_SCHEMA },
-  duration: { count: attribute.duration.count, unit: attribute.duration.unit },
-  returnSchema: { "meta:xdmType": attribute.returnType },
-  definedOn: [
-    { "meta:resourceType": "unions", "meta:containerId": "tenant", $ref: "https://ns.adobe.com/xdm/context/profile__union" }
-  ],
-  lastEvaluationTs: evaluationTs(attribute.lastEvaluationTs),
-  createEpoch: attribute.createEpoch,
-  updateEpoch: attribute.updateEpoch,
-  createdBy: attribute.createdBy
 })
 
 // ---------------------------------------------------------------------------

@@ -40,7 +40,6 @@
  * @since 0.1.0
  */
 import { SqlClient } from "@effect/sql"
-import type { SystemJob } from "@rtcp/core"
 import { randomUUID } from "node:crypto"
 import { Cause, Clock, Context, Effect, Layer, Option, PubSub, Queue } from "effect"
 import { Catalog } from "./Catalog.js"
@@ -183,34 +182,6 @@ export const progressOf = (job: Job) => {
   const total = (job.fragmentsTotal ?? 0) + (job.eventsTotal ?? 0)
   if (job.fragmentsTotal === undefined || total === 0) return 0
   return Math.min(99, Math.floor(((job.fragmentsDeleted + job.eventsDeleted) * 100) / total))
-}
-
-/** The newest documented "request" shape, with counts in `metrics`. */
-export const toWire = (job: Job): SystemJob.SystemJob => {
-  const wire = {
-    requestId: job.id,
-    requestType: job.requestType,
-    imsOrgId: job.imsOrgId,
-    sandbox: { sandboxName: job.sandbox, sandboxId: job.sandboxId },
-    status: job.status,
-    properties: { datasetId: job.datasetId, ...(job.batchId === undefined ? {} : { batchId: job.batchId }) },
-    createdAt: isoMicros(job.createdAt),
-    updatedAt: isoMicros(job.updatedAt),
-    progress: progressOf(job),
-    metrics: {
-      recordsProcessed: job.fragmentsDeleted + job.eventsDeleted,
-      fragmentsDeleted: job.fragmentsDeleted,
-      eventsDeleted: job.eventsDeleted,
-      ...(job.fragmentsTotal === undefined ? {} : { fragmentsToDelete: job.fragmentsTotal }),
-      ...(job.eventsTotal === undefined ? {} : { eventsToDelete: job.eventsTotal }),
-      ...(job.profilesAffected === undefined ? {} : { profilesAffected: job.profilesAffected }),
-      ...(job.startedAt === undefined
-        ? {}
-        : { timeTakenInSec: Math.round(((job.completedAt ?? job.updatedAt) - job.startedAt) / 1000) })
-    },
-    ...(job.error === undefined ? {} : { errors: [{ code: "RTCP-SJ-500", message: job.error }] })
-  }
-  return wire as SystemJob.SystemJob
 }
 
 // ---------------------------------------------------------------------------

@@ -307,7 +307,7 @@ describe("ComputedAttributes evaluation", () => {
 
       const policies = yield* MergePolicies.MergePolicies
       const current = yield* policies.resolve("prod", undefined, PROFILE).pipe(Effect.orDie)
-      yield* policies.patch("prod", current.id, { op: "replace", path: "/identityGraph/type", value: "none" }).pipe(Effect.orDie)
+      yield* policies.update("prod", current.id, (p) => Effect.succeed({ ...p, identityGraph: "none" as const })).pipe(Effect.orDie)
       yield* ca.evaluateNow("prod")
       expect((yield* lookup("CRMID", "c1"))?.spend).toEqual({ value: 10 })
       expect((yield* lookup("Email", "one@example.com"))?.spend).toEqual({ value: 5 })

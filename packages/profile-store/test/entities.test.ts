@@ -39,9 +39,11 @@ describe("entity lookups", () => {
       const policies = yield* MergePolicies.MergePolicies
       const crmFirst = yield* policies.create("prod", {
         name: "CRM first",
-        schema: { name: "_xdm.context.profile" },
-        identityGraph: { type: "pdg" },
-        attributeMerge: { type: "dataSetPrecedence", order: [crm.id, loyalty.id] }
+        schemaName: "_xdm.context.profile",
+        identityGraph: "pdg",
+        attributeMerge: { type: "dataSetPrecedence", order: [crm.id, loyalty.id] },
+        isDefault: false,
+        activeOnEdge: false
       })
       const entities = yield* Entities.Entities
       const viaCrm = yield* entities.getProfile("prod", profileQuery("Email", "jane@x.com", crmFirst.id))
@@ -49,9 +51,11 @@ describe("entity lookups", () => {
 
       const isolated = yield* policies.create("prod", {
         name: "No stitching",
-        schema: { name: "_xdm.context.profile" },
-        identityGraph: { type: "none" },
-        attributeMerge: { type: "timestampOrdered" }
+        schemaName: "_xdm.context.profile",
+        identityGraph: "none",
+        attributeMerge: { type: "timestampOrdered" },
+        isDefault: false,
+        activeOnEdge: false
       })
       const own = yield* entities.getProfile("prod", profileQuery("CRMID", "c1", isolated.id))
       expect(own.body.sources).toEqual([crm.id])

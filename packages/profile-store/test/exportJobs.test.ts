@@ -258,9 +258,11 @@ describe("export jobs", () => {
       const policies = yield* MergePolicies.MergePolicies
       const none = yield* policies.create(SANDBOX, {
         name: "No stitching",
-        schema: { name: PROFILE },
-        identityGraph: { type: "none" },
-        attributeMerge: { type: "timestampOrdered" }
+        schemaName: PROFILE,
+        identityGraph: "none",
+        attributeMerge: { type: "timestampOrdered" },
+        isDefault: false,
+        activeOnEdge: false
       })
       const { done, lines } = yield* runJob({ mergePolicy: { id: none.id, version: 1 }, destination: { datasetId: destination.id } })
       expect(done.mergePolicy).toEqual({ id: none.id, version: 1 })

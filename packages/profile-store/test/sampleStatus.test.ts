@@ -168,7 +168,7 @@ describe("sample status", () => {
       const { crm, web } = yield* handBuilt
       const policies = yield* MergePolicies.MergePolicies
       const page = yield* policies.list("prod", {})
-      yield* policies.patch("prod", page.policies.find((p) => p.isDefault)!.id, { op: "replace", path: "/identityGraph/type", value: "none" })
+      yield* policies.update("prod", page.policies.find((p) => p.isDefault)!.id, (p) => Effect.succeed({ ...p, identityGraph: "none" as const }))
       const snapshot = yield* SampleStatus.runSample("prod")
       // c1, c2, c3, L1, e1, e2, e3: each its own profile with one fragment.
       expect(snapshot.mergeStrategy).toBe("timestampOrdered_none")
