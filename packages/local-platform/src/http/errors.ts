@@ -107,9 +107,13 @@ const tooDeep = (depth: number) => {
  * themselves (415).
  */
 const refuse = (request: HttpServerRequest.HttpServerRequest, path: string): ProfileError.BadRequest | undefined => {
-  if (!path.startsWith("/data/core/") || !["POST", "PUT", "PATCH"].includes(request.method)) return undefined
+  if (!["POST", "PUT", "PATCH"].includes(request.method)) return undefined
   const length = Number(request.headers["content-length"] ?? "0")
-  if (length > MAX_JSON_BYTES) return tooLarge(`the request body has ${length} bytes; the limit is ${MAX_JSON_BYTES}`)
+  // Answered from the header alone: the body is never read (reading it past
+  // the limit would have to drop the connection, and the client would see a
+  // reset instead of this 413).
+  if (length > MAX_JSON_BYTES && !BATCH_FILE.test(path)) return tooLarge(`the request body has ${length} bytes; the limit is ${MAX_JSON_BYTES}`)
+  if (!path.startsWith("/data/core/")) return undefined
   if (/\/config\/(projections|destinations)(\/|$)/.test(path)) return undefined
   const hasBody = length > 0 || request.headers["transfer-encoding"] !== undefined
   if (hasBody && !JSON_TYPE.test(request.headers["content-type"] ?? "")) {
