@@ -56,6 +56,14 @@ describe("hostile input never gets a 5xx", () => {
         expect(big.body).toMatchObject({ status: 413, title: "Payload too large" })
       }))
 
+    it.effect("an oversized body on any route is refused from its content-length (413, not a reset connection)", () =>
+      Effect.gen(function* () {
+        for (const path of ["/collection/inlet", "/rtcp/admin/reset/x", "/data/foundation/catalog/dataSets"]) {
+          const answer = yield* raw("POST", path, { body: " ".repeat(11 * 1024 * 1024), headers: jsonHeaders })
+          expect(answer.status, path).toBe(413)
+        }
+      }))
+
     it.effect("a multipart body with no boundary on a non-Profile route answers 400", () =>
       Effect.gen(function* () {
         const answer = yield* raw("POST", "/ims/token/v3", { body: "--x\r\n", headers: { "content-type": "multipart/form-data; boundary=" }, auth: false })
