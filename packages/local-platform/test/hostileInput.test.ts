@@ -64,11 +64,26 @@ describe("hostile input never gets a 5xx", () => {
         }
       }))
 
-    it.effect("a multipart body with no boundary on a non-Profile route answers 400", () =>
+    it.effect("a multipart body answers 415, with or without a boundary, empty or not (the parser used to throw or wait forever)", () =>
       Effect.gen(function* () {
-        const answer = yield* raw("POST", "/ims/token/v3", { body: "--x\r\n", headers: { "content-type": "multipart/form-data; boundary=" }, auth: false })
-        expect(answer.status).toBeLessThan(500)
-        expect(answer.status).toBeGreaterThanOrEqual(400)
+        for (const [path, type, body] of [
+          ["/ims/token/v3", "multipart/form-data; boundary=", "--x\r\n"],
+          ["/ims/token/v3", "multipart/form-data; boundary=abc", ""],
+          ["/data/core/ups/config/mergePolicies/bulk-get", "multipart/form-data; boundary=abc", ""]
+        ] as const) {
+          const answer = yield* raw("POST", path, { body, headers: { "content-type": type } })
+          expect(answer.status, `${path} ${type}`).toBe(415)
+          expect(answer.body).toMatchObject({ status: 415, title: "Unsupported media type" })
+        }
+      }))
+
+    it.effect("an empty body with a media type read as bytes (a +json vendor type, octet-stream) gets an answer", () =>
+      Effect.gen(function* () {
+        for (const type of ["application/vnd.adobe.platform.projectionConfig+json; version=1", "application/octet-stream", "*/*"]) {
+          const answer = yield* raw("POST", "/data/core/ups/system/jobs", { body: "", headers: { "content-type": type } })
+          expect(answer.status, type).toBeGreaterThanOrEqual(400)
+          expect(answer.status, type).toBeLessThan(500)
+        }
       }))
   })
 })

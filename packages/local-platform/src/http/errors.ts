@@ -14,7 +14,7 @@ import {
   Multipart
 } from "@effect/platform"
 import { ProfileError } from "@rtcp/core"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option, Stream } from "effect"
 import { randomUUID } from "node:crypto"
 import { RequestInspector } from "../RequestInspector.js"
 import { jsonDepth, MAX_JSON_DEPTH, normalizePath } from "./requestBody.js"
@@ -136,13 +136,15 @@ const checkBody = (request: HttpServerRequest.HttpServerRequest, path: string) =
     if (!["POST", "PUT", "PATCH"].includes(request.method) || BATCH_FILE.test(path)) return undefined
     const type = request.headers["content-type"] ?? ""
     if (/^multipart\//i.test(type)) {
-      // The multipart parser throws outside of its stream on a bad boundary (a
-      // defect, not an error), so it never sees one: RFC 2046 §5.1.1.
-      const boundary = /;\s*boundary=(?:"([^"]*)"|([^;\s]*))/i.exec(type)
-      const value = boundary?.[1] ?? boundary?.[2] ?? ""
-      return /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/.test(value)
-        ? undefined
-        : badRequest("a multipart body needs a boundary parameter of 1 to 70 characters (RFC 2046)")
+      // No endpoint takes multipart (the Profile API is JSON, IMS a form), and
+      // the multipart parser throws outside its stream on a bad boundary and
+      // waits forever on an empty body: it never sees one.
+      const detail = "multipart bodies are not accepted: send application/json (application/x-www-form-urlencoded to /ims/token/v3)"
+      return new ProfileError.BadRequest({
+        status: 415,
+        message: detail,
+        body: { type: "https://ns.adobe.com/aep/errors/RTCP-415", title: "Unsupported media type", status: 415, detail }
+      })
     }
     const text = yield* request.text.pipe(
       HttpIncomingMessage.withMaxBodySize(Option.some(MAX_JSON_BYTES)),
@@ -158,6 +160,24 @@ const checkBody = (request: HttpServerRequest.HttpServerRequest, path: string) =
     const depth = jsonDepth(text.right, MAX_JSON_DEPTH)
     return depth > MAX_JSON_DEPTH ? tooDeep(depth) : undefined
   })
+
+/**
+ * The request with its body readable again after `checkBody` read it: the
+ * request caches `text` (and what is built on it: `json`, `urlParamsBody`),
+ * but HttpApiBuilder reads any other media type (`+json` vendor types,
+ * `application/octet-stream`, none) as `arrayBuffer`, from a stream that is
+ * already drained, and would wait forever.
+ */
+const replayable = (request: HttpServerRequest.HttpServerRequest, path: string): HttpServerRequest.HttpServerRequest => {
+  if (!["POST", "PUT", "PATCH"].includes(request.method) || BATCH_FILE.test(path) || /^multipart\//i.test(request.headers["content-type"] ?? "")) {
+    return request
+  }
+  const bytes = Effect.map(Effect.orElseSucceed(request.text, () => ""), (text) => new TextEncoder().encode(text))
+  return Object.create(request, {
+    arrayBuffer: { get: () => Effect.map(bytes, (b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer) },
+    stream: { get: () => Stream.fromEffect(bytes) }
+  }) as HttpServerRequest.HttpServerRequest
+}
 
 const bodyText = (response: HttpServerResponse.HttpServerResponse): string | null =>
   response.body._tag === "Uint8Array" ? new TextDecoder().decode(response.body.body) : null
@@ -187,8 +207,8 @@ export const ErrorsLive = HttpApiBuilder.middleware(
       const path = normalizePath(rawPath)
       const url = path + (query === undefined ? "" : `?${query}`)
       const request = url === original.url ? original : original.modify({ url })
-      const routed = request === original ? app : Effect.provideService(app, HttpServerRequest.HttpServerRequest, request)
       const refused = refuse(request, path) ?? (yield* checkBody(request, path))
+      const routed = Effect.provideService(app, HttpServerRequest.HttpServerRequest, replayable(request, path))
       const answer = refused
         ? Effect.succeed(render(refused, requestId)!)
         : routed.pipe(

@@ -19,6 +19,8 @@ export interface FuzzReport {
   /** Answers by status; "unsendable" = refused by the HTTP client itself (e.g. a NUL in a header), never sent. */
   readonly statuses: Readonly<Record<string, number>>
   /** Every answer of 500 or more, and every request that got no answer. */
+  /** Requests answered after more than 2 s. */
+  readonly slow: ReadonlyArray<{ readonly kind: string; readonly method: string; readonly url: string; readonly ms: number; readonly status: number | string }>
   readonly failures: ReadonlyArray<{ readonly request: Omit<HostileRequest, "body"> & { readonly bodyStart?: string }; readonly status: number | string; readonly answer: string }>
 }
 
@@ -49,18 +51,21 @@ export const fuzz = async (options: {
   readonly auth: Record<string, string>
   readonly known: Known
   readonly timeoutMs?: number
+  readonly progress?: (sent: number) => void
 }): Promise<FuzzReport> => {
   const r = prng(options.seed)
   // Requests are drawn up front, in order, so the seed alone decides them whatever the concurrency.
   const queue = Array.from({ length: options.requests }, () => hostileRequest(r, options.auth, options.known))
   const statuses: Record<string, number> = {}
   const failures: Array<FuzzReport["failures"][number]> = []
+  const slow: Array<{ kind: string; method: string; url: string; ms: number; status: number | string }> = []
   let next = 0
   const worker = async () => {
     while (next < queue.length) {
       const request = queue[next++]!
       let status: number | string
       let answer = ""
+      const started = Date.now()
       try {
         const response = await fetch(`${options.baseUrl}${request.url}`, {
           method: request.method,
@@ -79,6 +84,9 @@ export const fuzz = async (options: {
         answer = String(cause?.message ?? (error as Error).message)
       }
       statuses[String(status)] = (statuses[String(status)] ?? 0) + 1
+      const took = Date.now() - started
+      if (took > 2000) slow.push({ kind: request.kind, method: request.method, url: request.url.slice(0, 200), ms: took, status })
+      if (options.progress && next % 1000 === 0) options.progress(next)
       if (typeof status === "string" ? status !== "unsendable" : status >= 500) {
         const { body, ...rest } = request
         failures.push({ request: { ...rest, ...(body === undefined ? {} : { bodyStart: body.slice(0, 200) }) }, status, answer })
@@ -86,7 +94,7 @@ export const fuzz = async (options: {
     }
   }
   await Promise.all(Array.from({ length: options.concurrency ?? 4 }, worker))
-  return { seed: options.seed, requests: options.requests, statuses, failures }
+  return { seed: options.seed, requests: options.requests, statuses, failures, slow }
 }
 
 /**

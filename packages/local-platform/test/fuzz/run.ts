@@ -22,10 +22,19 @@ const concurrency = arg("concurrency", 4)
 const report = await withTarget(arg("profiles", 200), async (baseUrl, identities) => {
   const { auth, known } = await prepare(baseUrl)
   const started = Date.now()
-  const result = await fuzz({ baseUrl, seed, requests, concurrency, auth, known: { ...known, identities } })
+  const result = await fuzz({
+    baseUrl,
+    seed,
+    requests,
+    concurrency,
+    auth,
+    known: { ...known, identities },
+    progress: (sent) => console.error(`${sent} sent, ${((Date.now() - started) / 1000).toFixed(0)} s`)
+  })
   return { ...result, seconds: (Date.now() - started) / 1000 }
 })
 
 console.log(JSON.stringify({ seed: report.seed, requests: report.requests, seconds: report.seconds, statuses: report.statuses }, null, 2))
+for (const slow of report.slow) console.log("slow", JSON.stringify(slow))
 for (const failure of report.failures) console.log(JSON.stringify(failure))
 process.exitCode = report.failures.length > 0 ? 1 : 0
