@@ -210,7 +210,12 @@ export const ErrorsLive = HttpApiBuilder.middleware(
       const refused = refuse(request, path) ?? (yield* checkBody(request, path))
       const routed = Effect.provideService(app, HttpServerRequest.HttpServerRequest, replayable(request, path))
       const answer = refused
-        ? Effect.succeed(render(refused, requestId)!)
+        ? Effect.succeed(
+            // A 413 leaves the body unread: the connection cannot carry another request (RFC 9112 §9.6).
+            refused.status === 413
+              ? HttpServerResponse.setHeader(render(refused, requestId)!, "connection", "close")
+              : render(refused, requestId)!
+          )
         : routed.pipe(
             Effect.catchAll((error) => {
               const response = render(error, requestId)
