@@ -5,7 +5,8 @@
  *
  * Left out on purpose: the fault rules (`/rtcp/admin/faults`) and a reset of
  * everything, which would make 5xx or empty state on request, and snapshot
- * exports to real folders (the fuzzer writes nothing on disk).
+ * bodies naming a real folder (the fuzzer writes nothing on disk: every
+ * snapshot body's `directory` is malformed).
  */
 
 /** mulberry32: small, fast and good enough to pick test inputs. */
@@ -212,7 +213,7 @@ const validBody = (r: Prng, method: string, path: string, known: Known): unknown
     }
   }
   if (path.endsWith("/reset")) return { sandbox: r.pick(["nope", "", 1, null, "a".repeat(100)]) }
-  if (path.includes("/snapshots/")) return { directory: r.pick(["", 1, null, ["x"], "/nonexistent/rtcp-fuzz-does-not-exist"]) }
+  if (path.includes("/snapshots/")) return { directory: r.pick(["", 1, null, ["x"], { a: 1 }]) }
   return {}
 }
 
@@ -312,6 +313,23 @@ const queryFor = (r: Prng, path: string, known: Known): string => {
   return "?" + params.map(([k, v]) => `${enc(k)}=${r.chance(0.1) ? v.replace(/[^\w]/g, "%") : enc(v)}`).join("&")
 }
 
+/**
+ * A snapshot body whose `directory` is a non-empty string would export to (or
+ * import from) a real folder: the fuzzer writes nothing on disk, so only
+ * malformed directories are sent.
+ */
+const withoutDirectory = (body: string): string => {
+  try {
+    const parsed: unknown = JSON.parse(body)
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) && typeof (parsed as { directory?: unknown }).directory === "string") {
+      return JSON.stringify({ ...parsed, directory: (parsed as { directory: string }).directory === "" ? "" : 0 })
+    }
+  } catch {
+    // not JSON: the service answers 400 without touching the disk
+  }
+  return body
+}
+
 /** One hostile request. `auth` holds valid gateway headers, which most requests carry so that handlers run. */
 export const hostileRequest = (r: Prng, auth: Record<string, string>, known: Known): HostileRequest => {
   const [method0, template] = r.pick(endpoints)
@@ -350,6 +368,9 @@ export const hostileRequest = (r: Prng, auth: Record<string, string>, known: Kno
     const type = r.chance(0.7) ? JSON_TYPE : r.pick(CONTENT_TYPES)
     if (type !== "") headers["content-type"] = type
   }
+  if (path0.includes("/snapshots/")) body = withoutDirectory(body)
+  // `{}` or no body resets everything: keep the demo state for the requests after it.
+  if (path0.endsWith("/reset")) body = JSON.stringify({ sandbox: "nope", noise: body.slice(0, 100) })
   if (r.chance(0.002)) {
     kind = "oversized"
     body = " ".repeat(11 * 1024 * 1024)
