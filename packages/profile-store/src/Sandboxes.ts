@@ -10,6 +10,7 @@ import { Clock, Context, Effect, Layer, Option } from "effect"
 import type * as StoreError from "./StoreError.js"
 import { invalid } from "./StoreError.js"
 import { insertDefaultPolicy } from "./internal/defaultPolicy.js"
+import type * as Rows from "./migrations/rows.js"
 
 export interface Sandbox {
   readonly name: string
@@ -34,7 +35,7 @@ export class Sandboxes extends Context.Tag("@rtcp/profile-store/Sandboxes")<
   }
 >() {}
 
-const toSandbox = (row: any): Sandbox => ({
+const toSandbox = (row: Rows.Sandbox): Sandbox => ({
   name: row.name,
   id: row.id,
   title: row.title,
@@ -62,7 +63,7 @@ export const layer = Layer.effect(
       Effect.suspend(() => {
         const hit = known.get(name)
         if (hit !== undefined) return Effect.succeed(Option.some(hit))
-        return sql`SELECT * FROM sandboxes WHERE name = ${name}`.pipe(
+        return sql<Rows.Sandbox>`SELECT * FROM sandboxes WHERE name = ${name}`.pipe(
           Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toSandbox)),
           Effect.tap((found) =>
             Effect.sync(() => {
@@ -78,7 +79,7 @@ export const layer = Layer.effect(
 
     return Sandboxes.of({
       get,
-      list: sql`SELECT * FROM sandboxes ORDER BY created_at, name`.pipe(Effect.map((rows) => rows.map(toSandbox)), Effect.orDie),
+      list: sql<Rows.Sandbox>`SELECT * FROM sandboxes ORDER BY created_at, name`.pipe(Effect.map((rows) => rows.map(toSandbox)), Effect.orDie),
       create: (input) =>
         Effect.gen(function* () {
           if (!NAME.test(input.name)) {
