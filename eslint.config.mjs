@@ -94,7 +94,6 @@ export default tseslint.config(
       "packages/profile-store/src/ExportJobs.ts",
       "packages/profile-store/src/Pql.ts",
       "packages/profile-store/src/SampleStatus.ts",
-      "packages/profile-store/src/SystemJobs.ts",
       "packages/profile-store/src/internal/exportProfiles.ts"
     ],
     rules: { "@typescript-eslint/no-explicit-any": "error" }

@@ -111,6 +111,29 @@ export interface IdentityLink {
   readonly last_seen: Int
 }
 
+export interface SystemJob {
+  readonly seq: Int
+  readonly sandbox: string
+  readonly id: string
+  readonly request_type: "TRUNCATE_DATASET" | "DELETE_EE_BATCH"
+  readonly dataset_id: string
+  readonly batch_id: string | null
+  readonly status: "NEW" | "IN-PROGRESS" | "SUCCESS" | "FAILED"
+  readonly ims_org_id: string
+  readonly sandbox_id: string
+  readonly fragments_total: Int | null
+  readonly events_total: Int | null
+  readonly profiles_affected: Int | null
+  readonly fragments_deleted: Int
+  readonly events_deleted: Int
+  readonly error: string | null
+  readonly removed: Int
+  readonly created_at: Int
+  readonly updated_at: Int
+  readonly started_at: Int | null
+  readonly completed_at: Int | null
+}
+
 /** An aggregate's single value (`COUNT(*) AS n`, `MAX(id) AS max`). */
 export interface Count {
   readonly n: Int
