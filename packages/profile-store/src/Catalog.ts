@@ -12,6 +12,7 @@ import { Clock, Context, Effect, Layer, Option } from "effect"
 import * as StoreError from "./StoreError.js"
 import { invalid } from "./StoreError.js"
 import type { XdmClass } from "./XdmRecord.js"
+import type * as Rows from "./migrations/rows.js"
 
 export const ProfileClassId = "https://ns.adobe.com/xdm/context/profile"
 export const ExperienceEventClassId = "https://ns.adobe.com/xdm/context/experienceevent"
@@ -73,7 +74,7 @@ const profileFlags = (tags: Record<string, ReadonlyArray<string>>) => {
   return { profileEnabled: values.includes("enabled:true"), upsert: values.includes("isupsert:true") }
 }
 
-const toDataset = (row: any): Dataset => {
+const toDataset = (row: Rows.Dataset): Dataset => {
   const tags = JSON.parse(row.tags)
   return {
     id: row.id,
@@ -111,7 +112,7 @@ export const layer = Layer.effect(
     const sql = yield* SqlClient.SqlClient
 
     const find = (sandbox: string, id: string) =>
-      sql`SELECT * FROM datasets WHERE sandbox = ${sandbox} AND id = ${id}`.pipe(
+      sql<Rows.Dataset>`SELECT * FROM datasets WHERE sandbox = ${sandbox} AND id = ${id}`.pipe(
         Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toDataset)),
         Effect.orDie
       )
@@ -180,7 +181,7 @@ export const layer = Layer.effect(
       get,
       find,
       list: (sandbox) =>
-        sql`SELECT * FROM datasets WHERE sandbox = ${sandbox} ORDER BY created_at, id`.pipe(
+        sql<Rows.Dataset>`SELECT * FROM datasets WHERE sandbox = ${sandbox} ORDER BY created_at, id`.pipe(
           Effect.map((rows) => rows.map(toDataset)),
           Effect.orDie
         ),

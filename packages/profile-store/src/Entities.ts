@@ -14,6 +14,7 @@ import { joins } from "./internal/explanation.js"
 import { mergedEntity, primaryOf } from "./internal/mergedEntity.js"
 import { deepAssign, explain, type ExplainedAttribute, type Fragment, pathValue, project } from "./Merge.js"
 import { MergePolicies, type Policy } from "./MergePolicies.js"
+import type * as Rows from "./migrations/rows.js"
 import { StoreEvents } from "./StoreEvents.js"
 
 export interface IdentityRef {
@@ -120,14 +121,8 @@ type LookupError =
   | StoreError.GraphTooLarge
   | StoreError.InvalidInput
 
-interface ExplainFragmentRow {
-  readonly dataset_id: string
-  readonly identity_id: number | string | bigint
-  readonly batch_id: string | null
-  readonly data: string
-  readonly ingested_at: number | string | bigint
-  readonly custom_ts: number | string | bigint | null
-}
+type ExplainFragmentRow = Omit<Rows.Fragment, "sandbox">
+type EventRow = Pick<Rows.Event, "dataset_id" | "id" | "ts" | "data" | "ingested_at">
 
 const PROFILE_SCHEMA = "_xdm.context.profile"
 
@@ -263,10 +258,10 @@ export const layer = Layer.effect(
     // `sandbox = ?` term makes SQLite prefer the sandbox-first primary key and
     // scan the whole sandbox.
     const fragmentsOf = (_sandbox: string, members: ReadonlyArray<IdentityRow>) =>
-      sql`SELECT dataset_id, identity_id, data, ingested_at, custom_ts FROM fragments
+      sql<Omit<Rows.Fragment, "sandbox" | "batch_id">>`SELECT dataset_id, identity_id, data, ingested_at, custom_ts FROM fragments
         WHERE ${sql.in("identity_id", members.map((m) => m.id))}`.pipe(
         Effect.map((rows) =>
-          rows.map((row: any) => ({
+          rows.map((row) => ({
             identityId: Number(row.identity_id),
             fragment: {
               datasetId: row.dataset_id,
@@ -336,7 +331,7 @@ export const layer = Layer.effect(
         const { members, xid } = yield* scope(sandbox, query.identity, policy)
         const ids = members.map((member) => member.id)
         const desc = query.descending === true
-        const collected: Array<{ row: any; data: Record<string, unknown> }> = []
+        const collected: Array<{ row: EventRow; data: Record<string, unknown> }> = []
         let cursor = after
         // Page through SQL until the page is full (filters may drop rows); one more row tells whether a next page exists.
         while (collected.length <= limit) {
@@ -349,16 +344,16 @@ export const layer = Layer.effect(
           const to = query.endTime === undefined ? sql`` : sql`AND ts < ${query.endTime}`
           const order = desc ? sql`ORDER BY ts DESC, dataset_id DESC, id DESC` : sql`ORDER BY ts, dataset_id, id`
           const want = limit + 1 - collected.length
-          const rows = yield* sql`SELECT dataset_id, id, ts, data, ingested_at FROM events
+          const rows = yield* sql<EventRow>`SELECT dataset_id, id, ts, data, ingested_at FROM events
             WHERE ${sql.in("identity_id", ids)} ${from} ${to} ${continuation} ${order}
             LIMIT ${filters.length > 0 ? Math.max(want, 500) : want}`.pipe(Effect.orDie)
-          for (const row of rows as any) {
+          for (const row of rows) {
             const data = JSON.parse(row.data)
             if (filters.every((filter) => matches(data, filter))) collected.push({ row, data })
             if (collected.length > limit) break
           }
           if (rows.length === 0) break
-          const last = rows[rows.length - 1] as any
+          const last = rows[rows.length - 1]!
           cursor = { ts: Number(last.ts), dataset: last.dataset_id, id: last.id }
           if (rows.length < want) break
         }

@@ -17,6 +17,7 @@
 import { SqlClient } from "@effect/sql"
 import { createHash } from "node:crypto"
 import { Clock, Context, Effect, Layer, Option } from "effect"
+import type * as Rows from "./migrations/rows.js"
 
 export interface IdentityRow {
   readonly id: number
@@ -54,7 +55,9 @@ export const keyOf = (identity: IdentityKey) => `${identity.nsKey}\u0000${identi
 export const xidOf = (nsKey: string, value: string) =>
   createHash("sha256").update(`${nsKey}\u0000${value}`).digest("base64url").slice(0, 27)
 
-const toRow = (row: any): IdentityRow => ({
+type IdentityColumns = Pick<Rows.Identity, "id" | "ns" | "value" | "xid" | "graph_id">
+
+const toRow = (row: IdentityColumns): IdentityRow => ({
   id: Number(row.id),
   ns: row.ns,
   value: row.value,
@@ -62,15 +65,7 @@ const toRow = (row: any): IdentityRow => ({
   graphId: Number(row.graph_id)
 })
 
-/** A row of `identity_links` as the driver returns it (BIGINT may arrive as a string or bigint). */
-interface LinkRow {
-  readonly identity_id: number | string | bigint
-  readonly linked_id: number | string | bigint
-  readonly dataset_id: string
-  readonly batch_id: string
-  readonly first_seen: number | string | bigint
-  readonly last_seen: number | string | bigint
-}
+type LinkRow = Omit<Rows.IdentityLink, "sandbox">
 
 const toLink = (row: LinkRow): IdentityLink => ({
   identityId: Number(row.identity_id),
@@ -175,7 +170,7 @@ export const layer = Layer.effect(
         const found = new Map<string, IdentityRow>()
         for (const [ns, values] of byNs) {
           for (const part of chunks(values)) {
-            const rows = yield* sql`SELECT id, ns, value, xid, graph_id FROM identities
+            const rows = yield* sql<IdentityColumns>`SELECT id, ns, value, xid, graph_id FROM identities
               WHERE sandbox = ${sandbox} AND ns = ${ns} AND ${sql.in("value", part)}`
             for (const row of rows) {
               const identity = toRow(row)
@@ -199,7 +194,7 @@ export const layer = Layer.effect(
         // Writers are serialised (one SQLite connection, inside the caller's
         // transaction), so ids can be allocated here and each new identity is
         // its own graph's root.
-        const [{ max }] = (yield* sql`SELECT COALESCE(MAX(id), 0) AS max FROM identities`) as any
+        const max = (yield* sql<{ readonly max: Rows.Int }>`SELECT COALESCE(MAX(id), 0) AS max FROM identities`)[0]!.max
         let next = Number(max)
         const now = yield* Clock.currentTimeMillis
         const fresh: Array<IdentityRow> = []
@@ -218,8 +213,8 @@ export const layer = Layer.effect(
       Effect.gen(function* () {
         const size = new Map<number, number>()
         for (const part of chunks(graphIds)) {
-          const rows = yield* sql`SELECT graph_id, COUNT(*) AS n FROM identities WHERE ${sql.in("graph_id", part)} GROUP BY graph_id`
-          for (const row of rows as any) size.set(Number(row.graph_id), Number(row.n))
+          const rows = yield* sql<Rows.Count & Pick<Rows.Identity, "graph_id">>`SELECT graph_id, COUNT(*) AS n FROM identities WHERE ${sql.in("graph_id", part)} GROUP BY graph_id`
+          for (const row of rows) size.set(Number(row.graph_id), Number(row.n))
         }
         return size
       })
@@ -257,7 +252,7 @@ export const layer = Layer.effect(
         const found = yield* select(sandbox, [...keys.values()])
         const fresh: Array<IdentityRow> = []
         if (found.size < keys.size) {
-          const [{ max }] = (yield* sql`SELECT COALESCE(MAX(id), 0) AS max FROM identities`) as any
+          const max = (yield* sql<{ readonly max: Rows.Int }>`SELECT COALESCE(MAX(id), 0) AS max FROM identities`)[0]!.max
           let next = Number(max)
           for (const [k, key] of keys) {
             if (found.has(k)) continue
@@ -285,8 +280,8 @@ export const layer = Layer.effect(
 
     const find = (sandbox: string, nsKey: string | undefined, value: string) =>
       (nsKey === undefined
-        ? sql`SELECT id, ns, value, xid, graph_id FROM identities WHERE sandbox = ${sandbox} AND xid = ${value}`
-        : sql`SELECT id, ns, value, xid, graph_id FROM identities WHERE sandbox = ${sandbox} AND ns = ${nsKey.toLowerCase()} AND value = ${value}`
+        ? sql<IdentityColumns>`SELECT id, ns, value, xid, graph_id FROM identities WHERE sandbox = ${sandbox} AND xid = ${value}`
+        : sql<IdentityColumns>`SELECT id, ns, value, xid, graph_id FROM identities WHERE sandbox = ${sandbox} AND ns = ${nsKey.toLowerCase()} AND value = ${value}`
       ).pipe(
         Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toRow)),
         Effect.orDie
@@ -294,9 +289,9 @@ export const layer = Layer.effect(
 
     const graphOf = (sandbox: string, nsKey: string | undefined, value: string) =>
       (nsKey === undefined
-        ? sql`SELECT id, ns, value, xid, graph_id FROM identities
+        ? sql<IdentityColumns>`SELECT id, ns, value, xid, graph_id FROM identities
             WHERE graph_id = (SELECT graph_id FROM identities WHERE sandbox = ${sandbox} AND xid = ${value} LIMIT 1) ORDER BY id`
-        : sql`SELECT id, ns, value, xid, graph_id FROM identities
+        : sql<IdentityColumns>`SELECT id, ns, value, xid, graph_id FROM identities
             WHERE graph_id = (SELECT graph_id FROM identities WHERE sandbox = ${sandbox} AND ns = ${nsKey.toLowerCase()} AND value = ${value})
             ORDER BY id`
       ).pipe(
@@ -318,12 +313,12 @@ export const layer = Layer.effect(
       find,
       graphOf,
       members: (graphId) =>
-        sql`SELECT id, ns, value, xid, graph_id FROM identities WHERE graph_id = ${graphId} ORDER BY id`.pipe(
+        sql<IdentityColumns>`SELECT id, ns, value, xid, graph_id FROM identities WHERE graph_id = ${graphId} ORDER BY id`.pipe(
           Effect.map((rows) => rows.map(toRow)),
           Effect.orDie
         ),
       root: (graphId) =>
-        sql`SELECT id, ns, value, xid, graph_id FROM identities WHERE id = ${graphId}`.pipe(
+        sql<IdentityColumns>`SELECT id, ns, value, xid, graph_id FROM identities WHERE id = ${graphId}`.pipe(
           Effect.map((rows) => toRow(rows[0])),
           Effect.orDie
         ),

@@ -22,6 +22,7 @@ import { invalid } from "./StoreError.js"
 import { deepAssign } from "./Merge.js"
 import { StoreEvents } from "./StoreEvents.js"
 import * as XdmRecord from "./XdmRecord.js"
+import type * as Rows from "./migrations/rows.js"
 
 export type BatchStatus = "loading" | "processing" | "success" | "failed" | "aborted"
 
@@ -56,7 +57,7 @@ const CHUNK = 500
 /** The failures a batch keeps in its report. */
 const MAX_REPORTED_FAILURES = 1000
 
-const toBatch = (row: any, files: ReadonlyArray<string>): Batch => ({
+const toBatch = (row: Rows.Batch, files: ReadonlyArray<string>): Batch => ({
   id: row.id,
   datasetId: row.dataset_id,
   status: row.status,
@@ -140,16 +141,16 @@ export const layer = Layer.scoped(
     const background = yield* FiberSet.make()
 
     const filesOf = (sandbox: string, batchId: string) =>
-      sql`SELECT name FROM batch_files WHERE sandbox = ${sandbox} AND batch_id = ${batchId} ORDER BY name`.pipe(
-        Effect.map((rows) => rows.map((row: any) => row.name as string)),
+      sql<Pick<Rows.BatchFile, "name">>`SELECT name FROM batch_files WHERE sandbox = ${sandbox} AND batch_id = ${batchId} ORDER BY name`.pipe(
+        Effect.map((rows) => rows.map((row) => row.name)),
         Effect.orDie
       )
 
     const getBatch = (sandbox: string, batchId: string) =>
       Effect.gen(function* () {
-        const rows = yield* sql`SELECT * FROM batches WHERE sandbox = ${sandbox} AND id = ${batchId}`.pipe(Effect.orDie)
+        const rows = yield* sql<Rows.Batch>`SELECT * FROM batches WHERE sandbox = ${sandbox} AND id = ${batchId}`.pipe(Effect.orDie)
         if (rows.length === 0) return yield* new StoreError.BatchNotFound({ sandbox, id: batchId })
-        return toBatch(rows[0], yield* filesOf(sandbox, batchId))
+        return toBatch(rows[0]!, yield* filesOf(sandbox, batchId))
       })
 
     /** Writes parsed records of one dataset: identities, links, then fragments or events. */
@@ -200,9 +201,9 @@ export const layer = Layer.scoped(
         if (dataset.upsert) {
           const ids = [...new Set(records.map((record) => rows.get(keyOf(record.primary))!.id))]
           for (const part of chunked(ids, 400)) {
-            const existing = yield* sql`SELECT identity_id, data, custom_ts FROM fragments
+            const existing = yield* sql<Pick<Rows.Fragment, "identity_id" | "data" | "custom_ts">>`SELECT identity_id, data, custom_ts FROM fragments
               WHERE sandbox = ${sandbox} AND dataset_id = ${dataset.id} AND ${sql.in("identity_id", part)}`
-            for (const row of existing as any) {
+            for (const row of existing) {
               byIdentity.set(Number(row.identity_id), {
                 data: JSON.parse(row.data),
                 customTimestamp: row.custom_ts === null ? undefined : Number(row.custom_ts)
@@ -299,9 +300,9 @@ export const layer = Layer.scoped(
         const batch = yield* getBatch(sandbox, batchId)
         const dataset = yield* catalog.get(sandbox, batch.datasetId)
         const contents = new Map<string, string>()
-        for (const row of (yield* sql`SELECT name, content FROM batch_files WHERE sandbox = ${sandbox} AND batch_id = ${batchId} ORDER BY name`.pipe(
+        for (const row of yield* sql<Pick<Rows.BatchFile, "name" | "content">>`SELECT name, content FROM batch_files WHERE sandbox = ${sandbox} AND batch_id = ${batchId} ORDER BY name`.pipe(
           Effect.orDie
-        )) as any) {
+        )) {
           contents.set(row.name, row.content)
         }
         const sources = function* () {
@@ -376,8 +377,9 @@ export const layer = Layer.scoped(
      * again: it failed, and says why.
      */
     const recover = Effect.gen(function* () {
-      const stuck = yield* sql`SELECT sandbox, id FROM batches WHERE status = 'processing' ORDER BY created_at`.pipe(Effect.orDie)
-      for (const row of stuck as ReadonlyArray<any>) {
+      const stuck = yield* sql<{ readonly sandbox: string; readonly id: string }>`SELECT sandbox, id FROM batches
+        WHERE status = 'processing' ORDER BY created_at`.pipe(Effect.orDie)
+      for (const row of stuck) {
         const sandbox = String(row.sandbox)
         const batchId = String(row.id)
         const files = yield* filesOf(sandbox, batchId)
@@ -440,8 +442,8 @@ export const layer = Layer.scoped(
       listBatches: (sandbox, datasetId) =>
         Effect.gen(function* () {
           const rows = yield* (datasetId === undefined
-            ? sql`SELECT * FROM batches WHERE sandbox = ${sandbox} ORDER BY created_at DESC`
-            : sql`SELECT * FROM batches WHERE sandbox = ${sandbox} AND dataset_id = ${datasetId} ORDER BY created_at DESC`
+            ? sql<Rows.Batch>`SELECT * FROM batches WHERE sandbox = ${sandbox} ORDER BY created_at DESC`
+            : sql<Rows.Batch>`SELECT * FROM batches WHERE sandbox = ${sandbox} AND dataset_id = ${datasetId} ORDER BY created_at DESC`
           ).pipe(Effect.orDie)
           return rows.map((row) => toBatch(row, []))
         }),
@@ -505,6 +507,8 @@ const chunked = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<
   return out
 }
 
+const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
 const mergeIdentityMaps = (a: unknown, b: unknown): Record<string, Array<unknown>> | undefined => {
   const out: Record<string, Array<unknown>> = {}
   const seen = new Set<string>()
@@ -513,7 +517,7 @@ const mergeIdentityMaps = (a: unknown, b: unknown): Record<string, Array<unknown
     for (const [ns, entries] of Object.entries(map)) {
       if (!Array.isArray(entries)) continue
       for (const entry of entries) {
-        const key = `${ns.toLowerCase()}\u0000${(entry as any)?.id}`
+        const key = `${ns.toLowerCase()}\u0000${isObject(entry) ? entry.id : undefined}`
         if (seen.has(key)) continue
         seen.add(key)
         ;(out[ns] ??= []).push(entry)

@@ -12,6 +12,7 @@ import { Clock, Context, Effect, Layer } from "effect"
 import * as StoreError from "./StoreError.js"
 import { invalid, refused } from "./StoreError.js"
 import type { AttributeMerge } from "./Merge.js"
+import type * as Rows from "./migrations/rows.js"
 
 export const MAX_POLICIES_PER_SANDBOX = 5
 
@@ -28,7 +29,7 @@ export interface Policy {
   readonly createdAt: number
 }
 
-const toPolicy = (row: any): Policy => ({
+const toPolicy = (row: Rows.MergePolicy): Policy => ({
   id: row.id,
   name: row.name,
   schemaName: row.schema_name,
@@ -133,7 +134,7 @@ export const layer = Layer.effect(
         const hit = cached.get(sandbox)
         if (hit !== undefined) return Effect.succeed(hit)
         const seen = generation
-        return sql`SELECT * FROM merge_policies WHERE sandbox = ${sandbox}`.pipe(
+        return sql<Rows.MergePolicy>`SELECT * FROM merge_policies WHERE sandbox = ${sandbox}`.pipe(
           Effect.map((rows) => rows.map(toPolicy)),
           Effect.tap((policies) =>
             Effect.sync(() => {
@@ -145,12 +146,12 @@ export const layer = Layer.effect(
       })
 
     const get = (sandbox: string, id: string) =>
-      sql`SELECT * FROM merge_policies WHERE sandbox = ${sandbox} AND id = ${id}`.pipe(
+      sql<Rows.MergePolicy>`SELECT * FROM merge_policies WHERE sandbox = ${sandbox} AND id = ${id}`.pipe(
         Effect.orDie,
         Effect.flatMap((rows) =>
           rows.length === 0
             ? Effect.fail(new StoreError.PolicyNotFound({ sandbox, id }))
-            : Effect.succeed(toPolicy(rows[0]))
+            : Effect.succeed(toPolicy(rows[0]!))
         )
       )
 

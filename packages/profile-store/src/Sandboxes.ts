@@ -10,6 +10,7 @@ import { Clock, Context, Effect, Layer, Option } from "effect"
 import type * as StoreError from "./StoreError.js"
 import { invalid } from "./StoreError.js"
 import { insertDefaultPolicy } from "./internal/defaultPolicy.js"
+import type * as Rows from "./migrations/rows.js"
 
 export interface Sandbox {
   readonly name: string
@@ -36,7 +37,7 @@ export class Sandboxes extends Context.Tag("@rtcp/profile-store/Sandboxes")<
   }
 >() {}
 
-const toSandbox = (row: any): Sandbox => ({
+const toSandbox = (row: Rows.Sandbox): Sandbox => ({
   name: row.name,
   id: row.id,
   title: row.title,
@@ -64,7 +65,7 @@ export const layer = Layer.effect(
       Effect.suspend(() => {
         const hit = known.get(name)
         if (hit !== undefined) return Effect.succeed(Option.some(hit))
-        return sql`SELECT * FROM sandboxes WHERE name = ${name}`.pipe(
+        return sql<Rows.Sandbox>`SELECT * FROM sandboxes WHERE name = ${name}`.pipe(
           Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toSandbox)),
           Effect.tap((found) =>
             Effect.sync(() => {
@@ -81,7 +82,7 @@ export const layer = Layer.effect(
     return Sandboxes.of({
       get,
       forget: Effect.sync(() => known.clear()),
-      list: sql`SELECT * FROM sandboxes ORDER BY created_at, name`.pipe(Effect.map((rows) => rows.map(toSandbox)), Effect.orDie),
+      list: sql<Rows.Sandbox>`SELECT * FROM sandboxes ORDER BY created_at, name`.pipe(Effect.map((rows) => rows.map(toSandbox)), Effect.orDie),
       create: (input) =>
         Effect.gen(function* () {
           if (!NAME.test(input.name)) {

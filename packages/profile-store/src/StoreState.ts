@@ -218,7 +218,7 @@ export const layer = Layer.effect(
           for (const name of names) yield* sql`DELETE FROM ${sql(name)}`
           for (const [name, table] of rows) {
             for (let i = 0; i < table.length; i += INSERT_CHUNK) {
-              yield* sql`INSERT INTO ${sql(name)} ${sql.insert(table.slice(i, i + INSERT_CHUNK) as Array<any>)}`
+              yield* sql`INSERT INTO ${sql(name)} ${sql.insert(table.slice(i, i + INSERT_CHUNK))}`
             }
           }
         }).pipe(sql.withTransaction, Effect.orDie)

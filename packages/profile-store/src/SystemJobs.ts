@@ -44,6 +44,7 @@ import { randomUUID } from "node:crypto"
 import { Cause, Clock, Context, Effect, Layer, Option, PubSub, Queue } from "effect"
 import { Catalog } from "./Catalog.js"
 import { Ingestion } from "./Ingestion.js"
+import type * as Rows from "./migrations/rows.js"
 import * as StoreError from "./StoreError.js"
 import { invalid, refused } from "./StoreError.js"
 import { StoreEvents } from "./StoreEvents.js"
@@ -152,7 +153,7 @@ export class SystemJobs extends Context.Tag("@rtcp/profile-store/SystemJobs")<
 
 const optionalNumber = (u: unknown) => (u === null || u === undefined ? undefined : Number(u))
 
-const toJob = (row: any): Job => ({
+const toJob = (row: Rows.SystemJob): Job => ({
   id: row.id,
   requestType: row.request_type,
   sandbox: row.sandbox,
@@ -247,18 +248,18 @@ export const layer = Layer.scoped(
     const keyOf = (sandbox: string, id: string) => `${sandbox}\u0000${id}`
 
     const row = (sandbox: string, id: string) =>
-      sql`SELECT * FROM system_jobs WHERE sandbox = ${sandbox} AND id = ${id}`.pipe(
+      sql<Rows.SystemJob>`SELECT * FROM system_jobs WHERE sandbox = ${sandbox} AND id = ${id}`.pipe(
         Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toJob)),
         Effect.orDie
       )
 
     const get = (sandbox: string, id: string) =>
-      sql`SELECT * FROM system_jobs WHERE sandbox = ${sandbox} AND id = ${id} AND removed = 0`.pipe(
+      sql<Rows.SystemJob>`SELECT * FROM system_jobs WHERE sandbox = ${sandbox} AND id = ${id} AND removed = 0`.pipe(
         Effect.orDie,
         Effect.flatMap((rows) =>
           rows.length === 0
             ? Effect.fail(new StoreError.SystemJobNotFound({ sandbox, id }))
-            : Effect.succeed(toJob(rows[0]))
+            : Effect.succeed(toJob(rows[0]!))
         )
       )
 
@@ -310,13 +311,13 @@ export const layer = Layer.scoped(
         const requestType: RequestType = batchId === undefined ? "TRUNCATE_DATASET" : "DELETE_EE_BATCH"
         const id = randomUUID()
         yield* Effect.gen(function* () {
-          const active = yield* sql`SELECT id, status FROM system_jobs WHERE sandbox = ${sandbox} AND request_type = ${requestType}
+          const active = yield* sql<Pick<Rows.SystemJob, "id" | "status">>`SELECT id, status FROM system_jobs WHERE sandbox = ${sandbox} AND request_type = ${requestType}
             AND dataset_id = ${dataset!} AND ${batchId === undefined ? sql`batch_id IS NULL` : sql`batch_id = ${batchId}`}
             AND status IN ('NEW', 'IN-PROGRESS') AND removed = 0`
           if (active.length > 0) {
             const what = batchId === undefined ? `dataset "${dataset}"` : `batch "${batchId}" of dataset "${dataset}"`
             return yield* refused(
-              `A ${requestType} request already exists for ${what}: "${(active[0] as any).id}" is ${(active[0] as any).status}`,
+              `A ${requestType} request already exists for ${what}: "${active[0]!.id}" is ${active[0]!.status}`,
               "Request already exists"
             )
           }
@@ -382,25 +383,25 @@ export const layer = Layer.scoped(
         if (fragments) {
           let after = Number.MIN_SAFE_INTEGER
           while (true) {
-            const rows = yield* sql`SELECT f.identity_id AS identity_id, i.graph_id AS graph_id FROM fragments f
+            const rows = yield* sql<{ readonly identity_id: Rows.Int; readonly graph_id: Rows.Int }>`SELECT f.identity_id AS identity_id, i.graph_id AS graph_id FROM fragments f
               JOIN identities i ON i.id = f.identity_id WHERE ${fragments} AND f.identity_id > ${after}
               ORDER BY f.identity_id LIMIT ${SURVEY_CHUNK}`
-            for (const row of rows as any) graphs.add(Number(row.graph_id))
+            for (const row of rows) graphs.add(Number(row.graph_id))
             fragmentCount += rows.length
             if (rows.length < SURVEY_CHUNK) break
-            after = Number((rows[rows.length - 1] as any).identity_id)
+            after = Number(rows[rows.length - 1]!.identity_id)
             yield* nextTurn
           }
         }
         let afterId: string | undefined
         while (true) {
-          const rows = yield* sql`SELECT e.id AS id, i.graph_id AS graph_id FROM events e
+          const rows = yield* sql<{ readonly id: string; readonly graph_id: Rows.Int }>`SELECT e.id AS id, i.graph_id AS graph_id FROM events e
             JOIN identities i ON i.id = e.identity_id WHERE ${events} ${afterId === undefined ? sql`` : sql`AND e.id > ${afterId}`}
             ORDER BY e.id LIMIT ${SURVEY_CHUNK}`
-          for (const row of rows as any) graphs.add(Number(row.graph_id))
+          for (const row of rows) graphs.add(Number(row.graph_id))
           eventCount += rows.length
           if (rows.length < SURVEY_CHUNK) break
-          afterId = (rows[rows.length - 1] as any).id
+          afterId = rows[rows.length - 1]!.id
           yield* nextTurn
         }
         yield* sql`UPDATE system_jobs SET fragments_total = ${fragmentCount}, events_total = ${eventCount},
@@ -506,7 +507,7 @@ export const layer = Layer.scoped(
         )
       )
 
-    const nextPending = sql`SELECT * FROM system_jobs WHERE status IN ('NEW', 'IN-PROGRESS') ORDER BY seq LIMIT 1`.pipe(
+    const nextPending = sql<Rows.SystemJob>`SELECT * FROM system_jobs WHERE status IN ('NEW', 'IN-PROGRESS') ORDER BY seq LIMIT 1`.pipe(
       Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toJob)),
       Effect.orDie
     )
@@ -544,7 +545,7 @@ export const layer = Layer.scoped(
         if (sort === undefined) {
           return yield* invalid(`sort "${options.sort}" is not supported: use createdAt:desc, createdAt:asc, updatedAt:desc or updatedAt:asc`)
         }
-        const rows = yield* sql`SELECT * FROM system_jobs WHERE sandbox = ${sandbox} AND removed = 0
+        const rows = yield* sql<Rows.SystemJob>`SELECT * FROM system_jobs WHERE sandbox = ${sandbox} AND removed = 0
           ORDER BY created_at DESC, seq DESC LIMIT ${MAX_LISTED}`.pipe(Effect.orDie)
         const jobs = rows.map(toJob)
         if (sort.field === "updated_at") jobs.sort((a, b) => a.updatedAt - b.updatedAt)
