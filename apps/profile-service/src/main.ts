@@ -7,7 +7,7 @@
  */
 import { Command, HelpDoc, Options } from "@effect/cli"
 import { CommandLine } from "@rtcp/command-line"
-import { Cause, Console, Effect, Layer, Option } from "effect"
+import { Cause, Console, Effect, Layer, Option, Predicate } from "effect"
 import { demoCustomer } from "@rtcp/seed"
 import { Faults, ImsTokens, LocalProfileApi, seedDemo, Server } from "@rtcp/local-platform"
 
@@ -58,12 +58,27 @@ const faultSeed = Options.integer("fault-seed").pipe(
   Options.withDescription("Seed of the fault dice: the same seed repeats the same faults for p=… rules")
 )
 const admin = Options.boolean("admin").pipe(
-  Options.withDescription("Serve /rtcp/admin/faults (GET, PUT, DELETE) to change faults at run time (default off)")
+  Options.withDescription(
+    "Serve the admin endpoints (default off): /rtcp/admin/faults (change faults at run time), " +
+      "/rtcp/admin/requests (the request inspector), /rtcp/admin/reset, /rtcp/admin/snapshots/export and /import"
+  )
+)
+const importFrom = Options.directory("import", { exists: "yes" }).pipe(
+  Options.optional,
+  Options.withDescription("Start from the snapshot in this folder (written by --export-on-exit or /rtcp/admin/snapshots/export); replaces the data folder's state")
+)
+const exportOnExit = Options.text("export-on-exit").pipe(
+  Options.optional,
+  Options.withDescription("On SIGINT or SIGTERM, export the whole state to this folder (a snapshot --import reads)")
+)
+const inspectorSize = Options.integer("inspector-size").pipe(
+  Options.withDefault(500),
+  Options.withDescription("How many requests the request inspector keeps, with --admin (default 500)")
 )
 
 const command = Command.make(
   "rtcp-service",
-  { port, host, data, seed, seedProfiles, tokenTtl, fault, faultLatency, faultSeed, admin },
+  { port, host, data, seed, seedProfiles, tokenTtl, fault, faultLatency, faultSeed, admin, importFrom, exportOnExit, inspectorSize },
   (options) =>
     Effect.gen(function* () {
       // Before seeding, which takes seconds: a folder that cannot be one, a port already taken.
@@ -77,6 +92,9 @@ const command = Command.make(
             directory: options.data,
             tokenTtlSeconds: options.tokenTtl,
             admin: options.admin,
+            inspector: { size: options.inspectorSize },
+            importFrom: Option.getOrUndefined(options.importFrom),
+            exportOnExit: Option.getOrUndefined(options.exportOnExit),
             faults:
               options.fault.length === 0 && Option.isNone(options.faultLatency) && Option.isNone(options.faultSeed)
                 ? undefined
@@ -101,6 +119,11 @@ const command = Command.make(
         // Node's listen errors (the port taken meanwhile, an address that is not local) as one line.
         Effect.catchAllCause((cause): Effect.Effect<never, unknown> => {
           if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause)
+          // A snapshot that cannot be imported says why in its message.
+          const failure = Cause.failureOption(cause)
+          if (Option.isSome(failure) && Predicate.isTagged(failure.value, "SnapshotError") && Predicate.hasProperty(failure.value, "message")) {
+            return Effect.fail(new CommandLine.UsageError({ message: String(failure.value.message) }))
+          }
           const explained = LocalProfileApi.explainStartFailure(cause, { port: options.port, host: options.host, data: options.data })
           return explained.reason === "Unknown" ? Effect.failCause(cause) : Effect.fail(new CommandLine.UsageError({ message: explained.message }))
         })

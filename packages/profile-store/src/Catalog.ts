@@ -7,11 +7,12 @@
  * @since 0.1.0
  */
 import { SqlClient } from "@effect/sql"
-import type { ProfileError } from "@rtcp/core"
 import { randomBytes } from "node:crypto"
 import { Clock, Context, Effect, Layer, Option } from "effect"
-import { badRequest, notFound } from "./internal/errors.js"
+import * as StoreError from "./StoreError.js"
+import { invalid } from "./StoreError.js"
 import type { XdmClass } from "./XdmRecord.js"
+import type * as Rows from "./migrations/rows.js"
 
 export const ProfileClassId = "https://ns.adobe.com/xdm/context/profile"
 export const ExperienceEventClassId = "https://ns.adobe.com/xdm/context/experienceevent"
@@ -73,7 +74,7 @@ const profileFlags = (tags: Record<string, ReadonlyArray<string>>) => {
   return { profileEnabled: values.includes("enabled:true"), upsert: values.includes("isupsert:true") }
 }
 
-const toDataset = (row: any): Dataset => {
+const toDataset = (row: Rows.Dataset): Dataset => {
   const tags = JSON.parse(row.tags)
   return {
     id: row.id,
@@ -92,8 +93,8 @@ const toDataset = (row: any): Dataset => {
 export class Catalog extends Context.Tag("@rtcp/profile-store/Catalog")<
   Catalog,
   {
-    readonly create: (sandbox: string, input: DatasetInput) => Effect.Effect<Dataset, ProfileError.BadRequest>
-    readonly get: (sandbox: string, id: string) => Effect.Effect<Dataset, ProfileError.NotFound>
+    readonly create: (sandbox: string, input: DatasetInput) => Effect.Effect<Dataset, StoreError.InvalidInput>
+    readonly get: (sandbox: string, id: string) => Effect.Effect<Dataset, StoreError.DatasetNotFound>
     readonly find: (sandbox: string, id: string) => Effect.Effect<Option.Option<Dataset>>
     readonly list: (sandbox: string) => Effect.Effect<ReadonlyArray<Dataset>>
     /** Replaces the tags named in `tags` (Catalog's PATCH semantics). */
@@ -101,7 +102,7 @@ export class Catalog extends Context.Tag("@rtcp/profile-store/Catalog")<
       sandbox: string,
       id: string,
       tags: unknown
-    ) => Effect.Effect<Dataset, ProfileError.BadRequest | ProfileError.NotFound>
+    ) => Effect.Effect<Dataset, StoreError.InvalidInput | StoreError.DatasetNotFound>
   }
 >() {}
 
@@ -111,33 +112,33 @@ export const layer = Layer.effect(
     const sql = yield* SqlClient.SqlClient
 
     const find = (sandbox: string, id: string) =>
-      sql`SELECT * FROM datasets WHERE sandbox = ${sandbox} AND id = ${id}`.pipe(
+      sql<Rows.Dataset>`SELECT * FROM datasets WHERE sandbox = ${sandbox} AND id = ${id}`.pipe(
         Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toDataset)),
         Effect.orDie
       )
     const get = (sandbox: string, id: string) =>
       Effect.flatMap(find(sandbox, id), Option.match({
-        onNone: () => Effect.fail(notFound(`Dataset "${id}" does not exist in sandbox "${sandbox}"`)),
+        onNone: () => Effect.fail(new StoreError.DatasetNotFound({ sandbox, id })),
         onSome: Effect.succeed
       }))
 
     const create = (sandbox: string, input: DatasetInput) =>
       Effect.gen(function* () {
-        if (typeof input.name !== "string" || input.name.trim() === "") return yield* badRequest("name is required")
+        if (typeof input.name !== "string" || input.name.trim() === "") return yield* invalid("name is required")
         const schemaRef = input.schemaRef
         if (!isObject(schemaRef) || typeof schemaRef.id !== "string" || schemaRef.id === "") {
-          return yield* badRequest('schemaRef.id is required, e.g. {"id":"https://ns.adobe.com/xdm/context/profile","contentType":"application/vnd.adobe.xed+json;version=1"}')
+          return yield* invalid('schemaRef.id is required, e.g. {"id":"https://ns.adobe.com/xdm/context/profile","contentType":"application/vnd.adobe.xed+json;version=1"}')
         }
-        if (input.xdmClass !== undefined && typeof input.xdmClass !== "string") return yield* badRequest("xdmClass must be a class id string")
+        if (input.xdmClass !== undefined && typeof input.xdmClass !== "string") return yield* invalid("xdmClass must be a class id string")
         const xdmClass = classOf(schemaRef.id, input.xdmClass as string | undefined)
         if (xdmClass === undefined) {
-          return yield* badRequest(
+          return yield* invalid(
             `Cannot tell the XDM class of schema "${schemaRef.id}": use a standard class id ` +
               `(${ProfileClassId} or ${ExperienceEventClassId}) or declare "xdmClass" with the schema's meta:class`
           )
         }
         const tags = readTags(input.tags)
-        if (tags.error !== undefined) return yield* badRequest(tags.error)
+        if (tags.error !== undefined) return yield* invalid(tags.error)
         const now = yield* Clock.currentTimeMillis
         const flags = profileFlags(tags.ok!)
         const id = randomBytes(12).toString("hex")
@@ -162,12 +163,12 @@ export const layer = Layer.effect(
       Effect.gen(function* () {
         const dataset = yield* get(sandbox, id)
         const tags = readTags(input)
-        if (tags.error !== undefined) return yield* badRequest(tags.error)
+        if (tags.error !== undefined) return yield* invalid(tags.error)
         const merged = { ...dataset.tags, ...tags.ok }
         const flags = profileFlags(merged)
         if (dataset.upsert && !flags.upsert && dataset.profileEnabled) {
           // AEP does not allow turning upsert off once records were merged.
-          return yield* badRequest(`Dataset "${id}" is upsert-enabled; isUpsert cannot be turned off`)
+          return yield* invalid(`Dataset "${id}" is upsert-enabled; isUpsert cannot be turned off`)
         }
         const now = yield* Clock.currentTimeMillis
         yield* sql`UPDATE datasets SET tags = ${JSON.stringify(merged)}, profile_enabled = ${flags.profileEnabled ? 1 : 0},
@@ -180,7 +181,7 @@ export const layer = Layer.effect(
       get,
       find,
       list: (sandbox) =>
-        sql`SELECT * FROM datasets WHERE sandbox = ${sandbox} ORDER BY created_at, id`.pipe(
+        sql<Rows.Dataset>`SELECT * FROM datasets WHERE sandbox = ${sandbox} ORDER BY created_at, id`.pipe(
           Effect.map((rows) => rows.map(toDataset)),
           Effect.orDie
         ),

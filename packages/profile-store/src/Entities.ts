@@ -5,14 +5,16 @@
  * @since 0.1.0
  */
 import { SqlClient } from "@effect/sql"
-import { ProfileError } from "@rtcp/core"
 import { Clock, Context, Effect, Layer, Option } from "effect"
 import { profileValues } from "./ComputedAttributes.js"
 import { IdentityGraph, type IdentityRow, MAX_GRAPH_SIZE, xidOf } from "./IdentityGraph.js"
-import { badRequest, tooManyRelatedIdentities, upsError } from "./internal/errors.js"
-import { mergedEntity } from "./internal/mergedEntity.js"
-import { deepAssign, type Fragment, pathValue, project } from "./Merge.js"
+import * as StoreError from "./StoreError.js"
+import { invalid } from "./StoreError.js"
+import { joins } from "./internal/explanation.js"
+import { mergedEntity, primaryOf } from "./internal/mergedEntity.js"
+import { deepAssign, explain, type ExplainedAttribute, type Fragment, pathValue, project } from "./Merge.js"
 import { MergePolicies, type Policy } from "./MergePolicies.js"
+import type * as Rows from "./migrations/rows.js"
 import { StoreEvents } from "./StoreEvents.js"
 
 export interface IdentityRef {
@@ -75,19 +77,61 @@ export interface EventPage {
   readonly start: string | undefined
 }
 
-type LookupError = ProfileError.NotFound | ProfileError.TooManyRelatedIdentities | ProfileError.Unprocessable | ProfileError.BadRequest
+/** A fragment with where it came from, as an explanation names it. */
+export interface SourcedFragment extends Fragment {
+  readonly datasetName: string
+  /** Undefined for streamed records. */
+  readonly batchId: string | undefined
+}
+
+export interface ExplainQuery {
+  readonly identity: IdentityRef
+  readonly mergePolicyId?: string | undefined
+}
+
+/**
+ * Why a merged profile looks as it does under one merge policy: the fragment
+ * behind each attribute (and what it beat), and how each identity joined the
+ * graph. Computed by the same merge as `getProfile`.
+ */
+export interface Explanation {
+  readonly xid: string
+  readonly policy: Policy
+  readonly attributes: ReadonlyArray<ExplainedAttribute<SourcedFragment>>
+  readonly identities: ReadonlyArray<{
+    readonly identity: IdentityRow
+    readonly primary: boolean
+    /** Undefined for the primary identity, and for one whose links were deleted with their data. */
+    readonly link:
+      | {
+          readonly datasetId: string
+          readonly batchId: string | undefined
+          readonly linkedTo: IdentityRow
+          readonly firstSeen: number
+          readonly lastSeen: number
+        }
+      | undefined
+  }>
+}
+
+type LookupError =
+  | StoreError.ProfileNotFound
+  | StoreError.PolicyNotFound
+  | StoreError.NoDefaultPolicy
+  | StoreError.GraphTooLarge
+  | StoreError.InvalidInput
+
+type ExplainFragmentRow = Omit<Rows.Fragment, "sandbox">
+type EventRow = Pick<Rows.Event, "dataset_id" | "id" | "ts" | "data" | "ingested_at">
+
+const PROFILE_SCHEMA = "_xdm.context.profile"
 
 export const DEFAULT_EVENT_LIMIT = 1000
 export const MAX_PROPERTY_FILTERS = 3
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z")
 
-const upsNotFound = (identity: IdentityRef) =>
-  new ProfileError.NotFound({
-    status: 404,
-    message: `no profile for ${identity.namespace ?? "XID"} ${identity.value}`,
-    body: { ...upsError(404, "UPS-ACC-1000003", `No data found for entityId ${identity.value}${identity.namespace ? ` in namespace ${identity.namespace}` : ""}`) }
-  })
+const upsNotFound = (identity: IdentityRef) => new StoreError.ProfileNotFound({ namespace: identity.namespace, value: identity.value })
 
 // ---------------------------------------------------------------------------
 // event cursor and property filters
@@ -172,6 +216,8 @@ export class Entities extends Context.Tag("@rtcp/profile-store/Entities")<
       query: Omit<ProfileQuery, "identity"> & { readonly identities: ReadonlyArray<IdentityRef> }
     ) => Effect.Effect<Record<string, Profile["body"]>, LookupError>
     readonly getEvents: (sandbox: string, query: EventQuery) => Effect.Effect<EventPage, LookupError>
+    /** Explains the merged profile of an identity under a merge policy (the default one of profiles if none). */
+    readonly explainProfile: (sandbox: string, query: ExplainQuery) => Effect.Effect<Explanation, LookupError>
     /** Removes the entity's fragments and events (every identity of its graph under a `pdg` policy). */
     readonly deleteEntity: (
       sandbox: string,
@@ -202,7 +248,7 @@ export const layer = Layer.effect(
         const found = yield* graph.graphOf(sandbox, identity.namespace?.toLowerCase(), identity.value)
         if (Option.isNone(found)) return yield* Effect.fail(upsNotFound(identity))
         const { members, requested: row } = found.value
-        if (members.length > MAX_GRAPH_SIZE) return yield* Effect.fail(tooManyRelatedIdentities(members.length))
+        if (members.length > MAX_GRAPH_SIZE) return yield* Effect.fail(new StoreError.GraphTooLarge({ count: members.length, limit: MAX_GRAPH_SIZE }))
         const root = members.find((member) => member.id === row.graphId) ?? (yield* graph.root(row.graphId))
         return { xid: root.xid, members, requested: row }
       })
@@ -212,10 +258,10 @@ export const layer = Layer.effect(
     // `sandbox = ?` term makes SQLite prefer the sandbox-first primary key and
     // scan the whole sandbox.
     const fragmentsOf = (_sandbox: string, members: ReadonlyArray<IdentityRow>) =>
-      sql`SELECT dataset_id, identity_id, data, ingested_at, custom_ts FROM fragments
+      sql<Omit<Rows.Fragment, "sandbox" | "batch_id">>`SELECT dataset_id, identity_id, data, ingested_at, custom_ts FROM fragments
         WHERE ${sql.in("identity_id", members.map((m) => m.id))}`.pipe(
         Effect.map((rows) =>
-          rows.map((row: any) => ({
+          rows.map((row) => ({
             identityId: Number(row.identity_id),
             fragment: {
               datasetId: row.dataset_id,
@@ -270,22 +316,22 @@ export const layer = Layer.effect(
       Effect.gen(function* () {
         const limit = query.limit ?? DEFAULT_EVENT_LIMIT
         if (!Number.isInteger(limit) || limit < 1 || limit > DEFAULT_EVENT_LIMIT) {
-          return yield* badRequest(`limit must be an integer from 1 to ${DEFAULT_EVENT_LIMIT}`)
+          return yield* invalid(`limit must be an integer from 1 to ${DEFAULT_EVENT_LIMIT}`)
         }
         const filters: Array<PropertyFilter> = []
         for (const raw of query.property ?? []) {
           const parsed = parseProperty(raw)
-          if (typeof parsed === "string") return yield* badRequest(parsed)
+          if (typeof parsed === "string") return yield* invalid(parsed)
           filters.push(parsed)
         }
-        if (filters.length > MAX_PROPERTY_FILTERS) return yield* badRequest(`at most ${MAX_PROPERTY_FILTERS} property filters are allowed`)
+        if (filters.length > MAX_PROPERTY_FILTERS) return yield* invalid(`at most ${MAX_PROPERTY_FILTERS} property filters are allowed`)
         const after = query.start === undefined || query.start === "" ? undefined : decodeCursor(query.start)
-        if (query.start && after === undefined) return yield* badRequest(`start "${query.start}" is not a cursor this service issued`)
+        if (query.start && after === undefined) return yield* invalid(`start "${query.start}" is not a cursor this service issued`)
         const policy = yield* policies.resolve(sandbox, query.mergePolicyId, "_xdm.context.profile")
         const { members, xid } = yield* scope(sandbox, query.identity, policy)
         const ids = members.map((member) => member.id)
         const desc = query.descending === true
-        const collected: Array<{ row: any; data: Record<string, unknown> }> = []
+        const collected: Array<{ row: EventRow; data: Record<string, unknown> }> = []
         let cursor = after
         // Page through SQL until the page is full (filters may drop rows); one more row tells whether a next page exists.
         while (collected.length <= limit) {
@@ -298,16 +344,16 @@ export const layer = Layer.effect(
           const to = query.endTime === undefined ? sql`` : sql`AND ts < ${query.endTime}`
           const order = desc ? sql`ORDER BY ts DESC, dataset_id DESC, id DESC` : sql`ORDER BY ts, dataset_id, id`
           const want = limit + 1 - collected.length
-          const rows = yield* sql`SELECT dataset_id, id, ts, data, ingested_at FROM events
+          const rows = yield* sql<EventRow>`SELECT dataset_id, id, ts, data, ingested_at FROM events
             WHERE ${sql.in("identity_id", ids)} ${from} ${to} ${continuation} ${order}
             LIMIT ${filters.length > 0 ? Math.max(want, 500) : want}`.pipe(Effect.orDie)
-          for (const row of rows as any) {
+          for (const row of rows) {
             const data = JSON.parse(row.data)
             if (filters.every((filter) => matches(data, filter))) collected.push({ row, data })
             if (collected.length > limit) break
           }
           if (rows.length === 0) break
-          const last = rows[rows.length - 1] as any
+          const last = rows[rows.length - 1]!
           cursor = { ts: Number(last.ts), dataset: last.dataset_id, id: last.id }
           if (rows.length < want) break
         }
@@ -330,8 +376,61 @@ export const layer = Layer.effect(
         } satisfies EventPage
       })
 
+    const explainProfile = (sandbox: string, query: ExplainQuery) =>
+      Effect.gen(function* () {
+        const policy = yield* policies.resolve(sandbox, query.mergePolicyId, PROFILE_SCHEMA)
+        const { members, requested, xid } = yield* scope(sandbox, query.identity, policy)
+        // Not the lookup's statement: this one also reads the batch, which lookups never need.
+        const rows = yield* sql<ExplainFragmentRow>`SELECT dataset_id, identity_id, batch_id, data, ingested_at, custom_ts FROM fragments
+          WHERE ${sql.in("identity_id", members.map((m) => m.id))}`.pipe(Effect.orDie)
+        const datasetIds = [...new Set(rows.map((row) => row.dataset_id))]
+        const names = new Map<string, string>()
+        if (datasetIds.length > 0) {
+          const found = yield* sql<{ readonly id: string; readonly name: string }>`SELECT id, name FROM datasets
+            WHERE sandbox = ${sandbox} AND ${sql.in("id", datasetIds)}`.pipe(Effect.orDie)
+          for (const dataset of found) names.set(dataset.id, dataset.name)
+        }
+        const fragments = rows.map((row) => ({
+          identityId: Number(row.identity_id),
+          fragment: {
+            datasetId: row.dataset_id,
+            datasetName: names.get(row.dataset_id) ?? row.dataset_id,
+            batchId: row.batch_id === null || row.batch_id === "" ? undefined : row.batch_id,
+            data: JSON.parse(row.data) as Record<string, unknown>,
+            ingestedAt: Number(row.ingested_at),
+            customTimestamp: row.custom_ts === null ? null : Number(row.custom_ts)
+          } satisfies SourcedFragment
+        }))
+        if (fragments.length === 0 && !(yield* hasEvents(sandbox, members))) return yield* Effect.fail(upsNotFound(query.identity))
+        const primaryId = primaryOf(fragments, requested.id)
+        const links = policy.identityGraph === "none" ? [] : yield* graph.linksOf(sandbox, members.map((m) => m.id))
+        return {
+          xid,
+          policy,
+          attributes: explain(
+            fragments.map((row) => row.fragment),
+            policy.attributeMerge
+          ),
+          identities: joins(members, links, primaryId).map(({ member, link }) => ({
+            identity: member,
+            primary: member.id === primaryId,
+            link:
+              link === undefined
+                ? undefined
+                : {
+                    datasetId: link.edge.datasetId,
+                    batchId: link.edge.batchId,
+                    linkedTo: link.linkedTo,
+                    firstSeen: link.edge.firstSeen,
+                    lastSeen: link.edge.lastSeen
+                  }
+          }))
+        } satisfies Explanation
+      })
+
     return Entities.of({
       getProfile,
+      explainProfile,
       getProfiles: (sandbox, query) =>
         Effect.gen(function* () {
           const policy = yield* policies.resolve(sandbox, query.mergePolicyId, query.schemaName)
@@ -340,7 +439,7 @@ export const layer = Layer.effect(
             const result = yield* Effect.either(assemble(sandbox, identity, policy, query.fields, query.withCA))
             if (result._tag === "Right") {
               out[result.right.xid] = result.right.body
-            } else if (result.left._tag === "NotFound") {
+            } else if (result.left._tag === "ProfileNotFound") {
               // Unknown identities still get an entry, as AEP answers them.
               const xid = xidOf((identity.namespace ?? "").toLowerCase(), identity.value)
               out[xid] = { entityId: xid, sources: [""], entity: {}, lastModifiedAt: "1970-01-01T00:00:00Z", mergePolicy: { id: policy.id } }

@@ -8,13 +8,16 @@
  * most and ingestion never rescans the store. A graph's XID is the XID of its
  * root identity (the `graph_id` row), stable while the graph is unchanged.
  *
- * Graph edges themselves are not stored: lookups need components, not paths.
+ * Lookups need components only; the edges are kept too (`identity_links`:
+ * which dataset and batch linked two identities, first and last seen) so
+ * that a profile can be explained.
  *
  * @since 0.1.0
  */
 import { SqlClient } from "@effect/sql"
 import { createHash } from "node:crypto"
 import { Clock, Context, Effect, Layer, Option } from "effect"
+import type * as Rows from "./migrations/rows.js"
 
 export interface IdentityRow {
   readonly id: number
@@ -23,6 +26,19 @@ export interface IdentityRow {
   readonly value: string
   readonly xid: string
   graphId: number
+}
+
+/** An edge of a graph: two identities seen in one record of `datasetId`. */
+export interface IdentityLink {
+  /** The smaller identity id of the pair. */
+  readonly identityId: number
+  readonly linkedId: number
+  readonly datasetId: string
+  /** Undefined for streamed records. */
+  readonly batchId: string | undefined
+  /** Epoch ms. */
+  readonly firstSeen: number
+  readonly lastSeen: number
 }
 
 export interface IdentityKey {
@@ -39,12 +55,25 @@ export const keyOf = (identity: IdentityKey) => `${identity.nsKey}\u0000${identi
 export const xidOf = (nsKey: string, value: string) =>
   createHash("sha256").update(`${nsKey}\u0000${value}`).digest("base64url").slice(0, 27)
 
-const toRow = (row: any): IdentityRow => ({
+type IdentityColumns = Pick<Rows.Identity, "id" | "ns" | "value" | "xid" | "graph_id">
+
+const toRow = (row: IdentityColumns): IdentityRow => ({
   id: Number(row.id),
   ns: row.ns,
   value: row.value,
   xid: row.xid,
   graphId: Number(row.graph_id)
+})
+
+type LinkRow = Omit<Rows.IdentityLink, "sandbox">
+
+const toLink = (row: LinkRow): IdentityLink => ({
+  identityId: Number(row.identity_id),
+  linkedId: Number(row.linked_id),
+  datasetId: row.dataset_id,
+  batchId: row.batch_id === "" ? undefined : row.batch_id,
+  firstSeen: Number(row.first_seen),
+  lastSeen: Number(row.last_seen)
 })
 
 const CHUNK = 400
@@ -89,6 +118,20 @@ export class IdentityGraph extends Context.Tag("@rtcp/profile-store/IdentityGrap
       value: string
     ) => Effect.Effect<Option.Option<{ readonly requested: IdentityRow; readonly members: ReadonlyArray<IdentityRow> }>>
     readonly root: (graphId: number) => Effect.Effect<IdentityRow>
+    /**
+     * Records that each pair of identity ids was seen together in a record of
+     * `datasetId` (and `batchId`) at `at`: new pairs are inserted, known ones
+     * get `last_seen` moved on. One statement per few hundred pairs.
+     */
+    readonly recordLinks: (
+      sandbox: string,
+      datasetId: string,
+      batchId: string | null,
+      pairs: ReadonlyArray<readonly [number, number]>,
+      at: number
+    ) => Effect.Effect<void>
+    /** Every stored edge touching one of `ids`. */
+    readonly linksOf: (sandbox: string, ids: ReadonlyArray<number>) => Effect.Effect<ReadonlyArray<IdentityLink>>
   }
 >() {}
 
@@ -127,7 +170,7 @@ export const layer = Layer.effect(
         const found = new Map<string, IdentityRow>()
         for (const [ns, values] of byNs) {
           for (const part of chunks(values)) {
-            const rows = yield* sql`SELECT id, ns, value, xid, graph_id FROM identities
+            const rows = yield* sql<IdentityColumns>`SELECT id, ns, value, xid, graph_id FROM identities
               WHERE sandbox = ${sandbox} AND ns = ${ns} AND ${sql.in("value", part)}`
             for (const row of rows) {
               const identity = toRow(row)
@@ -151,7 +194,7 @@ export const layer = Layer.effect(
         // Writers are serialised (one SQLite connection, inside the caller's
         // transaction), so ids can be allocated here and each new identity is
         // its own graph's root.
-        const [{ max }] = (yield* sql`SELECT COALESCE(MAX(id), 0) AS max FROM identities`) as any
+        const max = (yield* sql<{ readonly max: Rows.Int }>`SELECT COALESCE(MAX(id), 0) AS max FROM identities`)[0]!.max
         let next = Number(max)
         const now = yield* Clock.currentTimeMillis
         const fresh: Array<IdentityRow> = []
@@ -170,8 +213,8 @@ export const layer = Layer.effect(
       Effect.gen(function* () {
         const size = new Map<number, number>()
         for (const part of chunks(graphIds)) {
-          const rows = yield* sql`SELECT graph_id, COUNT(*) AS n FROM identities WHERE ${sql.in("graph_id", part)} GROUP BY graph_id`
-          for (const row of rows as any) size.set(Number(row.graph_id), Number(row.n))
+          const rows = yield* sql<Rows.Count & Pick<Rows.Identity, "graph_id">>`SELECT graph_id, COUNT(*) AS n FROM identities WHERE ${sql.in("graph_id", part)} GROUP BY graph_id`
+          for (const row of rows) size.set(Number(row.graph_id), Number(row.n))
         }
         return size
       })
@@ -209,7 +252,7 @@ export const layer = Layer.effect(
         const found = yield* select(sandbox, [...keys.values()])
         const fresh: Array<IdentityRow> = []
         if (found.size < keys.size) {
-          const [{ max }] = (yield* sql`SELECT COALESCE(MAX(id), 0) AS max FROM identities`) as any
+          const max = (yield* sql<{ readonly max: Rows.Int }>`SELECT COALESCE(MAX(id), 0) AS max FROM identities`)[0]!.max
           let next = Number(max)
           for (const [k, key] of keys) {
             if (found.has(k)) continue
@@ -237,8 +280,8 @@ export const layer = Layer.effect(
 
     const find = (sandbox: string, nsKey: string | undefined, value: string) =>
       (nsKey === undefined
-        ? sql`SELECT id, ns, value, xid, graph_id FROM identities WHERE sandbox = ${sandbox} AND xid = ${value}`
-        : sql`SELECT id, ns, value, xid, graph_id FROM identities WHERE sandbox = ${sandbox} AND ns = ${nsKey.toLowerCase()} AND value = ${value}`
+        ? sql<IdentityColumns>`SELECT id, ns, value, xid, graph_id FROM identities WHERE sandbox = ${sandbox} AND xid = ${value}`
+        : sql<IdentityColumns>`SELECT id, ns, value, xid, graph_id FROM identities WHERE sandbox = ${sandbox} AND ns = ${nsKey.toLowerCase()} AND value = ${value}`
       ).pipe(
         Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toRow)),
         Effect.orDie
@@ -246,9 +289,9 @@ export const layer = Layer.effect(
 
     const graphOf = (sandbox: string, nsKey: string | undefined, value: string) =>
       (nsKey === undefined
-        ? sql`SELECT id, ns, value, xid, graph_id FROM identities
+        ? sql<IdentityColumns>`SELECT id, ns, value, xid, graph_id FROM identities
             WHERE graph_id = (SELECT graph_id FROM identities WHERE sandbox = ${sandbox} AND xid = ${value} LIMIT 1) ORDER BY id`
-        : sql`SELECT id, ns, value, xid, graph_id FROM identities
+        : sql<IdentityColumns>`SELECT id, ns, value, xid, graph_id FROM identities
             WHERE graph_id = (SELECT graph_id FROM identities WHERE sandbox = ${sandbox} AND ns = ${nsKey.toLowerCase()} AND value = ${value})
             ORDER BY id`
       ).pipe(
@@ -270,15 +313,50 @@ export const layer = Layer.effect(
       find,
       graphOf,
       members: (graphId) =>
-        sql`SELECT id, ns, value, xid, graph_id FROM identities WHERE graph_id = ${graphId} ORDER BY id`.pipe(
+        sql<IdentityColumns>`SELECT id, ns, value, xid, graph_id FROM identities WHERE graph_id = ${graphId} ORDER BY id`.pipe(
           Effect.map((rows) => rows.map(toRow)),
           Effect.orDie
         ),
       root: (graphId) =>
-        sql`SELECT id, ns, value, xid, graph_id FROM identities WHERE id = ${graphId}`.pipe(
+        sql<IdentityColumns>`SELECT id, ns, value, xid, graph_id FROM identities WHERE id = ${graphId}`.pipe(
           Effect.map((rows) => toRow(rows[0])),
           Effect.orDie
-        )
+        ),
+      recordLinks: (sandbox, datasetId, batchId, pairs, at) =>
+        Effect.forEach(
+          // 7 columns a row: 120 rows stay under SQLite's and Postgres' parameter limits with room to spare.
+          chunks(pairs, 120),
+          (part) =>
+            sql`INSERT INTO identity_links ${sql.insert(
+              part.map(([identityId, linkedId]) => ({
+                sandbox,
+                identity_id: identityId,
+                linked_id: linkedId,
+                dataset_id: datasetId,
+                batch_id: batchId ?? "",
+                first_seen: at,
+                last_seen: at
+              }))
+            )} ON CONFLICT (sandbox, identity_id, linked_id, dataset_id, batch_id) DO UPDATE SET last_seen = excluded.last_seen`,
+          { discard: true }
+        ).pipe(Effect.orDie),
+      linksOf: (sandbox, ids) =>
+        Effect.gen(function* () {
+          const out: Array<IdentityLink> = []
+          for (const part of chunks(ids)) {
+            const rows = yield* sql<LinkRow>`SELECT identity_id, linked_id, dataset_id, batch_id, first_seen, last_seen FROM identity_links
+              WHERE sandbox = ${sandbox} AND (${sql.in("identity_id", part)} OR ${sql.in("linked_id", part)})`
+            for (const row of rows) out.push(toLink(row))
+          }
+          // A pair found from both ends is one edge.
+          const seen = new Set<string>()
+          return out.filter((link) => {
+            const key = `${link.identityId}/${link.linkedId}/${link.datasetId}/${link.batchId ?? ""}`
+            if (seen.has(key)) return false
+            seen.add(key)
+            return true
+          })
+        }).pipe(Effect.orDie)
     })
   })
 )
