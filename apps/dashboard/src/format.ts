@@ -149,6 +149,10 @@ export const describeError = (error: unknown): string => {
   return String(error)
 }
 
+/** The upstream's request id a failed call carries, when it has one. */
+export const requestIdOf = (error: unknown): string | undefined =>
+  Predicate.hasProperty(error, "requestId") && typeof error.requestId === "string" && error.requestId !== "" ? error.requestId : undefined
+
 /** The core's messages start with `GET /path: 503 …`; the status line says the status itself. */
 const strip = (message: string) => message.replace(/^(GET|POST|PUT|PATCH|DELETE) \S+: \d{3} ?/, "").trim() || message
 

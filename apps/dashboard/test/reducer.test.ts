@@ -334,3 +334,24 @@ describe("reducer: profile merge policy", () => {
     expect(run(start, { ...cycle, policies: [] })).toBe(start)
   })
 })
+
+describe("reducer: purity", () => {
+  it("gives the same state when run twice on one action (React may do that): no clock inside", async () => {
+    const actions: ReadonlyArray<AppAction> = [
+      { type: "sandbox", name: "dev" },
+      { type: "readOnly" },
+      { type: "request", intent: { kind: "deletePolicy", id: "p1", name: "One" } },
+      { type: "cycleProfilePolicy", policies: [{ id: "a", name: "A" }], defaultName: "A (default)" }
+    ]
+    for (const action of actions) {
+      const first = reducer(start, action)
+      await new Promise((resolve) => setTimeout(resolve, 3))
+      expect(reducer(start, action)).toEqual(first)
+    }
+  })
+
+  it("stamps a status with the time its action carries", () => {
+    const s = reducer(start, { type: "sandbox", name: "dev", at: 1234 })
+    expect(s.status).toMatchObject({ text: "sandbox dev", at: 1234 })
+  })
+})

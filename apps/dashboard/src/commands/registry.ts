@@ -3,7 +3,7 @@
  * `canExecute` and completion. A command turns its arguments into reducer
  * actions, so running one is pure and testable; the reducer applies them.
  */
-import type { AppAction, AppState } from "../state/reducer.js"
+import type { AppAction, AppState } from "../state/types.js"
 import { views } from "../state/views.js"
 
 export interface Command {
