@@ -8,13 +8,14 @@ import { Box, Text, useApp as useInkApp, useInput, useStdout } from "ink"
 import { type ReactNode, useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react"
 import { Breadcrumbs, BottomLine, type Freshness, Header, StatusLine } from "./components/Chrome.js"
 import { HandleProvider, useHandleRef } from "./components/handle.js"
+import { copy } from "./clipboard.js"
 import { ConfirmDialog, FormDialog, HelpOverlay, helpLines } from "./components/Modals.js"
 import { describeError } from "./format.js"
 import { keyActions, splitChunk } from "./input.js"
 import * as Operations from "./operations.js"
 import { AppProvider, type DashboardRuntime, RuntimeProvider, useEffectQuery, useRuntime } from "./runtime.js"
 import { initialState, isModal, reducer, route } from "./state/reducer.js"
-import type { AppAction, Identity } from "./state/types.js"
+import type { AppAction, Identity, Route } from "./state/types.js"
 import type { ViewId } from "./state/views.js"
 import { theme } from "./theme.js"
 import { Upstream, type UpstreamKind } from "./upstream.js"
@@ -25,6 +26,10 @@ import { JobsView } from "./views/Jobs.js"
 import { MergePoliciesView } from "./views/MergePolicies.js"
 import { OverviewView } from "./views/Overview.js"
 import { ProfilesView } from "./views/Profiles.js"
+import { DiffView } from "./views/Diff.js"
+import { ExplainView } from "./views/Explain.js"
+import { MessagesView } from "./views/Messages.js"
+import { RequestsView } from "./views/Requests.js"
 
 export interface AppProps {
   readonly runtime: DashboardRuntime
@@ -36,6 +41,10 @@ export interface AppProps {
   /** 0 turns live refresh off. */
   readonly refreshMs: number
   readonly view?: ViewId | undefined
+  /** Breadcrumbs to open first (from a permalink: `npm start -- profiles Email jane.doe@example.com`). */
+  readonly stack?: ReadonlyArray<Route> | undefined
+  /** Where copies go when the terminal's clipboard cannot be reached (default: the system's temp folder). */
+  readonly copyDirectory?: string | undefined
   readonly recents?: ReadonlyArray<Identity> | undefined
   /** Experience events per page of the timeline (default 25). */
   readonly eventPageSize?: number | undefined
@@ -73,12 +82,13 @@ const useTerminalSize = () => {
 const Dashboard = (props: AppProps) => {
   const runtime = useRuntime()
   const [state, dispatchToReact] = useReducer(reducer, props, (p) =>
-    initialState({ sandbox: p.sandbox, readOnly: p.readOnly, view: p.view, recents: p.recents })
+    initialState({ sandbox: p.sandbox, readOnly: p.readOnly, view: p.view, stack: p.stack, recents: p.recents })
   )
   const size = useTerminalSize()
   const [freshness, setFreshness] = useState<Freshness>({ updatedAt: undefined, loading: true })
   const handle = useHandleRef()
   const { exit } = useInkApp()
+  const { stdout } = useStdout()
 
   // The state as of the last action, which keys act on: React draws it later, and keys
   // (a paste, a fast typist, a loaded machine) can come faster than frames. Every
@@ -100,6 +110,21 @@ const Dashboard = (props: AppProps) => {
   useEffect(() => {
     for (const item of state.queue) void Operations.runQueued({ runtime, dispatch, current: () => stateRef.current }, item, state.sandbox)
   }, [state.queue, state.sandbox, runtime, dispatch])
+
+  // Copies asked for (y, Y, :link) are written here: the reducer only records them.
+  const copied = useRef(0)
+  useEffect(() => {
+    const pending = state.copy
+    if (!pending || pending.id === copied.current) return
+    copied.current = pending.id
+    try {
+      const result = copy(pending.text, { target: stdout, directory: props.copyDirectory, now: Date.now() })
+      const where = result.via === "osc52" ? "the clipboard" : result.path
+      dispatch({ type: "status", status: { kind: "info", text: `copied ${pending.what} to ${where}` } })
+    } catch (error) {
+      dispatch({ type: "status", status: { kind: "error", text: `could not copy ${pending.what}: ${error instanceof Error ? error.message : String(error)}` } })
+    }
+  }, [state.copy, stdout, props.copyDirectory, dispatch])
 
   useEffect(() => {
     if (state.quit) exit()
@@ -168,7 +193,11 @@ const viewComponents: { readonly [V in ViewId]: (props: ViewProps) => ReactNode 
   policies: MergePoliciesView,
   jobs: JobsView,
   attributes: ComputedAttributesView,
-  edge: EdgeView
+  edge: EdgeView,
+  messages: MessagesView,
+  requests: RequestsView,
+  explain: ExplainView,
+  diff: DiffView
 }
 
 const CurrentView = ({ view, detail, width, height }: { view: ViewId; detail: string | undefined; width: number; height: number }) => {

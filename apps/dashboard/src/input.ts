@@ -68,8 +68,9 @@ export interface KeyContext {
 
 /** The reducer actions a key means now; view actions are sent to the focused list instead. */
 export const keyActions = (state: AppState, input: string, key: Key, context: KeyContext): ReadonlyArray<AppAction> => {
-  const view = route(state).view
-  const entry: KeyEntry | undefined = resolve(state.mode, view, input, key)
+  const r = route(state)
+  const view = r.view
+  const entry: KeyEntry | undefined = resolve(state.mode, view, input, key, r.detail !== undefined)
   const handle = context.handle
   if (entry?.action === "quit") return [{ type: "quit" }]
   switch (state.mode) {
@@ -92,6 +93,14 @@ export const keyActions = (state: AppState, input: string, key: Key, context: Ke
           return [{ type: "refresh" }]
         case "goto":
           return [{ type: "goto", view: entry.arg as ViewId }]
+        case "messages":
+          return view === "messages" ? [] : [{ type: "push", route: { view: "messages" } }]
+        case "yank":
+        case "yankAll": {
+          const yanked = handle?.yank?.(entry.action === "yank" ? "cursor" : "all", state)
+          if (!yanked) return [{ type: "status", status: { kind: "error", text: "nothing to copy here" } }]
+          return [{ type: "copy", what: yanked.what, text: yanked.text }]
+        }
         case "up":
           return move({ delta: -1 })
         case "down":

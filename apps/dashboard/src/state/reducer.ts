@@ -16,6 +16,8 @@ import type { AppAction, AppState, Identity, Route, Sort, StatusMessage } from "
 
 export interface InitOptions {
   readonly sandbox: string
+  /** Breadcrumbs to start with (a permalink); wins over `view`. */
+  readonly stack?: ReadonlyArray<Route> | undefined
   readonly readOnly?: boolean | undefined
   readonly view?: ViewId | undefined
   readonly recents?: ReadonlyArray<Identity> | undefined
@@ -24,7 +26,7 @@ export interface InitOptions {
 export const initialState = (options: InitOptions): AppState => ({
   mode: "normal",
   readOnly: options.readOnly ?? false,
-  stack: [{ view: options.view ?? "overview" }],
+  stack: options.stack && options.stack.length > 0 ? options.stack : [{ view: options.view ?? "overview" }],
   sandbox: options.sandbox,
   sandboxes: [options.sandbox],
   filters: {},
@@ -43,6 +45,8 @@ export const initialState = (options: InitOptions): AppState => ({
   messages: [],
   refreshTick: 0,
   recents: options.recents ?? [],
+  namespaces: [],
+  copy: undefined,
   profilePolicy: undefined,
   quit: false
 })
@@ -99,7 +103,13 @@ const setStatus = (state: AppState, status: StatusMessage): AppState => ({
   ...state,
   status,
   // "working…" lines are followed by their outcome; the log keeps outcomes.
-  messages: status.kind === "busy" ? state.messages : [status, ...state.messages].slice(0, MAX_MESSAGES)
+  // A refresh failing again and again is one message (with its latest time), not hundreds.
+  messages:
+    status.kind === "busy"
+      ? state.messages
+      : state.messages[0]?.text === status.text && state.messages[0].kind === status.kind
+        ? [status, ...state.messages.slice(1)]
+        : [status, ...state.messages].slice(0, MAX_MESSAGES)
 })
 
 const withStatus = (state: AppState, kind: StatusMessage["kind"], text: string, at: number | undefined): AppState =>
@@ -117,7 +127,7 @@ const request = (state: AppState, intent: Intent, at: number | undefined): AppSt
     const key = identityKey(identity)
     const recents = [identity, ...state.recents.filter((r) => identityKey(r) !== key)].slice(0, 50)
     return {
-      ...state,
+      ...reducer(state, { type: "namespaces", codes: [identity.namespace] }),
       mode: "normal",
       form: undefined,
       recents,
@@ -172,8 +182,11 @@ export const reducer = (state: AppState, action: AppAction): AppState => {
       return { ...state, helpScroll: clamp(next, 0, Math.max(0, action.max)) }
     }
 
-    case "filterOpen":
-      return { ...state, mode: "filter", filterBefore: filterOf(state) }
+    case "filterOpen": {
+      // The prompt starts empty: what is typed replaces the old filter (Esc brings it back).
+      const before = filterOf(state)
+      return { ...setFilter(state, ""), mode: "filter", filterBefore: before }
+    }
 
     case "commandOpen":
       return { ...state, mode: "command", command: { ...state.command, text: action.text ?? "", index: undefined, candidates: [] } }
@@ -361,11 +374,28 @@ export const reducer = (state: AppState, action: AppAction): AppState => {
       return { ...state, profilePolicy: action.id }
 
     case "cycleProfilePolicy": {
-      if (action.policies.length === 0) return state
-      const ids: ReadonlyArray<string | undefined> = [undefined, ...action.policies.map((p) => p.id)]
-      const next = ids[(ids.indexOf(state.profilePolicy) + 1) % ids.length]
-      const name = next === undefined ? action.defaultName : (action.policies.find((p) => p.id === next)?.name ?? next)
-      return withStatus({ ...state, profilePolicy: next }, "info", `merged with ${name}`, action.at)
+      const list = action.policies
+      if (list.length === 0) return state
+      const defaultId = list.find((p) => p.default === true)?.id
+      const named = (id: string) => {
+        const policy = list.find((p) => p.id === id)
+        return `${policy?.name ?? id}${id === defaultId ? " (default)" : ""}`
+      }
+      // The default is one of the policies, not a step of its own: one policy means nothing to step to.
+      const current = state.profilePolicy ?? defaultId ?? list[0]!.id
+      if (list.length === 1) return withStatus(state, "info", `only one merge policy in this sandbox: ${named(list[0]!.id)}`, action.at)
+      const at = list.findIndex((p) => p.id === current)
+      const next = list[(at + 1) % list.length]!.id
+      return withStatus({ ...state, profilePolicy: next === defaultId ? undefined : next }, "info", `merged with ${named(next)}`, action.at)
+    }
+
+    case "copy":
+      return { ...state, copy: { id: (state.copy?.id ?? 0) + 1, what: action.what, text: action.text } }
+
+    case "namespaces": {
+      const known = new Map(state.namespaces.map((code) => [code.toLowerCase(), code]))
+      for (const code of action.codes) if (!known.has(code.toLowerCase())) known.set(code.toLowerCase(), code)
+      return known.size === state.namespaces.length ? state : { ...state, namespaces: [...known.values()] }
     }
 
     case "readOnly":

@@ -75,6 +75,10 @@ export interface AppState {
   readonly refreshTick: number
   /** Profiles looked up, newest first. */
   readonly recents: ReadonlyArray<Identity>
+  /** The last copy asked for (`y`, `Y`, `:link`); the app writes it to the clipboard or a file. */
+  readonly copy: { readonly id: number; readonly what: string; readonly text: string } | undefined
+  /** Identity namespaces seen on the upstream (the namespace report, lookups). */
+  readonly namespaces: ReadonlyArray<string>
   /** The merge policy profile lookups use; undefined: the sandbox's default. */
   readonly profilePolicy: string | undefined
   readonly quit: boolean
@@ -121,7 +125,14 @@ type ActionBody =
   | { readonly type: "sandbox"; readonly name: string }
   | { readonly type: "profilePolicy"; readonly id: string | undefined }
   /** Steps through "the default", then each policy; computed here so that keys pressed faster than a render still each count. */
-  | { readonly type: "cycleProfilePolicy"; readonly policies: ReadonlyArray<{ readonly id: string; readonly name: string }>; readonly defaultName: string }
+  | {
+      readonly type: "cycleProfilePolicy"
+      /** The sandbox's policies; `default` marks the one a lookup naming none uses. */
+      readonly policies: ReadonlyArray<{ readonly id: string; readonly name: string; readonly default?: boolean | undefined }>
+    }
+  | { readonly type: "copy"; readonly what: string; readonly text: string }
+  /** Namespaces the upstream reported (completion of `:profiles`). */
+  | { readonly type: "namespaces"; readonly codes: ReadonlyArray<string> }
   | { readonly type: "readOnly" }
   | { readonly type: "quit" }
   | { readonly type: "batch"; readonly actions: ReadonlyArray<AppAction> }
