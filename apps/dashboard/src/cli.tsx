@@ -5,7 +5,7 @@
  * port, with the demo data in `.rtcp/dashboard`, and stops it on exit.
  * Without a terminal it prints a summary and exits.
  */
-import { Command, Options } from "@effect/cli"
+import { Args, Command, Options } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { render } from "ink"
 import { Cause, Config, Console, Effect, Layer, Logger, LogLevel, ManagedRuntime, Option } from "effect"
@@ -13,6 +13,7 @@ import { appendFileSync, mkdirSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { App } from "./App.js"
 import { summary } from "./summary.js"
+import { routeFromArgs } from "./state/routes.js"
 import { viewIds } from "./state/views.js"
 import * as Upstream from "./upstream.js"
 
@@ -38,6 +39,10 @@ const refresh = Options.integer("refresh").pipe(
   Options.withDescription("Seconds between live refreshes (0: only on r)")
 )
 const view = Options.choice("view", viewIds).pipe(Options.optional, Options.withDescription("View to open first"))
+const where = Args.text({ name: "view [item…]" }).pipe(
+  Args.repeated,
+  Args.withDescription("A permalink: the screen to open, e.g. `profiles Email jane.doe@example.com`, `jobs system ID` (`:` in the dashboard shows the current one)")
+)
 
 /** npm runs scripts in the workspace folder; paths are relative to where `npm start` was typed. */
 const fromInvocation = (path: string) => (path === ":memory:" ? path : resolve(process.env.INIT_CWD ?? process.cwd(), path))
@@ -62,8 +67,14 @@ const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const
 const ENTER_ALT_SCREEN = "\u001b[?1049h\u001b[2J\u001b[H"
 const LEAVE_ALT_SCREEN = "\u001b[?1049l"
 
-const command = Command.make("rtcp-dashboard", { upstream, sandbox, readOnly, data, profiles, refresh, view }, (options) =>
+const command = Command.make("rtcp-dashboard", { upstream, sandbox, readOnly, data, profiles, refresh, view, where }, (options) =>
   Effect.gen(function* () {
+    const opened = routeFromArgs(options.where)
+    if ("error" in opened) {
+      yield* Console.error(`rtcp-dashboard: ${opened.error}`)
+      process.exitCode = 2
+      return
+    }
     const directory = fromInvocation(options.data)
     const logFile = directory === ":memory:" ? join(fromInvocation(".rtcp"), "dashboard.log") : join(directory, "dashboard.log")
     mkdirSync(dirname(logFile), { recursive: true })
@@ -104,6 +115,7 @@ const command = Command.make("rtcp-dashboard", { upstream, sandbox, readOnly, da
             readOnly={options.readOnly}
             refreshMs={Math.max(0, options.refresh) * 1000}
             view={Option.getOrUndefined(options.view)}
+            stack={options.where.length > 0 ? opened.stack : undefined}
           />,
           { exitOnCtrlC: false, maxFps: 20, patchConsole: true }
         )

@@ -40,7 +40,7 @@ const quote = (word: string) => (/^[\w@.:+\-/=,]+$/.test(word) ? word : `'${word
 
 /** The command line that opens this route (and this sandbox) again. */
 export const permalink = (route: Route, sandbox: string): string =>
-  ["npm", "start", "--", ...routeArgs(route), ...(sandbox === "prod" ? [] : ["--sandbox", sandbox])].map(quote).join(" ")
+  ["npm", "start", "--", ...(sandbox === "prod" ? [] : ["--sandbox", sandbox]), ...routeArgs(route)].map(quote).join(" ")
 
 const viewNamed = (word: string): ViewId | undefined => {
   const lower = word.toLowerCase()
