@@ -162,7 +162,8 @@ export const useLiveData = <A, E>(
   const sandbox = state.sandbox
   const source = key === undefined ? undefined : `${sandbox}/${key}`
   return useEffectQuery(source, () => Platform.withSandbox(make(), sandbox), {
-    paused: isModal(state.mode),
+    // Data that does not change by itself keeps loading under a modal: a form may be waiting for it.
+    paused: options.live !== false && isModal(state.mode),
     refreshMs: options.live === false || refreshMs <= 0 ? undefined : refreshMs,
     tick: state.refreshTick,
     onSuccess: () => {

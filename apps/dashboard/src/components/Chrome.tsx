@@ -117,8 +117,8 @@ export const StatusLine = ({
   )
 }
 
+/** In the order the hint line offers them: what the view does first, then moving around. */
 const hintActions = [
-  "open",
   "create",
   "edit",
   "delete",
@@ -129,6 +129,7 @@ const hintActions = [
   "cycleLeftPolicy",
   "diff",
   "explain",
+  "open",
   "nextPane",
   "sortNext",
   "filter",
@@ -143,7 +144,7 @@ const short: Record<(typeof hintActions)[number], string> = {
   setDefault: "default",
   cancelJob: "cancel",
   lookup: "lookup",
-  cyclePolicy: "merge policy",
+  cyclePolicy: "policy",
   cycleLeftPolicy: "left policy",
   diff: "diff",
   explain: "explain",
@@ -191,7 +192,9 @@ export const hints = (state: AppState): { readonly view: ReadonlyArray<string>; 
   )
   const first = (entry: (typeof entries)[number]) => labels(entry).split(" ")[0]!
   const seen = new Set<string>()
-  const parts = entries
+  const rank = (entry: (typeof entries)[number]) => (hintActions as ReadonlyArray<string>).indexOf(entry.action)
+  const parts = [...entries]
+    .sort((a, b) => rank(a) - rank(b))
     .filter((entry) => entry.action !== "nextPane" || viewSpec(view)[r.detail ? "detailPanes" : "panes"].length > 1)
     .filter((entry) => (seen.has(entry.action) ? false : (seen.add(entry.action), true)))
     .map((entry) => `${first(entry)} ${short[entry.action as (typeof hintActions)[number]]}`)

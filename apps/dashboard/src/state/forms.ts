@@ -176,13 +176,14 @@ export const toIntent = (form: FormState): Intent | { readonly error: string } =
     case "exportJob": {
       const datasetField = form.fields.find((f) => f.name === "datasetId")
       const datasetId = resolvePick(datasetField, values.datasetId!)
+      const mergePolicyId = resolvePick(form.fields.find((f) => f.name === "mergePolicyId"), values.mergePolicyId!)
       const datasetName = datasetField?.suggestions?.find((o) => o.value === datasetId)?.label
       return {
         kind: "createExportJob",
         ...(datasetName && datasetName !== datasetId ? { datasetName } : {}),
         request: {
           ...(values.fields ? { fields: values.fields } : {}),
-          mergePolicy: { id: values.mergePolicyId! },
+          mergePolicy: { id: mergePolicyId },
           destination: { datasetId, segmentPerBatch: false },
           schema: { name: values.schema || "_xdm.context.profile" }
         }

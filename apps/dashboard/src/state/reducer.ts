@@ -389,6 +389,17 @@ export const reducer = (state: AppState, action: AppAction): AppState => {
       return withStatus({ ...state, profilePolicy: next === defaultId ? undefined : next }, "info", `merged with ${named(next)}`, action.at)
     }
 
+    case "formOptions": {
+      const form = state.form
+      if (state.mode !== "form" || !form || form.kind !== action.form || action.options.length === 0) return state
+      const fields = form.fields.map((field) =>
+        field.name !== action.field || field.kind !== "text" || (field.suggestions?.length ?? 0) > 0
+          ? field
+          : { ...field, suggestions: action.options, ...(action.fill && field.value === "" ? { value: action.options[0]!.label } : {}) }
+      )
+      return { ...state, form: { ...form, fields } }
+    }
+
     case "copy":
       return { ...state, copy: { id: (state.copy?.id ?? 0) + 1, what: action.what, text: action.text } }
 

@@ -131,6 +131,8 @@ type ActionBody =
       readonly policies: ReadonlyArray<{ readonly id: string; readonly name: string; readonly default?: boolean | undefined }>
     }
   | { readonly type: "copy"; readonly what: string; readonly text: string }
+  /** Picks that arrived after the form opened (datasets, policies): given to its field if it has none yet. */
+  | { readonly type: "formOptions"; readonly form: Forms.FormKind; readonly field: string; readonly options: ReadonlyArray<Forms.Choice>; readonly fill?: boolean | undefined }
   /** Namespaces the upstream reported (completion of `:profiles`). */
   | { readonly type: "namespaces"; readonly codes: ReadonlyArray<string> }
   | { readonly type: "readOnly" }

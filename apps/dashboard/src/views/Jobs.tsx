@@ -7,7 +7,7 @@ import { type ExportJob, ProfileClient, SystemJob } from "@rtcp/core"
 import { ProgressBar } from "@inkjs/ui"
 import { Box, Text } from "ink"
 import { Effect, Predicate } from "effect"
-import { useMemo } from "react"
+import { useEffect, useMemo } from "react"
 import { bar } from "../components/BarChart.js"
 import { type Column, Table } from "../components/Table.js"
 import { count, dateTime, fit, parseTime, plural, shortId } from "../format.js"
@@ -87,9 +87,11 @@ export const exportJobForm = (policies: ReadonlyArray<Forms.Choice>, datasets: R
       placeholder: "the dataset the profiles are written to",
       suggestions: datasets
     }),
-    policies.length > 0
-      ? Forms.choice("mergePolicyId", "Merge policy", policies)
-      : Forms.text("mergePolicyId", "Merge policy id", "", { required: true, placeholder: "the merge policy to merge with" }),
+    Forms.text("mergePolicyId", "Merge policy", policies[0]?.label ?? "", {
+      required: true,
+      placeholder: "←/→ picks one (or type its id)",
+      suggestions: policies
+    }),
     Forms.text("fields", "Fields", "", { placeholder: "optional: e.g. identityMap,person.name (all when empty)" }),
     Forms.text("schema", "Schema", "_xdm.context.profile")
   ])
@@ -128,6 +130,11 @@ const JobLists = ({ width, height }: ViewProps) => {
     [policies.data]
   )
   useFreshness(active === 0 ? system : exports)
+  // A form opened before these arrived gets them when they do.
+  useEffect(() => {
+    dispatch({ type: "formOptions", form: "exportJob", field: "mergePolicyId", options: policyChoices, fill: true })
+    dispatch({ type: "formOptions", form: "exportJob", field: "datasetId", options: choices })
+  }, [policyChoices, choices, state.form?.kind, dispatch])
   const systemRows = useMemo(() => system.data ?? [], [system.data])
   const exportRows = useMemo(() => exports.data ?? [], [exports.data])
   const running = systemRows.filter((j) => !SystemJob.terminalStatuses.has(j.status)).length

@@ -5,7 +5,7 @@
 import { type MergePolicy, ProfileClient } from "@rtcp/core"
 import { Box } from "ink"
 import { Effect } from "effect"
-import { useMemo } from "react"
+import { useEffect, useMemo } from "react"
 import { type Column, Table } from "../components/Table.js"
 import { dateTime, parseTime, plural, shortId } from "../format.js"
 import type { Action } from "../keymap.js"
@@ -62,8 +62,13 @@ export const MergePoliciesView = (props: ViewProps) => {
 
 const usePolicyActions = () => {
   const { dispatch } = useApp()
+  const { state } = useApp()
   const datasets = useDatasets()
-  const choices = datasetChoices(datasets.data ?? [])
+  const choices = useMemo(() => datasetChoices(datasets.data ?? []), [datasets.data])
+  // A form opened before the datasets arrived gets them when they do.
+  useEffect(() => {
+    dispatch({ type: "formOptions", form: "policy", field: "order", options: choices })
+  }, [choices, state.form?.kind, dispatch])
   return (action: Action, policy: MergePolicy.MergePolicy | undefined): boolean => {
     switch (action) {
       case "create":

@@ -1,0 +1,147 @@
+/**
+ * The views no other Profile tool has: a profile diffed under two merge
+ * policies, its explanation, the request inspector, and permalinks. All
+ * against a real local service (with its inspector on).
+ */
+import { ProfileClient } from "@rtcp/core"
+import { Effect, Either } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { LocalExtensions } from "../../src/extensions.js"
+import type { DashboardRuntime } from "../../src/runtime.js"
+import { routeFromArgs } from "../../src/state/routes.js"
+import { frame, keys, mount, press, startService, type, waitFor } from "../support/harness.js"
+
+let runtime: DashboardRuntime
+/** Whether the local service of this checkout has the explain extension and the inspector yet. */
+let explains = false
+let inspects = false
+
+beforeAll(async () => {
+  const service = await startService({ profiles: 30, service: { admin: true } })
+  runtime = service.runtime
+  await service.run(
+    Effect.flatMap(ProfileClient.ProfileClient, (client) =>
+      client.createMergePolicy({
+        name: "No stitching",
+        schema: { name: "_xdm.context.profile" },
+        identityGraph: { type: "none" },
+        attributeMerge: { type: "timestampOrdered" }
+      })
+    )
+  )
+  const probe = <A, E>(effect: Effect.Effect<A, E, LocalExtensions>) =>
+    service.run(Effect.map(Effect.either(effect), (result) => Either.isRight(result) || (result.left as { _tag?: string })._tag !== "NotFound"))
+  explains = await probe(Effect.flatMap(LocalExtensions, (x) => x.explainProfile({ entityId: "jane.doe@example.com", entityIdNS: "Email" })))
+  inspects = await probe(Effect.flatMap(LocalExtensions, (x) => x.requests({ limit: 1 })))
+})
+
+afterAll(() => runtime.dispose())
+
+describe("diff", () => {
+  it("shows one profile under two merge policies side by side, differences first", async () => {
+    const { instance, cleanup } = await mount(runtime, { columns: 140, rows: 35 })
+    try {
+      await press(instance, ":")
+      await type(instance, "diff Email jane.doe@example.com")
+      await press(instance, keys.enter)
+      await waitFor(instance, "Diff › diff Email:jane.doe@example.com", "◀ Default Timebased", "No stitching ▶", /\d+ identity namespaces? and \d+ attributes? differ/)
+      // The default policy stitches both devices' ECIDs; "none" only has what the Email fragment carries.
+      expect(frame(instance)).toMatch(/identity ECID/)
+      // P steps the left policy: both sides the same policy, nothing differs.
+      await press(instance, "P")
+      await waitFor(instance, /0 identity namespaces and 0 attributes differ/)
+    } finally {
+      cleanup()
+    }
+  })
+
+  it("opens from a profile with D", async () => {
+    const { instance, cleanup } = await mount(runtime, { columns: 120, rows: 35 })
+    try {
+      await press(instance, ":")
+      await type(instance, "profiles Email jane.doe@example.com")
+      await press(instance, keys.enter)
+      await waitFor(instance, "person {", "D diff")
+      await press(instance, "D")
+      await waitFor(instance, "› diff Email:jane.doe@example.com", "◀ Default Timebased")
+    } finally {
+      cleanup()
+    }
+  })
+})
+
+describe("explain", () => {
+  it("shows the winning fragment of each attribute and how each identity joined, or says it needs the extension", async () => {
+    const { instance, cleanup } = await mount(runtime, { columns: 140, rows: 35 })
+    try {
+      await press(instance, ":")
+      await type(instance, "explain Email jane.doe@example.com")
+      await press(instance, keys.enter)
+      if (explains) {
+        await waitFor(instance, "Attributes", "Won from dataset", "person.name.firstName", "won from")
+        await press(instance, keys.tab)
+        await waitFor(instance, "Joined through", "71839027514382916475021938475610293847", "joined the graph through")
+      } else {
+        await waitFor(instance, "Explain needs the local profile service's explain extension")
+      }
+    } finally {
+      cleanup()
+    }
+  })
+})
+
+describe("requests", () => {
+  it("lists the inspector's requests live and opens one in full, or says it needs --admin", async () => {
+    const { instance, cleanup } = await mount(runtime, { columns: 140, rows: 35, refreshMs: 500 })
+    try {
+      await press(instance, "8")
+      if (inspects) {
+        await waitFor(instance, "Requests", "/data/core/ups/config/mergePolicies", "200")
+        await press(instance, "/")
+        await type(instance, "mergePolicies")
+        await press(instance, keys.enter, keys.enter)
+        await waitFor(instance, "Request headers", "Response body", "→ 200 in")
+      } else {
+        await waitFor(instance, "Requests needs the local profile service with its inspector on")
+      }
+    } finally {
+      cleanup()
+    }
+  })
+})
+
+const stackOf = (args: ReadonlyArray<string>) => {
+  const opened = routeFromArgs(args)
+  if ("error" in opened) throw new Error(opened.error)
+  return opened.stack
+}
+
+describe("permalinks", () => {
+  it("opens straight at a profile, and : shows the permalink of the screen", async () => {
+    const { instance, cleanup } = await mount(runtime, { columns: 120, rows: 35, stack: stackOf(["profiles", "Email", "jane.doe@example.com"]) })
+    try {
+      await waitFor(instance, "Profiles › Email:jane.doe@example.com", "person {")
+      await press(instance, ":")
+      await waitFor(instance, "permalink: npm start -- profiles Email jane.doe@example.com")
+      await press(instance, keys.escape)
+    } finally {
+      cleanup()
+    }
+  })
+
+  it("opens every other view the same way", async () => {
+    for (const [args, expected] of [
+      [["policies"], "Default Timebased"],
+      [["jobs"], "System jobs"],
+      [["messages"], "no message yet"],
+      [["diff", "Email", "jane.doe@example.com"], "◀ Default Timebased"]
+    ] as const) {
+      const { instance, cleanup } = await mount(runtime, { columns: 120, rows: 35, stack: stackOf(args) })
+      try {
+        await waitFor(instance, expected)
+      } finally {
+        cleanup()
+      }
+    }
+  })
+})
