@@ -44,9 +44,9 @@ describe("diff", () => {
       await press(instance, ":")
       await type(instance, "diff Email jane.doe@example.com")
       await press(instance, keys.enter)
-      await waitFor(instance, "Diff › diff Email:jane.doe@example.com", "◀ Default Timebased", "No stitching ▶", /\d+ identity namespaces? and \d+ attributes? differ/)
-      // The default policy stitches both devices' ECIDs; "none" only has what the Email fragment carries.
-      expect(frame(instance)).toMatch(/identity ECID/)
+      await waitFor(instance, "Diff › diff Email:jane.doe@example.com", "◀ Default Timebased (default)", "No stitching · none", /\d+ identity namespaces? and \d+ attributes? differ/)
+      // Under "none" nothing stitches to the Email: the profile is not found there, and every identity differs.
+      expect(frame(instance)).toMatch(/identity ECID\s+50710734271416325302186483425107286113\s+–/)
       // P steps the left policy: both sides the same policy, nothing differs.
       await press(instance, "P")
       await waitFor(instance, /0 identity namespaces and 0 attributes differ/)
