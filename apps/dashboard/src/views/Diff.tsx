@@ -127,7 +127,9 @@ const ProfileDiff = ({ identity, width, height }: ViewProps & { readonly identit
   }
   const failure = left.error ?? right.error
   const summary =
-    list.length < 2
+    left.loading || right.loading || policies.loading
+      ? "loading both sides…"
+      : list.length < 2
       ? "one merge policy in this sandbox: create another (3, n) to diff against"
       : `${plural(differing.filter((r) => r.path.startsWith("identity ")).length, "identity namespace")} and ${plural(differing.filter((r) => !r.path.startsWith("identity ")).length, "attribute")} differ${left.data === undefined && !left.loading ? " · not found under the left policy" : ""}${right.data === undefined && !right.loading ? " · not found under the right policy" : ""}`
   return (

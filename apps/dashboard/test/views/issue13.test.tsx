@@ -184,8 +184,10 @@ describe("6. missing actions", () => {
   it("starts an export job from the Jobs view", async () => {
     const { instance, cleanup } = await mount(runtime, { columns: 120, rows: 35 })
     try {
-      await press(instance, "4", keys.tab)
-      await waitFor(instance, "Export jobs", "n new")
+      await press(instance, "4")
+      await waitFor(instance, "System jobs", "n new")
+      await press(instance, keys.tab)
+      await waitFor(instance, "no export job (n starts one)")
       await press(instance, "n")
       await waitFor(instance, "New export job", "Target dataset id")
       // → picks a dataset by name (the export writes to a dataset that exists).
