@@ -57,12 +57,27 @@ const faultSeed = Options.integer("fault-seed").pipe(
   Options.withDescription("Seed of the fault dice: the same seed repeats the same faults for p=… rules")
 )
 const admin = Options.boolean("admin").pipe(
-  Options.withDescription("Serve /rtcp/admin/faults (GET, PUT, DELETE) to change faults at run time; off by default")
+  Options.withDescription(
+    "Serve the admin endpoints, off by default: /rtcp/admin/faults (change faults at run time), " +
+      "/rtcp/admin/requests (the request inspector), /rtcp/admin/reset, /rtcp/admin/snapshots/export and /import"
+  )
+)
+const importFrom = Options.directory("import", { exists: "yes" }).pipe(
+  Options.optional,
+  Options.withDescription("Start from the snapshot in this folder (written by --export-on-exit or /rtcp/admin/snapshots/export); replaces the data folder's state")
+)
+const exportOnExit = Options.text("export-on-exit").pipe(
+  Options.optional,
+  Options.withDescription("On SIGINT or SIGTERM, export the whole state to this folder (a snapshot --import reads)")
+)
+const inspectorSize = Options.integer("inspector-size").pipe(
+  Options.withDefault(500),
+  Options.withDescription("How many requests the request inspector keeps (with --admin)")
 )
 
 const command = Command.make(
   "profile-service",
-  { port, host, data, seed, seedProfiles, tokenTtl, fault, faultLatency, faultSeed, admin },
+  { port, host, data, seed, seedProfiles, tokenTtl, fault, faultLatency, faultSeed, admin, importFrom, exportOnExit, inspectorSize },
   (options) =>
     Layer.launch(
       Server.serve(
@@ -72,6 +87,9 @@ const command = Command.make(
           directory: options.data,
           tokenTtlSeconds: options.tokenTtl,
           admin: options.admin,
+          inspector: { size: options.inspectorSize },
+          importFrom: Option.getOrUndefined(options.importFrom),
+          exportOnExit: Option.getOrUndefined(options.exportOnExit),
           faults:
             options.fault.length === 0 && Option.isNone(options.faultLatency) && Option.isNone(options.faultSeed)
               ? undefined
@@ -98,6 +116,10 @@ const command = Command.make(
 Command.run(command, { name: "profile-service", version: "0.1.0" })(process.argv).pipe(
   // @effect/cli has already printed what is wrong with the flags; exit 2 without a second, raw copy.
   Effect.catchIf(ValidationError.isValidationError, () => Effect.sync(() => void (process.exitCode = 2))),
+  // A snapshot that cannot be imported: one line saying why, not a stack.
+  Effect.catchTag("SnapshotError", (error) =>
+    Console.error(`profile-service: ${error.message}`).pipe(Effect.zipRight(Effect.sync(() => void (process.exitCode = 1))))
+  ),
   Effect.provide(NodeContext.layer),
   NodeRuntime.runMain
 )

@@ -88,7 +88,9 @@ export const EntityQuery = Schema.Struct({
   orderby: Schema.optional(Schema.String),
   property: Schema.optional(Repeated),
   /** Continuation cursor copied from `_links.next.href`. */
-  start: Schema.optional(Schema.String)
+  start: Schema.optional(Schema.String),
+  /** The same cursor under the name some clients (aepp) read from `_links.next.href`. */
+  offsets: Schema.optional(Schema.String)
 })
 export type EntityQuery = typeof EntityQuery.Type
 

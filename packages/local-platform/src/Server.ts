@@ -7,10 +7,10 @@
 import { HttpApiBuilder, HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { ProfileApi } from "@rtcp/core"
-import { ProfileStore } from "@rtcp/profile-store"
+import { ProfileStore, StoreState } from "@rtcp/profile-store"
 import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
-import { join } from "node:path"
+import { join, resolve } from "node:path"
 import * as Faults from "./Faults.js"
 import * as Gateway from "./Gateway.js"
 import { AdminLive } from "./http/admin.js"
@@ -26,6 +26,7 @@ import { PreviewSampleStatusLive } from "./http/previewSampleStatus.js"
 import { ProjectionsLive } from "./http/projections.js"
 import { SystemJobsLive } from "./http/systemJobs.js"
 import * as ImsTokens from "./ImsTokens.js"
+import * as RequestInspector from "./RequestInspector.js"
 
 export interface ServiceOptions {
   /** Data folder, or ":memory:" for a store that lives as long as the process. */
@@ -34,8 +35,17 @@ export interface ServiceOptions {
   readonly tokenTtlSeconds?: number | undefined
   /** Fault injection (see Faults.ts); off when undefined, unless `admin` turns it on with no rule. */
   readonly faults?: Faults.FaultOptions | undefined
-  /** Serves `/rtcp/admin/faults`. Never on by default. */
+  /**
+   * Serves `/rtcp/admin/...` (faults, request inspector, reset, snapshots)
+   * and records requests for the inspector. Never on by default.
+   */
   readonly admin?: boolean | undefined
+  /** Size of the request inspector (with `admin`). */
+  readonly inspector?: RequestInspector.InspectorOptions | undefined
+  /** A snapshot folder whose state replaces the store's at start (before seeding). */
+  readonly importFrom?: string | undefined
+  /** A folder the whole state is exported to when the service stops (SIGINT, SIGTERM). */
+  readonly exportOnExit?: string | undefined
 }
 
 const ApiLive = HttpApiBuilder.api(ProfileApi.ProfileApi).pipe(
@@ -52,15 +62,42 @@ const ApiLive = HttpApiBuilder.api(ProfileApi.ProfileApi).pipe(
   ])
 )
 
-/** The fault middleware when faults or the admin endpoint are asked for; the admin routes only with `admin`. */
-const FaultsLive = (options: ServiceOptions) =>
-  options.faults === undefined && options.admin !== true
-    ? Layer.empty
-    : Layer.mergeAll(Faults.layerApiMiddleware, options.admin === true ? AdminLive : Layer.empty)
+/**
+ * The routes and middleware. The fault middleware runs when faults or the
+ * admin endpoints are asked for; the admin routes and the request inspector
+ * only with `admin`.
+ */
+const RoutesLive = (options: ServiceOptions) =>
+  options.admin === true
+    ? Layer.mergeAll(ApiLive, PlatformRoutesLive, ErrorsLive, Faults.layerApiMiddleware, AdminLive).pipe(
+        Layer.provideMerge(RequestInspector.layer(options.inspector))
+      )
+    : Layer.mergeAll(ApiLive, PlatformRoutesLive, ErrorsLive, options.faults === undefined ? Layer.empty : Faults.layerApiMiddleware)
+
+/** `importFrom` at start, `exportOnExit` when the scope closes (before the store does). */
+const SnapshotsLive = (options: ServiceOptions) =>
+  Layer.scopedDiscard(
+    Effect.gen(function* () {
+      const state = yield* StoreState.StoreState
+      if (options.importFrom !== undefined) {
+        const manifest = yield* state.importFrom(resolve(options.importFrom))
+        yield* Effect.logInfo(`imported the snapshot in ${resolve(options.importFrom)} (sandboxes ${manifest.sandboxes.join(", ")})`)
+      }
+      const target = options.exportOnExit
+      if (target !== undefined) {
+        yield* Effect.addFinalizer(() =>
+          state.exportTo(resolve(target)).pipe(
+            Effect.tap(() => Effect.logInfo(`exported the state to ${resolve(target)}`)),
+            Effect.catchAll((error) => Effect.logError(error.message))
+          )
+        )
+      }
+    })
+  )
 
 /** Everything but the HTTP server itself: what tests serve with `NodeHttpServer.layerTest`. */
 export const layer = (options: ServiceOptions) =>
-  Layer.mergeAll(ApiLive, PlatformRoutesLive, ErrorsLive, FaultsLive(options)).pipe(
+  Layer.mergeAll(RoutesLive(options), SnapshotsLive(options)).pipe(
     Layer.provide(Gateway.layer),
     Layer.provideMerge(Faults.layer(options.faults)),
     Layer.provideMerge(

@@ -1,6 +1,7 @@
 export * as Faults from "./Faults.js"
 export * as Gateway from "./Gateway.js"
 export * as ImsTokens from "./ImsTokens.js"
+export * as RequestInspector from "./RequestInspector.js"
 export * as Seed from "./Seed.js"
 export * as Server from "./Server.js"
 export { seedDemo } from "./Seed.js"

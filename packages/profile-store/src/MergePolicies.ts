@@ -7,15 +7,13 @@
  * @since 0.1.0
  */
 import { SqlClient } from "@effect/sql"
-import type { MergePolicy, ProfileError } from "@rtcp/core"
 import { randomUUID } from "node:crypto"
 import { Clock, Context, Effect, Layer } from "effect"
-import { badRequest, notFound, unprocessable } from "./internal/errors.js"
+import * as StoreError from "./StoreError.js"
+import { invalid, refused } from "./StoreError.js"
 import type { AttributeMerge } from "./Merge.js"
 
 export const MAX_POLICIES_PER_SANDBOX = 5
-const GRAPH_TYPES = ["none", "pdg"] as const
-const MERGE_TYPES = ["timestampOrdered", "dataSetPrecedence"] as const
 
 export interface Policy {
   readonly id: string
@@ -28,14 +26,6 @@ export interface Policy {
   readonly activeOnEdge: boolean
   readonly updateEpoch: number
   readonly createdAt: number
-}
-
-/** Who is asking: merge policy answers carry the org and the sandbox. */
-export interface RequestScope {
-  readonly sandbox: string
-  readonly sandboxId: string
-  readonly sandboxType: string
-  readonly imsOrgId: string
 }
 
 const toPolicy = (row: any): Policy => ({
@@ -54,136 +44,14 @@ const toPolicy = (row: any): Policy => ({
   createdAt: Number(row.created_at)
 })
 
-export const toWire = (policy: Policy, scope: RequestScope): MergePolicy.MergePolicy => ({
-  id: policy.id,
-  name: policy.name,
-  imsOrgId: scope.imsOrgId,
-  sandbox: { sandboxId: scope.sandboxId, sandboxName: scope.sandbox, type: scope.sandboxType, default: scope.sandbox === "prod" },
-  schema: { name: policy.schemaName },
-  version: policy.version,
-  identityGraph: { type: policy.identityGraph },
-  attributeMerge:
-    policy.attributeMerge.type === "dataSetPrecedence"
-      ? { type: "dataSetPrecedence", order: policy.attributeMerge.order }
-      : { type: "timestampOrdered" },
-  isActiveOnEdge: policy.activeOnEdge,
-  default: policy.isDefault,
-  updateEpoch: policy.updateEpoch
-})
-
-interface Draft {
-  name: string
-  schemaName: string
-  identityGraph: "none" | "pdg"
-  attributeMerge: AttributeMerge
-  isDefault: boolean
-  activeOnEdge: boolean
-}
-
-const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
-const asBoolean = (u: unknown): boolean | undefined =>
-  typeof u === "boolean" ? u : u === "true" ? true : u === "false" ? false : undefined
-
-/** Checks a whole policy body (create, PUT); every message says what to fix. */
-export const validate = (input: unknown): Draft | string => {
-  if (!isObject(input)) return "the body must be a merge policy object"
-  if (typeof input.name !== "string" || input.name.trim() === "") return "name is required"
-  const schema = input.schema
-  if (!isObject(schema) || typeof schema.name !== "string" || schema.name === "") {
-    return 'schema.name is required, e.g. {"name":"_xdm.context.profile"}'
-  }
-  const graph = isObject(input.identityGraph) ? input.identityGraph.type : undefined
-  if (!GRAPH_TYPES.includes(graph as any)) return `identityGraph.type must be one of ${GRAPH_TYPES.join(", ")}`
-  const merge = isObject(input.attributeMerge) ? input.attributeMerge : undefined
-  if (!merge || !MERGE_TYPES.includes(merge.type as any)) return `attributeMerge.type must be one of ${MERGE_TYPES.join(", ")}`
-  let attributeMerge: AttributeMerge = { type: "timestampOrdered" }
-  if (merge.type === "dataSetPrecedence") {
-    if (!Array.isArray(merge.order) || merge.order.length === 0 || !merge.order.every((id) => typeof id === "string" && id !== "")) {
-      return "attributeMerge.order must list the dataset ids, highest priority first, when attributeMerge.type is dataSetPrecedence"
-    }
-    if (new Set(merge.order).size !== merge.order.length) return "attributeMerge.order lists a dataset twice"
-    attributeMerge = { type: "dataSetPrecedence", order: merge.order as Array<string> }
-  }
-  const isDefault = input.default === undefined ? false : asBoolean(input.default)
-  if (isDefault === undefined) return "default must be a boolean"
-  const activeOnEdge = input.isActiveOnEdge === undefined ? false : asBoolean(input.isActiveOnEdge)
-  if (activeOnEdge === undefined) return "isActiveOnEdge must be a boolean"
-  return {
-    name: input.name,
-    schemaName: schema.name,
-    identityGraph: graph as Draft["identityGraph"],
-    attributeMerge,
-    isDefault,
-    activeOnEdge
-  }
-}
-
-/** Applies JSON Patch `add`/`replace` operations to a policy (values may arrive as strings). */
-export const applyPatch = (policy: Policy, body: unknown): Draft | string => {
-  const ops = Array.isArray(body) ? body : [body]
-  if (ops.length === 0) return "the patch has no operation"
-  const draft: Draft = {
-    name: policy.name,
-    schemaName: policy.schemaName,
-    identityGraph: policy.identityGraph,
-    attributeMerge: policy.attributeMerge,
-    isDefault: policy.isDefault,
-    activeOnEdge: policy.activeOnEdge
-  }
-  for (const op of ops) {
-    if (!isObject(op) || typeof op.path !== "string") return 'each operation needs "op", "path" and "value"'
-    if (op.op !== "add" && op.op !== "replace") return `op "${String(op.op)}" is not supported: use "add" (or "replace")`
-    const path = op.path.replace(/^\//, "").replace(/\//g, ".")
-    const value = op.value
-    switch (path) {
-      case "name":
-        if (typeof value !== "string" || value.trim() === "") return "/name needs a non-empty string"
-        draft.name = value
-        break
-      case "schema.name":
-        if (typeof value !== "string" || value === "") return "/schema.name needs a class name"
-        draft.schemaName = value
-        break
-      case "identityGraph.type":
-        if (!GRAPH_TYPES.includes(value as any)) return `/identityGraph.type must be one of ${GRAPH_TYPES.join(", ")}`
-        draft.identityGraph = value as Draft["identityGraph"]
-        break
-      case "attributeMerge.type":
-        if (value === "timestampOrdered") draft.attributeMerge = { type: "timestampOrdered" }
-        else if (value === "dataSetPrecedence") {
-          if (draft.attributeMerge.type !== "dataSetPrecedence") {
-            return "switching to dataSetPrecedence needs the dataset order: send /attributeMerge.order in the same patch first, or use PUT"
-          }
-        } else return `/attributeMerge.type must be one of ${MERGE_TYPES.join(", ")}`
-        break
-      case "attributeMerge.order":
-        if (!Array.isArray(value) || value.length === 0 || !value.every((id) => typeof id === "string")) {
-          return "/attributeMerge.order needs an array of dataset ids"
-        }
-        draft.attributeMerge = { type: "dataSetPrecedence", order: value as Array<string> }
-        break
-      case "default": {
-        const b = asBoolean(value)
-        if (b === undefined) return "/default needs true or false"
-        draft.isDefault = b
-        break
-      }
-      // The OpenAPI document misspells it /idActiveOnEdge.
-      case "isActiveOnEdge":
-      case "idActiveOnEdge": {
-        const b = asBoolean(value)
-        if (b === undefined) return "/isActiveOnEdge needs true or false"
-        draft.activeOnEdge = b
-        break
-      }
-      case "version":
-        // Read-only; accepted and ignored as AEP does.
-        break
-      default:
-        return `path "${op.path}" cannot be patched: use /name, /default, /isActiveOnEdge, /identityGraph.type, /attributeMerge.type, /attributeMerge.order or /schema.name`
-    }
-  }
-  return draft
+/** A whole merge policy as a caller defines it (create, replace). */
+export interface PolicyDraft {
+  readonly name: string
+  readonly schemaName: string
+  readonly identityGraph: "none" | "pdg"
+  readonly attributeMerge: AttributeMerge
+  readonly isDefault: boolean
+  readonly activeOnEdge: boolean
 }
 
 export interface ListQuery {
@@ -214,29 +82,33 @@ const SORTABLE: Record<string, (p: Policy) => string | number> = {
 export class MergePolicies extends Context.Tag("@rtcp/profile-store/MergePolicies")<
   MergePolicies,
   {
-    readonly list: (sandbox: string, query: ListQuery) => Effect.Effect<ListPage, ProfileError.BadRequest>
-    readonly get: (sandbox: string, id: string) => Effect.Effect<Policy, ProfileError.NotFound>
-    readonly create: (sandbox: string, input: unknown) => Effect.Effect<Policy, ProfileError.BadRequest | ProfileError.Unprocessable>
+    readonly list: (sandbox: string, query: ListQuery) => Effect.Effect<ListPage, StoreError.InvalidInput>
+    readonly get: (sandbox: string, id: string) => Effect.Effect<Policy, StoreError.PolicyNotFound>
+    readonly create: (sandbox: string, draft: PolicyDraft) => Effect.Effect<Policy, StoreError.Refused>
+    /** Rewrites the policy; `version` grows by one. */
     readonly replace: (
       sandbox: string,
       id: string,
-      input: unknown
-    ) => Effect.Effect<Policy, ProfileError.BadRequest | ProfileError.NotFound | ProfileError.Unprocessable>
-    readonly patch: (
+      draft: PolicyDraft
+    ) => Effect.Effect<Policy, StoreError.PolicyNotFound | StoreError.Refused>
+    /** Changes some fields of the policy, read and rewritten in one step. */
+    readonly update: (
       sandbox: string,
       id: string,
-      ops: unknown
-    ) => Effect.Effect<Policy, ProfileError.BadRequest | ProfileError.NotFound | ProfileError.Unprocessable>
-    readonly remove: (sandbox: string, id: string) => Effect.Effect<void, ProfileError.NotFound | ProfileError.Unprocessable>
+      change: (previous: Policy) => Effect.Effect<PolicyDraft, StoreError.InvalidInput>
+    ) => Effect.Effect<Policy, StoreError.InvalidInput | StoreError.PolicyNotFound | StoreError.Refused>
+    readonly remove: (sandbox: string, id: string) => Effect.Effect<void, StoreError.PolicyNotFound | StoreError.Refused>
     /**
      * The policy a read uses: the one named, else the default of the schema
-     * class, else 422 as AEP answers.
+     * class, else `NoDefaultPolicy`.
      */
     readonly resolve: (
       sandbox: string,
       id: string | undefined,
       schemaName: string
-    ) => Effect.Effect<Policy, ProfileError.NotFound | ProfileError.Unprocessable>
+    ) => Effect.Effect<Policy, StoreError.PolicyNotFound | StoreError.NoDefaultPolicy>
+    /** Drops what is kept in memory, after the tables were replaced underneath (reset, snapshot import). */
+    readonly forget: Effect.Effect<void>
   }
 >() {}
 
@@ -277,24 +149,24 @@ export const layer = Layer.effect(
         Effect.orDie,
         Effect.flatMap((rows) =>
           rows.length === 0
-            ? Effect.fail(notFound(`Merge policy "${id}" does not exist in sandbox "${sandbox}"`, "Merge policy not found"))
+            ? Effect.fail(new StoreError.PolicyNotFound({ sandbox, id }))
             : Effect.succeed(toPolicy(rows[0]))
         )
       )
 
     /** Checks the sandbox-wide rules for `draft` replacing `previous` (undefined on create). */
-    const write = (sandbox: string, draft: Draft, previous: Policy | undefined) =>
+    const write = (sandbox: string, draft: PolicyDraft, previous: Policy | undefined) =>
       Effect.gen(function* () {
         const policies = yield* all(sandbox)
         if (previous === undefined && policies.length >= MAX_POLICIES_PER_SANDBOX) {
-          return yield* unprocessable(
+          return yield* refused(
             `Sandbox "${sandbox}" already has ${policies.length} merge policies; AEP allows at most ${MAX_POLICIES_PER_SANDBOX}. Delete one first.`,
             "Too many merge policies"
           )
         }
         const otherOnEdge = policies.find((p) => p.activeOnEdge && p.id !== previous?.id)
         if (draft.activeOnEdge && otherOnEdge) {
-          return yield* unprocessable(
+          return yield* refused(
             `Merge policy "${otherOnEdge.name}" (${otherOnEdge.id}) is already active on edge; only one policy per sandbox can be. Deactivate it first.`,
             "Another merge policy is active on edge"
           )
@@ -329,21 +201,19 @@ export const layer = Layer.effect(
         return yield* get(sandbox, id).pipe(Effect.orDie)
       })
 
-    const validated = (input: Draft | string) =>
-      typeof input === "string" ? Effect.fail(badRequest(input, "Invalid merge policy")) : Effect.succeed(input)
-
     return MergePolicies.of({
+      forget,
       list: (sandbox, query) =>
         Effect.gen(function* () {
           const limit = query.limit ?? 20
-          if (!Number.isInteger(limit) || limit < 1 || limit > 100) return yield* badRequest("limit must be an integer from 1 to 100")
+          if (!Number.isInteger(limit) || limit < 1 || limit > 100) return yield* invalid("limit must be an integer from 1 to 100")
           const start = query.start === undefined || query.start === "" ? 0 : Number(query.start)
-          if (!Number.isInteger(start) || start < 0) return yield* badRequest(`start "${query.start}" is not a cursor this service issued`)
+          if (!Number.isInteger(start) || start < 0) return yield* invalid(`start "${query.start}" is not a cursor this service issued`)
           const orderBy = (query.orderBy ?? "name").trim()
           const descending = orderBy.startsWith("-")
           const field = orderBy.replace(/^[+-]/, "")
           const key = SORTABLE[field]
-          if (!key) return yield* badRequest(`orderBy "${orderBy}" is not supported: use name, updateEpoch, version or id, with + or -`)
+          if (!key) return yield* invalid(`orderBy "${orderBy}" is not supported: use name, updateEpoch, version or id, with + or -`)
           const filtered = (yield* all(sandbox))
             .filter((p) => query.schemaName === undefined || p.schemaName === query.schemaName)
             .filter((p) => query.isDefault === undefined || p.isDefault === query.isDefault)
@@ -359,20 +229,15 @@ export const layer = Layer.effect(
           return { policies: page, totalCount: filtered.length, next: start + limit < filtered.length ? start + limit : undefined }
         }),
       get,
-      create: (sandbox, input) => Effect.flatMap(validated(validate(input)), (draft) => write(sandbox, draft, undefined)),
-      replace: (sandbox, id, input) =>
-        Effect.flatMap(get(sandbox, id), (previous) =>
-          Effect.flatMap(validated(validate(input)), (draft) => write(sandbox, draft, previous))
-        ),
-      patch: (sandbox, id, ops) =>
-        Effect.flatMap(get(sandbox, id), (previous) =>
-          Effect.flatMap(validated(applyPatch(previous, ops)), (draft) => write(sandbox, draft, previous))
-        ),
+      create: (sandbox, draft) => write(sandbox, draft, undefined),
+      replace: (sandbox, id, draft) => Effect.flatMap(get(sandbox, id), (previous) => write(sandbox, draft, previous)),
+      update: (sandbox, id, change) =>
+        Effect.flatMap(get(sandbox, id), (previous) => Effect.flatMap(change(previous), (draft) => write(sandbox, draft, previous))),
       remove: (sandbox, id) =>
         Effect.gen(function* () {
           const policy = yield* get(sandbox, id)
           if (policy.activeOnEdge) {
-            return yield* unprocessable(
+            return yield* refused(
               `Merge policy "${policy.name}" is active on edge and cannot be deleted; set isActiveOnEdge to false first`,
               "Merge policy is active on edge"
             )
@@ -386,12 +251,7 @@ export const layer = Layer.effect(
               const found = policies.find((p) => p.isDefault && p.schemaName === schemaName)
               return found
                 ? Effect.succeed(found)
-                : Effect.fail(
-                    unprocessable(
-                      `No default merge policy exists for ${schemaName} in sandbox "${sandbox}": pass mergePolicyId or make a policy default`,
-                      "No default merge policy"
-                    )
-                  )
+                : Effect.fail(new StoreError.NoDefaultPolicy({ sandbox, schemaName }))
             })
     })
   })

@@ -5,12 +5,13 @@
  * @since 0.1.0
  */
 import { SqliteClient } from "@effect/sql-sqlite-node"
-import { Context, Effect, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { mkdirSync, mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Catalog from "./Catalog.js"
 import * as ComputedAttributes from "./ComputedAttributes.js"
+import { DataDirectory } from "./DataDirectory.js"
 import * as EdgeProjections from "./EdgeProjections.js"
 import * as Entities from "./Entities.js"
 import * as ExportJobs from "./ExportJobs.js"
@@ -21,6 +22,7 @@ import * as Migrations from "./Migrations.js"
 import * as SampleStatus from "./SampleStatus.js"
 import * as Sandboxes from "./Sandboxes.js"
 import * as StoreEvents from "./StoreEvents.js"
+import * as StoreState from "./StoreState.js"
 import * as SystemJobs from "./SystemJobs.js"
 
 const migrated = Layer.effectDiscard(Migrations.run.pipe(Effect.orDie))
@@ -38,6 +40,7 @@ const features = Layer.mergeAll(
   ExportJobs.layer,
   SampleStatus.layer,
   ComputedAttributes.layer,
+  StoreState.layer,
   Layer.empty
   // Feature layers (system jobs, export jobs, sample status, computed
   // attributes, edge projections): one line each, above this comment.
@@ -46,11 +49,8 @@ const features = Layer.mergeAll(
 /** Every store service, over whatever `SqlClient` is provided (SQLite here; the SQL is portable). */
 export const layer = features.pipe(Layer.provideMerge(engine), Layer.provide(migrated))
 
-/**
- * Where the store keeps files besides its database (export job output).
- * In-memory stores get a fresh temporary folder.
- */
-export class DataDirectory extends Context.Tag("@rtcp/profile-store/DataDirectory")<DataDirectory, string>() {}
+/** Kept here too for callers that knew it as `ProfileStore.DataDirectory`. */
+export { DataDirectory }
 
 export interface SqliteOptions {
   /** Folder of the database (created if missing); `":memory:"` for a throw-away store. */

@@ -5,10 +5,10 @@
  * @since 0.1.0
  */
 import { SqlClient } from "@effect/sql"
-import { ProfileError } from "@rtcp/core"
 import { randomUUID } from "node:crypto"
 import { Clock, Context, Effect, Layer, Option } from "effect"
-import { badRequest } from "./internal/errors.js"
+import type * as StoreError from "./StoreError.js"
+import { invalid } from "./StoreError.js"
 import { insertDefaultPolicy } from "./internal/defaultPolicy.js"
 
 export interface Sandbox {
@@ -30,7 +30,9 @@ export class Sandboxes extends Context.Tag("@rtcp/profile-store/Sandboxes")<
       readonly name: string
       readonly title?: string | undefined
       readonly type?: "production" | "development" | undefined
-    }) => Effect.Effect<Sandbox, ProfileError.BadRequest>
+    }) => Effect.Effect<Sandbox, StoreError.InvalidInput>
+    /** Drops what is kept in memory, after the tables were replaced underneath (reset, snapshot import). */
+    readonly forget: Effect.Effect<void>
   }
 >() {}
 
@@ -78,16 +80,17 @@ export const layer = Layer.effect(
 
     return Sandboxes.of({
       get,
+      forget: Effect.sync(() => known.clear()),
       list: sql`SELECT * FROM sandboxes ORDER BY created_at, name`.pipe(Effect.map((rows) => rows.map(toSandbox)), Effect.orDie),
       create: (input) =>
         Effect.gen(function* () {
           if (!NAME.test(input.name)) {
-            return yield* badRequest(
+            return yield* invalid(
               `Sandbox name "${input.name}" is invalid: use lower-case letters, digits and dashes (at most 64)`
             )
           }
           if (Option.isSome(yield* get(input.name))) {
-            return yield* badRequest(`Sandbox "${input.name}" already exists`)
+            return yield* invalid(`Sandbox "${input.name}" already exists`)
           }
           return yield* insert(input.name, input.title ?? input.name, input.type ?? "development")
         })

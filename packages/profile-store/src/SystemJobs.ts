@@ -40,12 +40,12 @@
  * @since 0.1.0
  */
 import { SqlClient } from "@effect/sql"
-import type { ProfileError, SystemJob } from "@rtcp/core"
 import { randomUUID } from "node:crypto"
 import { Cause, Clock, Context, Effect, Layer, Option, PubSub, Queue } from "effect"
 import { Catalog } from "./Catalog.js"
 import { Ingestion } from "./Ingestion.js"
-import { badRequest, notFound, unprocessable } from "./internal/errors.js"
+import * as StoreError from "./StoreError.js"
+import { invalid, refused } from "./StoreError.js"
 import { StoreEvents } from "./StoreEvents.js"
 
 export type RequestType = "TRUNCATE_DATASET" | "DELETE_EE_BATCH"
@@ -135,14 +135,14 @@ export class SystemJobs extends Context.Tag("@rtcp/profile-store/SystemJobs")<
     readonly create: (
       owner: Owner,
       input: CreateInput
-    ) => Effect.Effect<Job, ProfileError.BadRequest | ProfileError.Unprocessable>
+    ) => Effect.Effect<Job, StoreError.InvalidInput | StoreError.Refused>
     /** Newest first (unless `sort` says otherwise), among the newest 100. */
-    readonly list: (sandbox: string, options?: ListOptions) => Effect.Effect<JobPage, ProfileError.BadRequest>
-    readonly get: (sandbox: string, id: string) => Effect.Effect<Job, ProfileError.NotFound>
+    readonly list: (sandbox: string, options?: ListOptions) => Effect.Effect<JobPage, StoreError.InvalidInput>
+    readonly get: (sandbox: string, id: string) => Effect.Effect<Job, StoreError.SystemJobNotFound>
     /** Removes the job record: cancels a `NEW` job, lets a running one finish unseen. */
-    readonly remove: (sandbox: string, id: string) => Effect.Effect<void, ProfileError.NotFound>
+    readonly remove: (sandbox: string, id: string) => Effect.Effect<void, StoreError.SystemJobNotFound>
     /** Waits until the job is `SUCCESS` or `FAILED` (fails with NotFound if its record goes first). */
-    readonly await: (sandbox: string, id: string) => Effect.Effect<Job, ProfileError.NotFound>
+    readonly await: (sandbox: string, id: string) => Effect.Effect<Job, StoreError.SystemJobNotFound>
   }
 >() {}
 
@@ -182,34 +182,6 @@ export const progressOf = (job: Job) => {
   const total = (job.fragmentsTotal ?? 0) + (job.eventsTotal ?? 0)
   if (job.fragmentsTotal === undefined || total === 0) return 0
   return Math.min(99, Math.floor(((job.fragmentsDeleted + job.eventsDeleted) * 100) / total))
-}
-
-/** The newest documented "request" shape, with counts in `metrics`. */
-export const toWire = (job: Job): SystemJob.SystemJob => {
-  const wire = {
-    requestId: job.id,
-    requestType: job.requestType,
-    imsOrgId: job.imsOrgId,
-    sandbox: { sandboxName: job.sandbox, sandboxId: job.sandboxId },
-    status: job.status,
-    properties: { datasetId: job.datasetId, ...(job.batchId === undefined ? {} : { batchId: job.batchId }) },
-    createdAt: isoMicros(job.createdAt),
-    updatedAt: isoMicros(job.updatedAt),
-    progress: progressOf(job),
-    metrics: {
-      recordsProcessed: job.fragmentsDeleted + job.eventsDeleted,
-      fragmentsDeleted: job.fragmentsDeleted,
-      eventsDeleted: job.eventsDeleted,
-      ...(job.fragmentsTotal === undefined ? {} : { fragmentsToDelete: job.fragmentsTotal }),
-      ...(job.eventsTotal === undefined ? {} : { eventsToDelete: job.eventsTotal }),
-      ...(job.profilesAffected === undefined ? {} : { profilesAffected: job.profilesAffected }),
-      ...(job.startedAt === undefined
-        ? {}
-        : { timeTakenInSec: Math.round(((job.completedAt ?? job.updatedAt) - job.startedAt) / 1000) })
-    },
-    ...(job.error === undefined ? {} : { errors: [{ code: "RTCP-SJ-500", message: job.error }] })
-  }
-  return wire as SystemJob.SystemJob
 }
 
 // ---------------------------------------------------------------------------
@@ -285,7 +257,7 @@ export const layer = Layer.scoped(
         Effect.orDie,
         Effect.flatMap((rows) =>
           rows.length === 0
-            ? Effect.fail(notFound(`System job "${id}" does not exist in sandbox "${sandbox}"`, "System job not found"))
+            ? Effect.fail(new StoreError.SystemJobNotFound({ sandbox, id }))
             : Effect.succeed(toJob(rows[0]))
         )
       )
@@ -294,43 +266,43 @@ export const layer = Layer.scoped(
     // create
     // -----------------------------------------------------------------------
 
-    const invalid = (detail: string) => unprocessable(detail, INVALID_PAYLOAD_TITLE, INVALID_PAYLOAD)
+    const invalidPayload = (detail: string) => refused(detail, INVALID_PAYLOAD_TITLE, INVALID_PAYLOAD)
 
     const create = (owner: Owner, input: CreateInput) =>
       Effect.gen(function* () {
         const { sandbox } = owner
         if (typeof input !== "object" || input === null || Array.isArray(input)) {
-          return yield* badRequest(`The body must be a JSON object: ${USAGE}`, INVALID_PAYLOAD_TITLE)
+          return yield* invalid(`The body must be a JSON object: ${USAGE}`, INVALID_PAYLOAD_TITLE)
         }
         const fields = { dataSetId: idField(input, "dataSetId"), datasetId: idField(input, "datasetId"), batchId: idField(input, "batchId") }
         for (const value of Object.values(fields)) {
-          if (typeof value === "object") return yield* badRequest(`${value.error}: ${USAGE}`, INVALID_PAYLOAD_TITLE)
+          if (typeof value === "object") return yield* invalid(`${value.error}: ${USAGE}`, INVALID_PAYLOAD_TITLE)
         }
         const { batchId, dataSetId, datasetId } = fields as Record<keyof typeof fields, string | undefined>
         if (dataSetId !== undefined && datasetId !== undefined && dataSetId !== datasetId) {
-          return yield* badRequest(
+          return yield* invalid(
             `dataSetId "${dataSetId}" and datasetId "${datasetId}" differ: they are two spellings of one field, send one`,
             INVALID_PAYLOAD_TITLE
           )
         }
         let dataset = dataSetId ?? datasetId
         if (dataset === undefined && batchId === undefined) {
-          return yield* badRequest(`dataSetId is required: ${USAGE}`, INVALID_PAYLOAD_TITLE)
+          return yield* invalid(`dataSetId is required: ${USAGE}`, INVALID_PAYLOAD_TITLE)
         }
         if (batchId !== undefined) {
           // Older guides send the batch alone: its dataset is known.
           const batch = yield* ingestion.getBatch(sandbox, batchId).pipe(
-            Effect.catchTag("NotFound", () => Effect.fail(invalid(`Batch "${batchId}" does not exist in sandbox "${sandbox}"`)))
+            Effect.catchTag("BatchNotFound", () => Effect.fail(invalidPayload(`Batch "${batchId}" does not exist in sandbox "${sandbox}"`)))
           )
           if (dataset !== undefined && batch.datasetId !== dataset) {
-            return yield* invalid(`Batch "${batchId}" belongs to dataset "${batch.datasetId}", not to dataset "${dataset}"`)
+            return yield* invalidPayload(`Batch "${batchId}" belongs to dataset "${batch.datasetId}", not to dataset "${dataset}"`)
           }
           dataset = batch.datasetId
         }
         const found = yield* catalog.find(sandbox, dataset!)
-        if (Option.isNone(found)) return yield* invalid(`Dataset "${dataset}" does not exist in sandbox "${sandbox}"`)
+        if (Option.isNone(found)) return yield* invalidPayload(`Dataset "${dataset}" does not exist in sandbox "${sandbox}"`)
         if (batchId !== undefined && found.value.xdmClass !== "experienceevent") {
-          return yield* invalid(
+          return yield* invalidPayload(
             `Batch can only be specified for EE type '${dataset}': dataset "${dataset}" holds profile records, which ` +
               `replace each other, so one batch cannot be undone. Delete the whole dataset ({"dataSetId":"${dataset}"}) or re-ingest corrected records`
           )
@@ -343,7 +315,7 @@ export const layer = Layer.scoped(
             AND status IN ('NEW', 'IN-PROGRESS') AND removed = 0`
           if (active.length > 0) {
             const what = batchId === undefined ? `dataset "${dataset}"` : `batch "${batchId}" of dataset "${dataset}"`
-            return yield* unprocessable(
+            return yield* refused(
               `A ${requestType} request already exists for ${what}: "${(active[0] as any).id}" is ${(active[0] as any).status}`,
               "Request already exists"
             )
@@ -552,13 +524,13 @@ export const layer = Layer.scoped(
       Effect.gen(function* () {
         const start = options.start ?? 0
         const limit = options.limit ?? DEFAULT_LIMIT
-        if (!Number.isInteger(start) || start < 0) return yield* badRequest(`start is a 0-based page number; got ${start}`)
+        if (!Number.isInteger(start) || start < 0) return yield* invalid(`start is a 0-based page number; got ${start}`)
         if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LISTED) {
-          return yield* badRequest(`limit is the page size, an integer from 1 to ${MAX_LISTED}; got ${limit}`)
+          return yield* invalid(`limit is the page size, an integer from 1 to ${MAX_LISTED}; got ${limit}`)
         }
         const sort = parseSort(options.sort)
         if (sort === undefined) {
-          return yield* badRequest(`sort "${options.sort}" is not supported: use createdAt:desc, createdAt:asc, updatedAt:desc or updatedAt:asc`)
+          return yield* invalid(`sort "${options.sort}" is not supported: use createdAt:desc, createdAt:asc, updatedAt:desc or updatedAt:asc`)
         }
         const rows = yield* sql`SELECT * FROM system_jobs WHERE sandbox = ${sandbox} AND removed = 0
           ORDER BY created_at DESC, seq DESC LIMIT ${MAX_LISTED}`.pipe(Effect.orDie)

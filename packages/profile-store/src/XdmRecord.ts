@@ -93,8 +93,34 @@ const timestampOf = (u: unknown): number | undefined => {
 }
 
 /** Validates a record of a dataset of class `xdmClass`. */
+/**
+ * Deepest nesting a record may have: storing and merging it walks it
+ * recursively (`structuredClone`, `JSON.stringify`), which runs out of stack
+ * a few thousand levels down; XDM schemas nest a few dozen.
+ */
+export const MAX_RECORD_DEPTH = 1000
+
+/** Nesting depth of a JSON value, walked without recursion; stops once past `limit`. */
+const depthOf = (value: unknown, limit: number): number => {
+  let deepest = 0
+  const stack: Array<readonly [unknown, number]> = [[value, 1]]
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!
+    if (typeof node !== "object" || node === null) continue
+    if (depth > deepest) deepest = depth
+    if (deepest > limit) return deepest
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (typeof child === "object" && child !== null) stack.push([child, depth + 1])
+    }
+  }
+  return deepest
+}
+
 export const parse = (record: unknown, xdmClass: XdmClass): Either.Either<ParsedRecord, RecordError> => {
   if (!isObject(record)) return fail("RTCP-1001", "a record must be a JSON object")
+  if (depthOf(record, MAX_RECORD_DEPTH) > MAX_RECORD_DEPTH) {
+    return fail("RTCP-1005", `the record nests arrays and objects more than ${MAX_RECORD_DEPTH} levels deep`)
+  }
   return Either.flatMap(identitiesOf(record), (all): Either.Either<ParsedRecord, RecordError> => {
     // The same identity may be listed twice (identityMap and identities).
     const seen = new Set<string>()

@@ -39,9 +39,11 @@ describe("entity lookups", () => {
       const policies = yield* MergePolicies.MergePolicies
       const crmFirst = yield* policies.create("prod", {
         name: "CRM first",
-        schema: { name: "_xdm.context.profile" },
-        identityGraph: { type: "pdg" },
-        attributeMerge: { type: "dataSetPrecedence", order: [crm.id, loyalty.id] }
+        schemaName: "_xdm.context.profile",
+        identityGraph: "pdg",
+        attributeMerge: { type: "dataSetPrecedence", order: [crm.id, loyalty.id] },
+        isDefault: false,
+        activeOnEdge: false
       })
       const entities = yield* Entities.Entities
       const viaCrm = yield* entities.getProfile("prod", profileQuery("Email", "jane@x.com", crmFirst.id))
@@ -49,16 +51,18 @@ describe("entity lookups", () => {
 
       const isolated = yield* policies.create("prod", {
         name: "No stitching",
-        schema: { name: "_xdm.context.profile" },
-        identityGraph: { type: "none" },
-        attributeMerge: { type: "timestampOrdered" }
+        schemaName: "_xdm.context.profile",
+        identityGraph: "none",
+        attributeMerge: { type: "timestampOrdered" },
+        isDefault: false,
+        activeOnEdge: false
       })
       const own = yield* entities.getProfile("prod", profileQuery("CRMID", "c1", isolated.id))
       expect(own.body.sources).toEqual([crm.id])
       expect(own.body.entity).not.toHaveProperty("loyalty")
       expect(((own.body.entity as any).identities as Array<unknown>).length).toBe(1)
       // The email keys no fragment of its own: nothing to show without stitching.
-      expect((yield* Effect.flip(entities.getProfile("prod", profileQuery("Email", "jane@x.com", isolated.id))))._tag).toBe("NotFound")
+      expect((yield* Effect.flip(entities.getProfile("prod", profileQuery("Email", "jane@x.com", isolated.id))))._tag).toBe("ProfileNotFound")
     }).pipe(Effect.provide(store()))
   )
 
@@ -90,12 +94,11 @@ describe("entity lookups", () => {
       const entities = yield* Entities.Entities
       const policies = yield* MergePolicies.MergePolicies
       const unknown = yield* Effect.flip(entities.getProfile("prod", profileQuery("CRMID", "c1", "nope")))
-      expect(unknown._tag).toBe("NotFound")
+      expect(unknown._tag).toBe("PolicyNotFound")
       const page = yield* policies.list("prod", {})
       yield* policies.remove("prod", page.policies[0]!.id)
       const noDefault = yield* Effect.flip(entities.getProfile("prod", profileQuery("CRMID", "c1")))
-      expect(noDefault._tag).toBe("Unprocessable")
-      expect(noDefault.status).toBe(422)
+      expect(noDefault._tag).toBe("NoDefaultPolicy")
     }).pipe(Effect.provide(store()))
   )
 
@@ -160,7 +163,7 @@ describe("entity lookups", () => {
       const entities = yield* Entities.Entities
       const removed = yield* entities.deleteEntity("prod", { namespace: "Email", value: "jane@x.com" }, undefined)
       expect(removed).toEqual({ fragments: 2, events: 1 })
-      expect((yield* Effect.flip(entities.getProfile("prod", profileQuery("CRMID", "c1"))))._tag).toBe("NotFound")
+      expect((yield* Effect.flip(entities.getProfile("prod", profileQuery("CRMID", "c1"))))._tag).toBe("ProfileNotFound")
     }).pipe(Effect.provide(store()))
   )
 })

@@ -258,9 +258,11 @@ describe("export jobs", () => {
       const policies = yield* MergePolicies.MergePolicies
       const none = yield* policies.create(SANDBOX, {
         name: "No stitching",
-        schema: { name: PROFILE },
-        identityGraph: { type: "none" },
-        attributeMerge: { type: "timestampOrdered" }
+        schemaName: PROFILE,
+        identityGraph: "none",
+        attributeMerge: { type: "timestampOrdered" },
+        isDefault: false,
+        activeOnEdge: false
       })
       const { done, lines } = yield* runJob({ mergePolicy: { id: none.id, version: 1 }, destination: { datasetId: destination.id } })
       expect(done.mergePolicy).toEqual({ id: none.id, version: 1 })
@@ -306,7 +308,7 @@ describe("export jobs", () => {
         [{ destination: { datasetId: destination.id } }, 400, "schema.name is required"],
         ["not an object", 400, "export job object"],
         [{ ...good, mergePolicy: { id: "missing" } }, 422, "Merge policy \"missing\" does not exist"],
-        [{ ...good, mergePolicy: { id: policy.id, version: 2 } }, 422, "version 2 is not available"],
+        [{ ...good, mergePolicy: { id: policy.id, version: 2 } }, 422, "version 2 does not exist yet"],
         [{ ...good, fields: 42 }, 400, "fields must be"],
         [{ ...good, fields: "person..name" }, 400, "not a dot-separated field path"],
         [{ ...good, filter: { fromIngestTimestamp: "yesterday" } }, 400, "filter.fromIngestTimestamp"],
@@ -322,14 +324,14 @@ describe("export jobs", () => {
       ]
       for (const [body, status, detail] of cases) {
         const error = yield* Effect.flip(jobs.create(SANDBOX, body, { imsOrgId: ORG }))
-        expect(error.status, JSON.stringify(body)).toBe(status)
-        expect(error.body).toMatchObject({ status, title: "Invalid export job payload", detail: expect.stringContaining(detail) })
+        expect(error._tag, JSON.stringify(body)).toBe(status === 400 ? "InvalidInput" : "Refused")
+        expect(error).toMatchObject({ rule: "Invalid export job payload", message: expect.stringContaining(detail) })
       }
       expect((yield* jobs.list(SANDBOX, {})).records).toEqual([])
       const ingestion = yield* Ingestion.Ingestion
       expect(yield* ingestion.listBatches(SANDBOX, destination.id)).toEqual([])
       // Jobs belong to their sandbox.
-      expect((yield* Effect.flip(jobs.get(SANDBOX, 1)))._tag).toBe("NotFound")
+      expect((yield* Effect.flip(jobs.get(SANDBOX, 1)))._tag).toBe("ExportJobNotFound")
     }).pipe(Effect.provide(store()))
   )
 
@@ -367,7 +369,7 @@ const cancelScenario = (gate: Effect.Latch) =>
       const finished = yield* jobs.cancel(SANDBOX, third.id)
       expect(finished.status).toBe(false)
       expect((yield* jobs.get(SANDBOX, third.id)).status).toBe("SUCCEEDED")
-      expect((yield* Effect.flip(jobs.cancel(SANDBOX, 999)))._tag).toBe("NotFound")
+      expect((yield* Effect.flip(jobs.cancel(SANDBOX, 999)))._tag).toBe("ExportJobNotFound")
       const ingestion = yield* Ingestion.Ingestion
       const statuses = (yield* ingestion.listBatches(SANDBOX, destination.id)).map((b) => b.status).sort()
       expect(statuses).toEqual(["aborted", "aborted", "success"])
@@ -388,6 +390,6 @@ const cancelScenario = (gate: Effect.Latch) =>
       expect((yield* jobs.list(SANDBOX, { status: "SUCCEEDED,FAILED" })).records.map((job) => job.id)).toEqual([third.id])
       for (const query of [{ status: "DONE" }, { offset: "yesterday" }, { limit: 0 }]) {
         const error = yield* Effect.flip(jobs.list(SANDBOX, query))
-        expect(error.status).toBe(400)
+        expect(error._tag).toBe("InvalidInput")
       }
     })

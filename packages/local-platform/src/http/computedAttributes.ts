@@ -5,21 +5,23 @@
  */
 import { HttpApiBuilder } from "@effect/platform"
 import { PlatformGateway, ProfileApi } from "@rtcp/core"
-import { ComputedAttributes, type MergePolicies, Sandboxes } from "@rtcp/profile-store"
+import { ComputedAttributes, Sandboxes } from "@rtcp/profile-store"
 import { Effect } from "effect"
-import { requestScope } from "./scope.js"
+import { toWire } from "./computedAttributeWire.js"
+import { type RequestScope, requestScope } from "./scope.js"
+import { aepService } from "./storeErrors.js"
 
 const asArray = (value: string | ReadonlyArray<string> | undefined) =>
   value === undefined ? undefined : typeof value === "string" ? [value] : value
 
 export const ComputedAttributesLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "computedAttributes", (handlers) =>
   Effect.gen(function* () {
-    const attributes = yield* ComputedAttributes.ComputedAttributes
+    const attributes = aepService(yield* ComputedAttributes.ComputedAttributes)
     const sandboxes = yield* Sandboxes.Sandboxes
-    const scoped = <A, E, R>(f: (scope: MergePolicies.RequestScope) => Effect.Effect<A, E, R>) =>
+    const scoped = <A, E, R>(f: (scope: RequestScope) => Effect.Effect<A, E, R>) =>
       Effect.flatMap(Effect.provideService(requestScope, Sandboxes.Sandboxes, sandboxes), f)
-    const wire = (scope: MergePolicies.RequestScope) => (attribute: ComputedAttributes.Attribute) =>
-      ComputedAttributes.toWire(attribute, scope)
+    const wire = (scope: RequestScope) => (attribute: ComputedAttributes.Attribute) =>
+      toWire(attribute, scope)
     return handlers
       .handle("list", ({ urlParams: q }) =>
         scoped((scope) =>
@@ -67,7 +69,7 @@ export const ComputedAttributesLive = HttpApiBuilder.group(ProfileApi.ProfileApi
               imsOrgId: context.imsOrgId,
               createdBy: context.subject
             })
-            return ComputedAttributes.toWire(created, scope)
+            return toWire(created, scope)
           })
         )
       )

@@ -7,6 +7,7 @@ import { Entity, PlatformGateway, ProfileApi } from "@rtcp/core"
 import { Entities } from "@rtcp/profile-store"
 import { Effect } from "effect"
 import { badRequest } from "./errors.js"
+import { aepService } from "./storeErrors.js"
 
 const splitFields = (fields: string | undefined) =>
   fields === undefined || fields.trim() === "" ? undefined : fields.split(",").map((f) => f.trim()).filter((f) => f !== "")
@@ -21,18 +22,25 @@ const orderOf = (raw: string | undefined) => {
 const asArray = (value: string | ReadonlyArray<string> | undefined) =>
   value === undefined ? undefined : typeof value === "string" ? [value] : value
 
-/** `_links.next.href` keeps the original query and replaces `start`, relative to `/data/core/ups/access`. */
+/**
+ * `_links.next.href` keeps the original query and sets the cursor, relative
+ * to `/data/core/ups/access`. The cursor goes in `start` (Adobe's guide) and
+ * in `offsets`, which aepp (`Profile.getEntity`) reads from the href and
+ * sends back alone; either is accepted on the way in.
+ */
 const nextHref = (url: string, cursor: string | undefined) => {
   if (cursor === undefined) return ""
   const params = new URL(url, "http://local").searchParams
   params.delete("start")
+  params.delete("offsets")
   params.set("start", cursor)
+  params.set("offsets", cursor)
   return `/entities?${params.toString()}`
 }
 
 export const EntitiesLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "entities", (handlers) =>
   Effect.gen(function* () {
-    const entities = yield* Entities.Entities
+    const entities = aepService(yield* Entities.Entities)
     return handlers
       .handle("get", ({ urlParams: q }) =>
         Effect.gen(function* () {
@@ -54,7 +62,7 @@ export const EntitiesLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "entitie
               limit: q.limit,
               descending: yield* orderOf(q.orderby),
               property: asArray(q.property),
-              start: q.start
+              start: q.start ?? q.offsets
             })
             return {
               _page: {

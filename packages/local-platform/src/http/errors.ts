@@ -4,10 +4,21 @@
  * contract (bad JSON, a missing parameter, a wrong type) becomes a 400 whose
  * detail says what to fix, instead of the framework's own shape.
  */
-import { HttpApiBuilder, HttpApiError, HttpServerError, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import {
+  HttpApiBuilder,
+  HttpApiError,
+  HttpIncomingMessage,
+  HttpServerError,
+  HttpServerRequest,
+  HttpServerResponse,
+  Multipart
+} from "@effect/platform"
 import { ProfileError } from "@rtcp/core"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { randomUUID } from "node:crypto"
+import { RequestInspector } from "../RequestInspector.js"
+import { jsonDepth, MAX_JSON_DEPTH, normalizePath } from "./requestBody.js"
+import { toAep } from "./storeErrors.js"
 
 export const badRequest = (detail: string) =>
   new ProfileError.BadRequest({
@@ -21,7 +32,9 @@ const withRequestId = (body: unknown, requestId: string) =>
     ? { ...body, requestId: (body as any).requestId ?? requestId }
     : body
 
-export const render = (error: unknown, requestId: string): HttpServerResponse.HttpServerResponse | undefined => {
+export const render = (failure: unknown, requestId: string): HttpServerResponse.HttpServerResponse | undefined => {
+  // A store error that reached here unmapped still answers as AEP would.
+  const error = toAep(failure)
   if (ProfileError.isProfileError(error)) {
     const body = error.body ?? { title: error.message, status: error.status }
     const problem = typeof body === "object" && body !== null && "type" in body && "title" in body
@@ -45,6 +58,12 @@ export const render = (error: unknown, requestId: string): HttpServerResponse.Ht
       { status: 400, contentType: "application/problem+json", headers: { "x-request-id": requestId } }
     )
   }
+  if (error instanceof Multipart.MultipartError) {
+    return HttpServerResponse.unsafeJson(
+      { type: "https://ns.adobe.com/aep/errors/RTCP-400", title: "Invalid request body", status: 400, detail: `the multipart body could not be read (${error.reason})`, requestId },
+      { status: 400, contentType: "application/problem+json", headers: { "x-request-id": requestId } }
+    )
+  }
   if (error instanceof HttpServerError.RequestError) {
     // The body could not be read as the contract's encoding (bad JSON, bad form).
     const detail = `the request body could not be read: ${error.description ?? error.reason}`.replace(/: undefined$/, "")
@@ -60,6 +79,26 @@ export const render = (error: unknown, requestId: string): HttpServerResponse.Ht
 export const MAX_JSON_BYTES = 10 * 1024 * 1024
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b/i
+/** Bodies that are never JSON, so their nesting is not counted. */
+const NOT_JSON_TYPE = /^(?:application\/x-www-form-urlencoded|text\/plain)\b/i
+/** Batch files are NDJSON up to their own limit; their records are checked one by one by ingestion. */
+const BATCH_FILE = /^\/data\/foundation\/import\/batches\/[^/]+\/datasets\/[^/]+\/files\//
+
+const tooLarge = (detail: string) =>
+  new ProfileError.BadRequest({
+    status: 413,
+    message: detail,
+    body: { type: "https://ns.adobe.com/aep/errors/RTCP-413", title: "Payload too large", status: 413, detail }
+  })
+
+const tooDeep = (depth: number) => {
+  const detail = `the request body nests arrays and objects ${depth} levels deep; the limit is ${MAX_JSON_DEPTH}`
+  return new ProfileError.BadRequest({
+    status: 400,
+    message: detail,
+    body: { type: "https://ns.adobe.com/aep/errors/RTCP-400", title: "Request body nested too deeply", status: 400, detail }
+  })
+}
 
 /**
  * What the gateway refuses before any handler runs: a body call without a
@@ -70,14 +109,7 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b/i
 const refuse = (request: HttpServerRequest.HttpServerRequest, path: string): ProfileError.BadRequest | undefined => {
   if (!path.startsWith("/data/core/") || !["POST", "PUT", "PATCH"].includes(request.method)) return undefined
   const length = Number(request.headers["content-length"] ?? "0")
-  if (length > MAX_JSON_BYTES) {
-    const detail = `the request body has ${length} bytes; the limit is ${MAX_JSON_BYTES}`
-    return new ProfileError.BadRequest({
-      status: 413,
-      message: detail,
-      body: { type: "https://ns.adobe.com/aep/errors/RTCP-413", title: "Payload too large", status: 413, detail }
-    })
-  }
+  if (length > MAX_JSON_BYTES) return tooLarge(`the request body has ${length} bytes; the limit is ${MAX_JSON_BYTES}`)
   if (/\/config\/(projections|destinations)(\/|$)/.test(path)) return undefined
   const hasBody = length > 0 || request.headers["transfer-encoding"] !== undefined
   if (hasBody && !JSON_TYPE.test(request.headers["content-type"] ?? "")) {
@@ -90,29 +122,110 @@ const refuse = (request: HttpServerRequest.HttpServerRequest, path: string): Pro
   return undefined
 }
 
-/** Strips trailing slashes (clients send `/export/jobs/`), refuses bad bodies early, and renders errors. */
-export const ErrorsLive = HttpApiBuilder.middleware((app) =>
+/**
+ * Reads the body once (the request caches it for the handler) within the
+ * size limit, and refuses JSON nested deeper than recursive code can take,
+ * before anything decodes or logs it.
+ */
+const checkBody = (request: HttpServerRequest.HttpServerRequest, path: string) =>
   Effect.gen(function* () {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    const [path, query] = request.url.split("?", 2) as [string, string | undefined]
-    const refused = refuse(request, path)
-    if (refused) return render(refused, request.headers["x-request-id"] || randomUUID())!
-    const normalized = path.length > 1 && path.endsWith("/") ? path.replace(/\/+$/, "") + (query === undefined ? "" : `?${query}`) : request.url
-    const requestId = request.headers["x-request-id"] || randomUUID()
-    const routed = normalized === request.url ? app : Effect.provideService(app, HttpServerRequest.HttpServerRequest, request.modify({ url: normalized }))
-    return yield* routed.pipe(
-      Effect.catchAll((error) => {
-        const response = render(error, requestId)
-        return response === undefined ? Effect.fail(error) : Effect.succeed(response)
-      }),
-      // HttpApiBuilder reads a JSON body with `orDie`: unreadable JSON arrives as a defect.
-      Effect.catchAllDefect((defect) => {
-        const response = render(defect, requestId)
-        return response === undefined ? Effect.die(defect) : Effect.succeed(response)
-      }),
-      Effect.map((response) =>
-        response.headers["x-request-id"] === undefined ? HttpServerResponse.setHeader(response, "x-request-id", requestId) : response
-      )
+    if (!["POST", "PUT", "PATCH"].includes(request.method) || BATCH_FILE.test(path)) return undefined
+    const type = request.headers["content-type"] ?? ""
+    if (/^multipart\//i.test(type)) {
+      // The multipart parser throws outside of its stream on a bad boundary (a
+      // defect, not an error), so it never sees one: RFC 2046 §5.1.1.
+      const boundary = /;\s*boundary=(?:"([^"]*)"|([^;\s]*))/i.exec(type)
+      const value = boundary?.[1] ?? boundary?.[2] ?? ""
+      return /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/.test(value)
+        ? undefined
+        : badRequest("a multipart body needs a boundary parameter of 1 to 70 characters (RFC 2046)")
+    }
+    const text = yield* request.text.pipe(
+      HttpIncomingMessage.withMaxBodySize(Option.some(MAX_JSON_BYTES)),
+      Effect.either
     )
+    if (text._tag === "Left") {
+      const cause = text.left.cause
+      return cause instanceof Error && cause.message === "maxBytes exceeded"
+        ? tooLarge(`the request body has more than ${MAX_JSON_BYTES} bytes, the limit`)
+        : undefined
+    }
+    if (NOT_JSON_TYPE.test(type)) return undefined
+    const depth = jsonDepth(text.right, MAX_JSON_DEPTH)
+    return depth > MAX_JSON_DEPTH ? tooDeep(depth) : undefined
   })
+
+const bodyText = (response: HttpServerResponse.HttpServerResponse): string | null =>
+  response.body._tag === "Uint8Array" ? new TextDecoder().decode(response.body.body) : null
+
+/** What the inspector keeps of a request body: the text handlers read, never a batch file. */
+const requestBody = (request: HttpServerRequest.HttpServerRequest, path: string) =>
+  !["POST", "PUT", "PATCH"].includes(request.method)
+    ? Effect.succeed(null)
+    : BATCH_FILE.test(path)
+      ? Effect.succeed(`[batch file of ${request.headers["content-length"] ?? "?"} bytes, not kept]`)
+      : /^multipart\//i.test(request.headers["content-type"] ?? "")
+        ? Effect.succeed("[multipart body, not kept]")
+        : Effect.orElseSucceed(request.text, () => null)
+
+/**
+ * Normalises the path (so every check below sees what the router routes),
+ * refuses bad bodies early, renders errors, and shows each exchange to the
+ * request inspector when there is one (`--admin`).
+ */
+export const ErrorsLive = HttpApiBuilder.middleware(
+  Effect.map(Effect.serviceOption(RequestInspector), (inspector) => (app) =>
+    Effect.gen(function* () {
+      const original = yield* HttpServerRequest.HttpServerRequest
+      const started = Date.now()
+      const requestId = original.headers["x-request-id"] || randomUUID()
+      const [rawPath, query] = original.url.split("?", 2) as [string, string | undefined]
+      const path = normalizePath(rawPath)
+      const url = path + (query === undefined ? "" : `?${query}`)
+      const request = url === original.url ? original : original.modify({ url })
+      const routed = request === original ? app : Effect.provideService(app, HttpServerRequest.HttpServerRequest, request)
+      const refused = refuse(request, path) ?? (yield* checkBody(request, path))
+      const answer = refused
+        ? Effect.succeed(render(refused, requestId)!)
+        : routed.pipe(
+            Effect.catchAll((error) => {
+              const response = render(error, requestId)
+              return response === undefined ? Effect.fail(error) : Effect.succeed(response)
+            }),
+            // HttpApiBuilder reads a JSON body with `orDie`: unreadable JSON arrives as a defect.
+            Effect.catchAllDefect((defect) => {
+              const response = render(defect, requestId)
+              return response === undefined ? Effect.die(defect) : Effect.succeed(response)
+            }),
+            Effect.map((response) =>
+              response.headers["x-request-id"] === undefined ? HttpServerResponse.setHeader(response, "x-request-id", requestId) : response
+            )
+          )
+      if (Option.isNone(inspector) || path.startsWith("/rtcp/admin/")) return yield* answer
+      return yield* answer.pipe(
+        Effect.onExit((exit) =>
+          Effect.gen(function* () {
+            const response = exit._tag === "Success" ? exit.value : undefined
+            yield* inspector.value.record({
+              at: started,
+              method: request.method,
+              path,
+              query: query ?? "",
+              status: response?.status ?? 500,
+              latencyMs: Date.now() - started,
+              requestId,
+              sandbox: request.headers["x-sandbox-name"] || null,
+              request: { headers: request.headers, body: yield* requestBody(request, path) },
+              response: {
+                headers: response === undefined
+                  ? {}
+                  : { ...response.headers, ...(response.body.contentType ? { "content-type": response.body.contentType } : {}) },
+                body: response === undefined ? null : bodyText(response)
+              }
+            })
+          })
+        )
+      )
+    })
+  )
 ).pipe(Layer.orDie)

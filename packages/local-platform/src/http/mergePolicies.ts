@@ -1,15 +1,21 @@
 /** `/data/core/ups/config/mergePolicies` with AEP's list envelope and bulk-get. */
 import { HttpApiBuilder } from "@effect/platform"
 import { ProfileApi } from "@rtcp/core"
-import { MergePolicies, Sandboxes } from "@rtcp/profile-store"
+import { MergePolicies, Sandboxes, StoreError } from "@rtcp/profile-store"
 import { Effect } from "effect"
-import { requestScope } from "./scope.js"
+import { applyPatch, toWire, validate } from "./mergePolicyWire.js"
+import { type RequestScope, requestScope } from "./scope.js"
+import { aep, aepService } from "./storeErrors.js"
+
+/** A body that does not make a policy fails as the store's own invalid input does, so both answer alike. */
+const draftOf = (result: MergePolicies.PolicyDraft | string) =>
+  typeof result === "string" ? Effect.fail(StoreError.invalid(result, "Invalid merge policy")) : Effect.succeed(result)
 
 export const MergePoliciesLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "mergePolicies", (handlers) =>
   Effect.gen(function* () {
-    const policies = yield* MergePolicies.MergePolicies
+    const policies = aepService(yield* MergePolicies.MergePolicies)
     const sandboxes = yield* Sandboxes.Sandboxes
-    const scoped = <A, E>(f: (scope: MergePolicies.RequestScope) => Effect.Effect<A, E>) =>
+    const scoped = <A, E>(f: (scope: RequestScope) => Effect.Effect<A, E>) =>
       Effect.flatMap(Effect.provideService(requestScope, Sandboxes.Sandboxes, sandboxes), f)
     return handlers
       .handle("list", ({ urlParams: q }) =>
@@ -43,37 +49,44 @@ export const MergePoliciesLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "me
             // Both documented `_page` shapes: {totalCount, pageSize} and {count, next}.
             return {
               _page: { totalCount: page.totalCount, pageSize: page.policies.length, count: page.policies.length, next: page.next === undefined ? "" : String(page.next) },
-              children: page.policies.map((policy) => MergePolicies.toWire(policy, scope)),
+              children: page.policies.map((policy) => toWire(policy, scope)),
               _links: { next: { href: next } }
             }
           })
         )
       )
       .handle("create", ({ payload }) =>
-        scoped((scope) => Effect.map(policies.create(scope.sandbox, payload), (p) => MergePolicies.toWire(p, scope)))
+        scoped((scope) =>
+          Effect.flatMap(aep(draftOf(validate(payload))), (draft) => Effect.map(policies.create(scope.sandbox, draft), (p) => toWire(p, scope)))
+        )
       )
       .handle("get", ({ path }) =>
-        scoped((scope) => Effect.map(policies.get(scope.sandbox, path.mergePolicyId), (p) => MergePolicies.toWire(p, scope)))
+        scoped((scope) => Effect.map(policies.get(scope.sandbox, path.mergePolicyId), (p) => toWire(p, scope)))
       )
       .handle("replace", ({ path, payload }) =>
         scoped((scope) =>
-          Effect.map(policies.replace(scope.sandbox, path.mergePolicyId, payload), (p) => MergePolicies.toWire(p, scope))
+          Effect.flatMap(aep(draftOf(validate(payload))), (draft) =>
+            Effect.map(policies.replace(scope.sandbox, path.mergePolicyId, draft), (p) => toWire(p, scope))
+          )
         )
       )
       .handle("patch", ({ path, payload }) =>
         scoped((scope) =>
-          Effect.map(policies.patch(scope.sandbox, path.mergePolicyId, payload), (p) => MergePolicies.toWire(p, scope))
+          Effect.map(
+            policies.update(scope.sandbox, path.mergePolicyId, (previous) => draftOf(applyPatch(previous, payload))),
+            (p) => toWire(p, scope)
+          )
         )
       )
       .handle("delete", ({ path }) => scoped((scope) => policies.remove(scope.sandbox, path.mergePolicyId)))
       .handle("bulkGet", ({ payload }) =>
         scoped((scope) =>
           Effect.gen(function* () {
-            const results: Record<string, ReturnType<typeof MergePolicies.toWire>> = {}
+            const results: Record<string, ReturnType<typeof toWire>> = {}
             // Unknown ids are left out of `results`, never an error for the others.
             for (const { id } of payload.ids) {
               const found = yield* Effect.option(policies.get(scope.sandbox, id))
-              if (found._tag === "Some") results[id] = MergePolicies.toWire(found.value, scope)
+              if (found._tag === "Some") results[id] = toWire(found.value, scope)
             }
             return { results }
           })

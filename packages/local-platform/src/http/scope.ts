@@ -1,9 +1,17 @@
 import { PlatformGateway } from "@rtcp/core"
-import { type MergePolicies, Sandboxes } from "@rtcp/profile-store"
+import { Sandboxes } from "@rtcp/profile-store"
 import { Effect, Option } from "effect"
 
-/** The caller's org and sandbox as merge policy answers show them. */
-export const requestScope: Effect.Effect<MergePolicies.RequestScope, never, PlatformGateway.PlatformContext | Sandboxes.Sandboxes> =
+/** Who is asking: merge policy and computed attribute answers carry the org and the sandbox. */
+export interface RequestScope {
+  readonly sandbox: string
+  readonly sandboxId: string
+  readonly sandboxType: string
+  readonly imsOrgId: string
+}
+
+/** The caller's org and sandbox, read once per request at the edge. */
+export const requestScope: Effect.Effect<RequestScope, never, PlatformGateway.PlatformContext | Sandboxes.Sandboxes> =
   Effect.gen(function* () {
     const context = yield* PlatformGateway.PlatformContext
     const sandboxes = yield* Sandboxes.Sandboxes

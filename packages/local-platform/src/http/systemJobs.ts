@@ -9,10 +9,12 @@ import { ProfileApi } from "@rtcp/core"
 import { Sandboxes, SystemJobs } from "@rtcp/profile-store"
 import { Effect } from "effect"
 import { requestScope } from "./scope.js"
+import { aepService } from "./storeErrors.js"
+import { toWire } from "./systemJobWire.js"
 
 export const SystemJobsLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "systemJobs", (handlers) =>
   Effect.gen(function* () {
-    const jobs = yield* SystemJobs.SystemJobs
+    const jobs = aepService(yield* SystemJobs.SystemJobs)
     const sandboxes = yield* Sandboxes.Sandboxes
     const scope = Effect.provideService(requestScope, Sandboxes.Sandboxes, sandboxes)
     return handlers
@@ -29,7 +31,7 @@ export const SystemJobsLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "syste
               count: page.jobs.length,
               ...(page.next === undefined ? {} : { next: page.next })
             },
-            children: page.jobs.map(SystemJobs.toWire)
+            children: page.jobs.map(toWire)
           }
         })
       )
@@ -40,11 +42,11 @@ export const SystemJobsLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "syste
             { sandbox: owner.sandbox, sandboxId: owner.sandboxId, imsOrgId: owner.imsOrgId },
             payload
           )
-          return SystemJobs.toWire(job)
+          return toWire(job)
         })
       )
       .handle("get", ({ path }) =>
-        Effect.flatMap(scope, ({ sandbox }) => Effect.map(jobs.get(sandbox, path.ID), SystemJobs.toWire))
+        Effect.flatMap(scope, ({ sandbox }) => Effect.map(jobs.get(sandbox, path.ID), toWire))
       )
       .handle("delete", ({ path }) => Effect.flatMap(scope, ({ sandbox }) => jobs.remove(sandbox, path.ID)))
   })
