@@ -4,11 +4,12 @@
  * gateway headers as Platform calls. An upstream without them answers 404,
  * which views turn into "this needs the local service".
  *
- * The wire shapes are the ones the local service documents
- * (`GET /rtcp/explain/profile`, `GET /rtcp/admin/requests`).
+ * The request inspector is the core's `LocalAdmin` client; the explanation
+ * is read here, in the wire shape the local service documents
+ * (`GET /rtcp/explain/profile`), until the core has its own operation.
  */
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
-import { AccessToken, Platform, ProfileError } from "@rtcp/core"
+import { AccessToken, LocalAdmin, Platform, ProfileError } from "@rtcp/core"
 import { Context, Effect, Layer, Option, Redacted, Schema } from "effect"
 
 // ---------------------------------------------------------------------------
@@ -60,28 +61,8 @@ export const ProfileExplanation = Schema.Struct({
 })
 export type ProfileExplanation = typeof ProfileExplanation.Type
 
-const Message = Schema.Struct({
-  headers: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
-  body: Schema.NullOr(Schema.String)
-})
-
-export const InspectedRequest = Schema.Struct({
-  seq: Schema.Number,
-  at: Schema.Number,
-  method: Schema.String,
-  path: Schema.String,
-  query: Schema.optional(Schema.Unknown),
-  status: Schema.Number,
-  latencyMs: Schema.Number,
-  requestId: Schema.optional(Schema.NullOr(Schema.String)),
-  sandbox: Schema.optional(Schema.NullOr(Schema.String)),
-  caller: Schema.optional(Schema.NullOr(Schema.String)),
-  request: Message,
-  response: Message
-})
-export type InspectedRequest = typeof InspectedRequest.Type
-
-const InspectedRequests = Schema.Struct({ requests: Schema.Array(InspectedRequest) })
+/** One request the local service answered (the core's `LocalAdmin` client decodes it). */
+export type InspectedRequest = LocalAdmin.InspectedRequest
 
 // ---------------------------------------------------------------------------
 // the service
@@ -117,6 +98,7 @@ export const layer: Layer.Layer<LocalExtensions, never, HttpClient.HttpClient | 
     const http = yield* HttpClient.HttpClient
     const token = yield* AccessToken.AccessToken
     const settings = yield* Platform.Platform
+    const admin = yield* LocalAdmin.make
     const get = <A, I>(path: string, params: Record<string, string>, schema: Schema.Schema<A, I>) =>
       Effect.gen(function* () {
         const bearer = yield* token.get
@@ -158,15 +140,7 @@ export const layer: Layer.Layer<LocalExtensions, never, HttpClient.HttpClient | 
           { entityId: options.entityId, entityIdNS: options.entityIdNS, ...(options.mergePolicyId ? { mergePolicyId: options.mergePolicyId } : {}) },
           ProfileExplanation
         ),
-      requests: (options) =>
-        Effect.map(
-          get(
-            "/rtcp/admin/requests",
-            { ...(options.limit === undefined ? {} : { limit: String(options.limit) }), ...(options.since === undefined ? {} : { since: String(options.since) }) },
-            InspectedRequests
-          ),
-          (answer) => answer.requests
-        )
+      requests: (options) => admin.requests(options)
     }
   })
 )

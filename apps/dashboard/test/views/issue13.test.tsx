@@ -190,9 +190,10 @@ describe("6. missing actions", () => {
       await waitFor(instance, "no export job (n starts one)")
       await press(instance, "n")
       await waitFor(instance, "New export job", "Target dataset id")
-      // → picks a dataset by name (the export writes to a dataset that exists).
+      // → picks a dataset by name: the export writes into a profile dataset that exists.
       await waitFor(instance, "←/→ picks: Luma")
-      await press(instance, keys.right)
+      for (let i = 0; i < 8 && !/Target dataset id\s+Luma CRM Profiles/.test(frame(instance)); i++) await press(instance, keys.right)
+      await waitFor(instance, /Target dataset id\s+Luma CRM Profiles/)
       // The merge policy is filled in with the default once the policies are known.
       await waitFor(instance, /Merge policy\s+Default Timebased \(default\)/)
       await press(instance, keys.enter)
