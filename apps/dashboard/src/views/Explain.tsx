@@ -6,6 +6,7 @@
  * endpoint: against it the view says it needs the local service.
  */
 import { Box, Text } from "ink"
+import { ProfileClient } from "@rtcp/core"
 import { Effect, Predicate } from "effect"
 import { type Column, filterRows, sortRows, Table } from "../components/Table.js"
 import { dateTime, describeError, inline, namespaceCode, plural, shortId } from "../format.js"
@@ -16,7 +17,7 @@ import type { Identity as IdentityRef } from "../state/types.js"
 import { viewSpec } from "../state/views.js"
 import { theme } from "../theme.js"
 import { Upstream } from "../upstream.js"
-import { TitleLine, useFreshness, type ViewProps } from "./common.js"
+import { collect, TitleLine, useFreshness, type ViewProps } from "./common.js"
 import { PickProfile } from "./Profiles.js"
 
 type AttributeRow = ProfileExplanation["attributes"][number]
@@ -83,12 +84,17 @@ const ProfileExplain = ({ identity, width, height }: ViewProps & { readonly iden
   )
   useFreshness(query)
   const explanation = query.data
+  const policies = useLiveData("explainPolicies", () => Effect.flatMap(ProfileClient.ProfileClient, (client) => collect(client.mergePolicies(), 200)), {
+    live: false
+  })
+  // The same step as on the profile: the explanation follows the policy the profile is merged with.
   const onAction = (action: string) => {
-    if (action === "cyclePolicy") {
-      dispatch({ type: "status", status: { kind: "info", text: "p steps merge policies on the profile (2); its explanation follows the policy chosen there" } })
-      return true
-    }
-    return false
+    if (action !== "cyclePolicy") return false
+    dispatch({
+      type: "cycleProfilePolicy",
+      policies: (policies.data ?? []).map((p) => ({ id: p.id, name: p.name ?? p.id, default: p.default === true }))
+    })
+    return true
   }
   if (adobe || Predicate.isTagged(query.error, "NotFound")) {
     return (
