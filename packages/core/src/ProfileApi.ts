@@ -9,6 +9,7 @@ import { HttpApi, OpenApi } from "@effect/platform"
 import { ComputedAttributesGroup } from "./ComputedAttribute.js"
 import { DestinationsGroup, ProjectionsGroup } from "./EdgeProjection.js"
 import { EntitiesGroup } from "./Entity.js"
+import { RtcpGroup } from "./Explain.js"
 import { ExportJobsGroup } from "./ExportJob.js"
 import { ImsGroup } from "./ImsToken.js"
 import { MergePoliciesGroup } from "./MergePolicy.js"
@@ -25,6 +26,8 @@ export class ProfileApi extends HttpApi.make("ProfileApi")
   .add(ProjectionsGroup)
   .add(DestinationsGroup)
   .add(ImsGroup)
+  // rtcp's own extensions (served by the local Profile API only); left out of the OpenAPI document.
+  .add(RtcpGroup)
   .annotateContext(
     OpenApi.annotations({
       title: "Real-Time Customer Profile API (rtcp)",

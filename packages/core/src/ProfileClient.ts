@@ -17,6 +17,7 @@ import * as AepConfig from "./AepConfig.js"
 import type * as ComputedAttribute from "./ComputedAttribute.js"
 import type * as EdgeProjection from "./EdgeProjection.js"
 import * as Entity from "./Entity.js"
+import type * as Explain from "./Explain.js"
 import type * as ExportJob from "./ExportJob.js"
 import * as Identity from "./Identity.js"
 import { lastRequestId, mapErrorResponses, normalizeError, withAttempts } from "./internal/http.js"
@@ -309,6 +310,27 @@ const makeProfileClient = Effect.gen(function* () {
     experienceEvents,
     getEntities: (payload: Entity.EntitiesRequest) => call("getEntities", raw.entities.post({ payload })),
     deleteEntity,
+    /**
+     * An rtcp extension (see `Explain`): which fragment supplied each
+     * attribute of the merged profile and how each identity joined the graph.
+     * Optional: only the local Profile API serves it; Adobe answers
+     * `NotFound` (404).
+     */
+    explainProfile: (query: {
+      readonly entityId: string
+      readonly entityIdNS?: string | undefined
+      readonly mergePolicyId?: string | undefined
+    }): Effect.Effect<Explain.ProfileExplanation, ProfileError> =>
+      call(
+        "explainProfile",
+        raw.rtcp.explainProfile({
+          urlParams: {
+            entityId: query.entityId,
+            ...(query.entityIdNS === undefined ? {} : { entityIdNS: query.entityIdNS }),
+            ...(query.mergePolicyId === undefined ? {} : { mergePolicyId: query.mergePolicyId })
+          }
+        })
+      ),
     // merge policies
     listMergePolicies,
     mergePolicies,

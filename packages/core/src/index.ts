@@ -1,6 +1,7 @@
 export * as ProfileApi from "./ProfileApi.js"
 export * as ProfileError from "./ProfileError.js"
 export * as Entity from "./Entity.js"
+export * as Explain from "./Explain.js"
 export * as Identity from "./Identity.js"
 export * as MergePolicy from "./MergePolicy.js"
 export * as ComputedAttribute from "./ComputedAttribute.js"

@@ -19,6 +19,7 @@ import { DestinationsLive } from "./http/destinations.js"
 import { EntitiesLive } from "./http/entities.js"
 import { ErrorsLive } from "./http/errors.js"
 import { ExportJobsLive } from "./http/exportJobs.js"
+import { RtcpLive } from "./http/explain.js"
 import { ImsLive } from "./http/ims.js"
 import { MergePoliciesLive } from "./http/mergePolicies.js"
 import { PlatformRoutesLive } from "./http/platform.js"
@@ -58,7 +59,8 @@ const ApiLive = HttpApiBuilder.api(ProfileApi.ProfileApi).pipe(
     SystemJobsLive,
     ProjectionsLive,
     DestinationsLive,
-    ImsLive
+    ImsLive,
+    RtcpLive
   ])
 )
 

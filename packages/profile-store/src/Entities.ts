@@ -10,8 +10,9 @@ import { profileValues } from "./ComputedAttributes.js"
 import { IdentityGraph, type IdentityRow, MAX_GRAPH_SIZE, xidOf } from "./IdentityGraph.js"
 import * as StoreError from "./StoreError.js"
 import { invalid } from "./StoreError.js"
-import { mergedEntity } from "./internal/mergedEntity.js"
-import { deepAssign, type Fragment, pathValue, project } from "./Merge.js"
+import { joins } from "./internal/explanation.js"
+import { mergedEntity, primaryOf } from "./internal/mergedEntity.js"
+import { deepAssign, explain, type ExplainedAttribute, type Fragment, pathValue, project } from "./Merge.js"
 import { MergePolicies, type Policy } from "./MergePolicies.js"
 import { StoreEvents } from "./StoreEvents.js"
 
@@ -75,12 +76,60 @@ export interface EventPage {
   readonly start: string | undefined
 }
 
+/** A fragment with where it came from, as an explanation names it. */
+export interface SourcedFragment extends Fragment {
+  readonly datasetName: string
+  /** Undefined for streamed records. */
+  readonly batchId: string | undefined
+}
+
+export interface ExplainQuery {
+  readonly identity: IdentityRef
+  readonly mergePolicyId?: string | undefined
+}
+
+/**
+ * Why a merged profile looks as it does under one merge policy: the fragment
+ * behind each attribute (and what it beat), and how each identity joined the
+ * graph. Computed by the same merge as `getProfile`.
+ */
+export interface Explanation {
+  readonly xid: string
+  readonly policy: Policy
+  readonly attributes: ReadonlyArray<ExplainedAttribute<SourcedFragment>>
+  readonly identities: ReadonlyArray<{
+    readonly identity: IdentityRow
+    readonly primary: boolean
+    /** Undefined for the primary identity, and for one whose links were deleted with their data. */
+    readonly link:
+      | {
+          readonly datasetId: string
+          readonly batchId: string | undefined
+          readonly linkedTo: IdentityRow
+          readonly firstSeen: number
+          readonly lastSeen: number
+        }
+      | undefined
+  }>
+}
+
 type LookupError =
   | StoreError.ProfileNotFound
   | StoreError.PolicyNotFound
   | StoreError.NoDefaultPolicy
   | StoreError.GraphTooLarge
   | StoreError.InvalidInput
+
+interface ExplainFragmentRow {
+  readonly dataset_id: string
+  readonly identity_id: number | string | bigint
+  readonly batch_id: string | null
+  readonly data: string
+  readonly ingested_at: number | string | bigint
+  readonly custom_ts: number | string | bigint | null
+}
+
+const PROFILE_SCHEMA = "_xdm.context.profile"
 
 export const DEFAULT_EVENT_LIMIT = 1000
 export const MAX_PROPERTY_FILTERS = 3
@@ -172,6 +221,8 @@ export class Entities extends Context.Tag("@rtcp/profile-store/Entities")<
       query: Omit<ProfileQuery, "identity"> & { readonly identities: ReadonlyArray<IdentityRef> }
     ) => Effect.Effect<Record<string, Profile["body"]>, LookupError>
     readonly getEvents: (sandbox: string, query: EventQuery) => Effect.Effect<EventPage, LookupError>
+    /** Explains the merged profile of an identity under a merge policy (the default one of profiles if none). */
+    readonly explainProfile: (sandbox: string, query: ExplainQuery) => Effect.Effect<Explanation, LookupError>
     /** Removes the entity's fragments and events (every identity of its graph under a `pdg` policy). */
     readonly deleteEntity: (
       sandbox: string,
@@ -330,8 +381,61 @@ export const layer = Layer.effect(
         } satisfies EventPage
       })
 
+    const explainProfile = (sandbox: string, query: ExplainQuery) =>
+      Effect.gen(function* () {
+        const policy = yield* policies.resolve(sandbox, query.mergePolicyId, PROFILE_SCHEMA)
+        const { members, requested, xid } = yield* scope(sandbox, query.identity, policy)
+        // Not the lookup's statement: this one also reads the batch, which lookups never need.
+        const rows = yield* sql<ExplainFragmentRow>`SELECT dataset_id, identity_id, batch_id, data, ingested_at, custom_ts FROM fragments
+          WHERE ${sql.in("identity_id", members.map((m) => m.id))}`.pipe(Effect.orDie)
+        const datasetIds = [...new Set(rows.map((row) => row.dataset_id))]
+        const names = new Map<string, string>()
+        if (datasetIds.length > 0) {
+          const found = yield* sql<{ readonly id: string; readonly name: string }>`SELECT id, name FROM datasets
+            WHERE sandbox = ${sandbox} AND ${sql.in("id", datasetIds)}`.pipe(Effect.orDie)
+          for (const dataset of found) names.set(dataset.id, dataset.name)
+        }
+        const fragments = rows.map((row) => ({
+          identityId: Number(row.identity_id),
+          fragment: {
+            datasetId: row.dataset_id,
+            datasetName: names.get(row.dataset_id) ?? row.dataset_id,
+            batchId: row.batch_id === null || row.batch_id === "" ? undefined : row.batch_id,
+            data: JSON.parse(row.data) as Record<string, unknown>,
+            ingestedAt: Number(row.ingested_at),
+            customTimestamp: row.custom_ts === null ? null : Number(row.custom_ts)
+          } satisfies SourcedFragment
+        }))
+        if (fragments.length === 0 && !(yield* hasEvents(sandbox, members))) return yield* Effect.fail(upsNotFound(query.identity))
+        const primaryId = primaryOf(fragments, requested.id)
+        const links = policy.identityGraph === "none" ? [] : yield* graph.linksOf(sandbox, members.map((m) => m.id))
+        return {
+          xid,
+          policy,
+          attributes: explain(
+            fragments.map((row) => row.fragment),
+            policy.attributeMerge
+          ),
+          identities: joins(members, links, primaryId).map(({ member, link }) => ({
+            identity: member,
+            primary: member.id === primaryId,
+            link:
+              link === undefined
+                ? undefined
+                : {
+                    datasetId: link.edge.datasetId,
+                    batchId: link.edge.batchId,
+                    linkedTo: link.linkedTo,
+                    firstSeen: link.edge.firstSeen,
+                    lastSeen: link.edge.lastSeen
+                  }
+          }))
+        } satisfies Explanation
+      })
+
     return Entities.of({
       getProfile,
+      explainProfile,
       getProfiles: (sandbox, query) =>
         Effect.gen(function* () {
           const policy = yield* policies.resolve(sandbox, query.mergePolicyId, query.schemaName)

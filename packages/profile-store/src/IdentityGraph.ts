@@ -8,7 +8,9 @@
  * most and ingestion never rescans the store. A graph's XID is the XID of its
  * root identity (the `graph_id` row), stable while the graph is unchanged.
  *
- * Graph edges themselves are not stored: lookups need components, not paths.
+ * Lookups need components only; the edges are kept too (`identity_links`:
+ * which dataset and batch linked two identities, first and last seen) so
+ * that a profile can be explained.
  *
  * @since 0.1.0
  */
@@ -23,6 +25,19 @@ export interface IdentityRow {
   readonly value: string
   readonly xid: string
   graphId: number
+}
+
+/** An edge of a graph: two identities seen in one record of `datasetId`. */
+export interface IdentityLink {
+  /** The smaller identity id of the pair. */
+  readonly identityId: number
+  readonly linkedId: number
+  readonly datasetId: string
+  /** Undefined for streamed records. */
+  readonly batchId: string | undefined
+  /** Epoch ms. */
+  readonly firstSeen: number
+  readonly lastSeen: number
 }
 
 export interface IdentityKey {
@@ -45,6 +60,25 @@ const toRow = (row: any): IdentityRow => ({
   value: row.value,
   xid: row.xid,
   graphId: Number(row.graph_id)
+})
+
+/** A row of `identity_links` as the driver returns it (BIGINT may arrive as a string or bigint). */
+interface LinkRow {
+  readonly identity_id: number | string | bigint
+  readonly linked_id: number | string | bigint
+  readonly dataset_id: string
+  readonly batch_id: string
+  readonly first_seen: number | string | bigint
+  readonly last_seen: number | string | bigint
+}
+
+const toLink = (row: LinkRow): IdentityLink => ({
+  identityId: Number(row.identity_id),
+  linkedId: Number(row.linked_id),
+  datasetId: row.dataset_id,
+  batchId: row.batch_id === "" ? undefined : row.batch_id,
+  firstSeen: Number(row.first_seen),
+  lastSeen: Number(row.last_seen)
 })
 
 const CHUNK = 400
@@ -89,6 +123,20 @@ export class IdentityGraph extends Context.Tag("@rtcp/profile-store/IdentityGrap
       value: string
     ) => Effect.Effect<Option.Option<{ readonly requested: IdentityRow; readonly members: ReadonlyArray<IdentityRow> }>>
     readonly root: (graphId: number) => Effect.Effect<IdentityRow>
+    /**
+     * Records that each pair of identity ids was seen together in a record of
+     * `datasetId` (and `batchId`) at `at`: new pairs are inserted, known ones
+     * get `last_seen` moved on. One statement per few hundred pairs.
+     */
+    readonly recordLinks: (
+      sandbox: string,
+      datasetId: string,
+      batchId: string | null,
+      pairs: ReadonlyArray<readonly [number, number]>,
+      at: number
+    ) => Effect.Effect<void>
+    /** Every stored edge touching one of `ids`. */
+    readonly linksOf: (sandbox: string, ids: ReadonlyArray<number>) => Effect.Effect<ReadonlyArray<IdentityLink>>
   }
 >() {}
 
@@ -278,7 +326,42 @@ export const layer = Layer.effect(
         sql`SELECT id, ns, value, xid, graph_id FROM identities WHERE id = ${graphId}`.pipe(
           Effect.map((rows) => toRow(rows[0])),
           Effect.orDie
-        )
+        ),
+      recordLinks: (sandbox, datasetId, batchId, pairs, at) =>
+        Effect.forEach(
+          // 7 columns a row: 120 rows stay under SQLite's and Postgres' parameter limits with room to spare.
+          chunks(pairs, 120),
+          (part) =>
+            sql`INSERT INTO identity_links ${sql.insert(
+              part.map(([identityId, linkedId]) => ({
+                sandbox,
+                identity_id: identityId,
+                linked_id: linkedId,
+                dataset_id: datasetId,
+                batch_id: batchId ?? "",
+                first_seen: at,
+                last_seen: at
+              }))
+            )} ON CONFLICT (sandbox, identity_id, linked_id, dataset_id, batch_id) DO UPDATE SET last_seen = excluded.last_seen`,
+          { discard: true }
+        ).pipe(Effect.orDie),
+      linksOf: (sandbox, ids) =>
+        Effect.gen(function* () {
+          const out: Array<IdentityLink> = []
+          for (const part of chunks(ids)) {
+            const rows = yield* sql<LinkRow>`SELECT identity_id, linked_id, dataset_id, batch_id, first_seen, last_seen FROM identity_links
+              WHERE sandbox = ${sandbox} AND (${sql.in("identity_id", part)} OR ${sql.in("linked_id", part)})`
+            for (const row of rows) out.push(toLink(row))
+          }
+          // A pair found from both ends is one edge.
+          const seen = new Set<string>()
+          return out.filter((link) => {
+            const key = `${link.identityId}/${link.linkedId}/${link.datasetId}/${link.batchId ?? ""}`
+            if (seen.has(key)) return false
+            seen.add(key)
+            return true
+          })
+        }).pipe(Effect.orDie)
     })
   })
 )

@@ -161,6 +161,19 @@ export const layer = Layer.scoped(
           sandbox,
           records.map((record) => record.identities)
         )
+        // The edges each record adds: its primary identity to each other one.
+        const pairs = new Map<string, readonly [number, number]>()
+        for (const record of records) {
+          if (record.identities.length < 2) continue
+          const primary = rows.get(keyOf(record.primary))!.id
+          for (const identity of record.identities) {
+            const other = rows.get(keyOf(identity))!.id
+            if (other === primary) continue
+            const pair = primary < other ? ([primary, other] as const) : ([other, primary] as const)
+            pairs.set(`${pair[0]}/${pair[1]}`, pair)
+          }
+        }
+        if (pairs.size > 0) yield* graph.recordLinks(sandbox, dataset.id, batchId, [...pairs.values()], now)
         if (dataset.xdmClass === "experienceevent") {
           const byId = new Map<string, XdmRecord.ParsedRecord>()
           for (const record of records) byId.set(record.eventId!, record)

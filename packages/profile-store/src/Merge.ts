@@ -72,18 +72,25 @@ const unionIdentityMaps = (fragments: ReadonlyArray<Fragment>): Record<string, A
  */
 export const effectiveTime = (fragment: Fragment): number => fragment.customTimestamp ?? fragment.ingestedAt
 
-export const merge = (fragments: ReadonlyArray<Fragment>, policy: AttributeMerge): Merged => {
-  let ordered: Array<Fragment>
+/**
+ * The fragments a policy merges, in the order they are applied (the last
+ * applied wins each attribute). `merge` and `explain` both start here, so
+ * an explanation always describes the merged profile.
+ */
+export const applicationOrder = <F extends Fragment>(fragments: ReadonlyArray<F>, policy: AttributeMerge): Array<F> => {
   if (policy.type === "dataSetPrecedence") {
     // Datasets missing from `order` are not merged at all; the first listed wins,
     // so it is applied last.
     const rank = new Map(policy.order.map((id, index) => [id, index] as const))
-    ordered = fragments
+    return fragments
       .filter((fragment) => rank.has(fragment.datasetId))
       .sort((a, b) => rank.get(b.datasetId)! - rank.get(a.datasetId)! || a.ingestedAt - b.ingestedAt)
-  } else {
-    ordered = [...fragments].sort((a, b) => effectiveTime(a) - effectiveTime(b) || a.ingestedAt - b.ingestedAt)
   }
+  return [...fragments].sort((a, b) => effectiveTime(a) - effectiveTime(b) || a.ingestedAt - b.ingestedAt)
+}
+
+export const merge = (fragments: ReadonlyArray<Fragment>, policy: AttributeMerge): Merged => {
+  const ordered = applicationOrder(fragments, policy)
   const entity: Record<string, unknown> = {}
   const sources: Array<string> = []
   let lastModifiedAt = 0
@@ -96,6 +103,71 @@ export const merge = (fragments: ReadonlyArray<Fragment>, policy: AttributeMerge
   const identityMap = unionIdentityMaps(ordered)
   if (identityMap) entity.identityMap = identityMap
   return { entity, sources, lastModifiedAt }
+}
+
+/** One attribute of a merged profile: the fragment that supplied it and the values it beat. */
+export interface ExplainedAttribute<F extends Fragment> {
+  /** Dot path, e.g. `person.name.firstName`. */
+  readonly path: string
+  readonly value: unknown
+  readonly source: F
+  /** What the other fragments held there, in the order they were applied. */
+  readonly beaten: ReadonlyArray<{ readonly value: unknown; readonly source: F }>
+}
+
+/**
+ * Which fragment supplied each leaf attribute of `merge(fragments, policy)`.
+ * It replays `deepAssign` over the same application order, keeping who wrote
+ * each leaf: a leaf beats the leaf it overwrites and, where a value replaces
+ * an object (or an object a value), everything it replaces. `identityMap` is
+ * a union, not a contest: it is left out.
+ */
+export const explain = <F extends Fragment>(fragments: ReadonlyArray<F>, policy: AttributeMerge): Array<ExplainedAttribute<F>> => {
+  type Entry = { value: unknown; source: F; beaten: Array<{ readonly value: unknown; readonly source: F }> }
+  // Leaf entries by path (segments joined with NUL: keys may contain dots).
+  const leaves = new Map<string, Entry>()
+  const SEP = "\u0000"
+  /** Removes and returns the leaves at `key` and below it. */
+  const takeUnder = (key: string) => {
+    const taken: Array<{ readonly value: unknown; readonly source: F }> = []
+    for (const [path, entry] of leaves) {
+      if (path === key || path.startsWith(key + SEP)) {
+        taken.push(...entry.beaten, { value: entry.value, source: entry.source })
+        leaves.delete(path)
+      }
+    }
+    return taken
+  }
+  const walk = (source: Record<string, unknown>, target: Record<string, unknown>, prefix: string, fragment: F, inherited: Array<{ readonly value: unknown; readonly source: F }>) => {
+    for (const [key, value] of Object.entries(source)) {
+      const path = prefix === "" ? key : prefix + SEP + key
+      const current = target[key]
+      if (isObject(value) && isObject(current)) {
+        walk(value, current, path, fragment, inherited)
+      } else if (isObject(value)) {
+        // An object replaces a value (or nothing): what stood there is beaten by what the object brings.
+        const lost = [...inherited, ...takeUnder(path)]
+        const fresh: Record<string, unknown> = {}
+        target[key] = fresh
+        walk(value, fresh, path, fragment, lost)
+      } else {
+        const lost = [...inherited, ...takeUnder(path)]
+        target[key] = value
+        leaves.set(path, { value, source: fragment, beaten: lost })
+      }
+    }
+  }
+  const shadow: Record<string, unknown> = {}
+  for (const fragment of applicationOrder(fragments, policy)) {
+    const { identityMap: _identityMap, ...attributes } = fragment.data
+    walk(attributes, shadow, "", fragment, [])
+  }
+  return [...leaves].map(([path, entry]) => ({
+    path: path.split(SEP).join("."),
+    value: entry.value,
+    source: entry.source,
+    beaten: entry.beaten
+  }))
 }
 
 /**

@@ -11,6 +11,7 @@ import * as Migrator from "@effect/sql/Migrator"
 import { migrations as computedAttributes } from "./migrations/computedAttributes.js"
 import { migrations as edgeProjections } from "./migrations/edgeProjections.js"
 import { migrations as exportJobs } from "./migrations/exportJobs.js"
+import { migrations as identityLinks } from "./migrations/identityLinks.js"
 import { migrations as sampleStatus } from "./migrations/sampleStatus.js"
 import { statements } from "./migrations/statements.js"
 import { migrations as systemJobs } from "./migrations/systemJobs.js"
@@ -141,7 +142,8 @@ export const loader = Migrator.fromRecord({
   ...exportJobs,
   ...sampleStatus,
   ...computedAttributes,
-  ...edgeProjections
+  ...edgeProjections,
+  ...identityLinks
 })
 
 /** Runs the pending migrations; needs only a `SqlClient`. */

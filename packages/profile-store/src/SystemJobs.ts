@@ -473,6 +473,17 @@ export const layer = Layer.scoped(
         yield* PubSub.publish(settled, keyOf(job.sandbox, job.id))
       })
 
+    /**
+     * The graph edges the deleted records brought, as their data goes: links
+     * seen again after the request (by a newer record) stay. Components are
+     * not split (the store never unstitches a graph), so an identity whose
+     * links all went is still a member, explained without a link.
+     */
+    const forgetLinks = (job: Job) =>
+      sql`DELETE FROM identity_links WHERE sandbox = ${job.sandbox} AND dataset_id = ${job.datasetId}
+        ${job.requestType === "TRUNCATE_DATASET" ? sql`` : sql`AND batch_id = ${job.batchId ?? ""}`}
+        AND last_seen <= ${job.createdAt}`.pipe(Effect.orDie)
+
     const run = (pending: Job) =>
       Effect.gen(function* () {
         const claimed = yield* claim(pending)
@@ -481,6 +492,7 @@ export const layer = Layer.scoped(
         yield* Effect.logDebug(`system job ${job.id}: ${job.requestType} of ${job.datasetId}${job.batchId ? `/${job.batchId}` : ""}`)
         if (job.requestType === "TRUNCATE_DATASET") yield* drain(job, "fragments")
         yield* drain(job, "events")
+        yield* forgetLinks(job)
         yield* finish(job, "SUCCESS", undefined)
       }).pipe(
         // Interruption (shutdown) is not a failure: the job stays IN-PROGRESS and resumes on the next start.

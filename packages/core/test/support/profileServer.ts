@@ -634,8 +634,19 @@ export const makeProfileServer = (): ProfileServer => {
     )
   )
 
+  // Adobe has no /rtcp paths: its gateway answers them 404, as any unknown path.
+  const RtcpLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "rtcp", (handlers) =>
+    handlers.handle("explainProfile", (args) =>
+      Effect.zipRight(
+        record("rtcp.explainProfile", args),
+        Effect.fail(new ProfileError.NotFound({ status: 404, message: "Not Found", body: { error_code: "404050", message: "Not Found" } }))
+      )
+    )
+  )
+
   const ApiLive = HttpApiBuilder.api(ProfileApi.ProfileApi).pipe(
     Layer.provide([
+      RtcpLive,
       EntitiesLive,
       MergePoliciesLive,
       ComputedAttributesLive,

@@ -6,6 +6,15 @@ export interface FragmentRow {
   readonly fragment: Fragment
 }
 
+/** The identity that keys the most recent fragment: the profile's primary identity. */
+export const primaryOf = (rows: ReadonlyArray<FragmentRow>, fallbackPrimaryId: number): number => {
+  let latest: FragmentRow | undefined
+  for (const row of rows) {
+    if (latest === undefined || effectiveTime(row.fragment) > effectiveTime(latest.fragment)) latest = row
+  }
+  return latest?.identityId ?? fallbackPrimaryId
+}
+
 /**
  * The merged entity as lookups and exports show it: the fragments merged by
  * the policy, plus `identities` listing the graph's members, the primary one
@@ -18,11 +27,7 @@ export const mergedEntity = (
   fallbackPrimaryId: number
 ): { readonly merged: Merged; readonly entity: Record<string, unknown> } => {
   const merged = merge(rows.map((row) => row.fragment), attributeMerge)
-  let latest: FragmentRow | undefined
-  for (const row of rows) {
-    if (latest === undefined || effectiveTime(row.fragment) > effectiveTime(latest.fragment)) latest = row
-  }
-  const primaryId = latest?.identityId ?? fallbackPrimaryId
+  const primaryId = primaryOf(rows, fallbackPrimaryId)
   const entity: Record<string, unknown> = {
     ...merged.entity,
     identities: members.map((member) => ({
