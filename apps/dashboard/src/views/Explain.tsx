@@ -6,11 +6,10 @@
  * endpoint: against it the view says it needs the local service.
  */
 import { Box, Text } from "ink"
-import { ProfileClient } from "@rtcp/core"
+import { type Explain, ProfileClient } from "@rtcp/core"
 import { Effect, Predicate } from "effect"
 import { type Column, filterRows, sortRows, Table } from "../components/Table.js"
 import { dateTime, describeError, inline, namespaceCode, plural, shortId } from "../format.js"
-import { LocalExtensions, type FragmentSource, type ProfileExplanation } from "../extensions.js"
 import { useApp, useLiveData } from "../runtime.js"
 import { cursorOf, filterOf, pane, parseIdentityKey, route, sortOf } from "../state/reducer.js"
 import type { Identity as IdentityRef } from "../state/types.js"
@@ -20,8 +19,9 @@ import { Upstream } from "../upstream.js"
 import { collect, TitleLine, useFreshness, type ViewProps } from "./common.js"
 import { PickProfile } from "./Profiles.js"
 
-type AttributeRow = ProfileExplanation["attributes"][number]
-type IdentityRow = ProfileExplanation["identities"][number]
+type AttributeRow = Explain.ExplainedAttribute
+type IdentityRow = Explain.ExplainedIdentity
+type FragmentSource = Explain.Source
 
 const dataset = (source: FragmentSource) => source.datasetName ?? shortId(source.datasetId, 14)
 
@@ -77,8 +77,8 @@ const ProfileExplain = ({ identity, width, height }: ViewProps & { readonly iden
   const query = useLiveData(
     upstream.data === undefined || adobe ? undefined : `explain/${identity.namespace}:${identity.id}/${policyId ?? "default"}`,
     () =>
-      Effect.flatMap(LocalExtensions, (extensions) =>
-        extensions.explainProfile({ entityId: identity.id, entityIdNS: identity.namespace, mergePolicyId: policyId })
+      Effect.flatMap(ProfileClient.ProfileClient, (client) =>
+        client.explainProfile({ entityId: identity.id, entityIdNS: identity.namespace, mergePolicyId: policyId })
       ),
     { quiet: (error) => Predicate.isTagged(error, "NotFound") }
   )

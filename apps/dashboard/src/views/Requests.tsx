@@ -6,12 +6,12 @@
  * one `npm start` runs has it on); elsewhere the view says so.
  */
 import { Box, Text } from "ink"
-import { Effect, Predicate } from "effect"
+import { Predicate } from "effect"
 import { type ReactNode, useMemo } from "react"
 import { ScrollLines } from "../components/ScrollLines.js"
 import { type Column, Table } from "../components/Table.js"
 import { clock, describeError, plural } from "../format.js"
-import { type InspectedRequest, LocalExtensions } from "../extensions.js"
+import { type InspectedRequest, requests as inspected } from "../extensions.js"
 import { useApp, useLiveData } from "../runtime.js"
 import { route } from "../state/reducer.js"
 import { theme } from "../theme.js"
@@ -47,7 +47,7 @@ const columns: ReadonlyArray<Column<InspectedRequest>> = [
   { title: "Caller", width: 14, optional: true, value: (r) => r.caller ?? "" }
 ]
 
-const requests = (limit: number) => Effect.flatMap(LocalExtensions, (extensions) => extensions.requests({ limit }))
+const requests = (limit: number) => inspected({ limit })
 
 export const RequestsView = (props: ViewProps) => {
   const { state } = useApp()
