@@ -38,7 +38,7 @@ const identityColumns: ReadonlyArray<Column<IdentityRow>> = [
   { title: "Namespace", width: 10, value: (i) => namespaceCode(i.namespace) },
   { title: "Identity", min: 16, value: (i) => i.id },
   { title: "Primary", width: 7, value: (i) => (i.primary ? "✓" : ""), color: () => theme.ok },
-  { title: "Joined through", min: 20, value: (i) => (i.link ? `${namespaceCode(i.link.linkedTo.namespace)}:${i.link.linkedTo.id}` : "the looked-up identity") },
+  { title: "Joined through", min: 20, value: (i) => (i.link ? `${namespaceCode(i.link.linkedTo.namespace)}:${i.link.linkedTo.id}` : i.primary ? "— (primary)" : "— (link deleted)") },
   { title: "Dataset", width: 16, optional: true, value: (i) => (i.link ? shortId(i.link.datasetId, 14) : "") },
   { title: "First seen", width: 19, optional: true, value: (i) => (i.link ? dateTime(i.link.firstSeen) : ""), sort: (i) => i.link?.firstSeen ?? 0 }
 ]
@@ -57,7 +57,9 @@ export const attributeStory = (row: AttributeRow): ReadonlyArray<string> => {
 export const identityStory = (row: IdentityRow): string =>
   row.link
     ? `${namespaceCode(row.namespace)}:${row.id} joined the graph through ${namespaceCode(row.link.linkedTo.namespace)}:${row.link.linkedTo.id} in dataset ${row.link.datasetId}${row.link.batchId ? ` batch ${row.link.batchId}` : ""}, first seen ${dateTime(row.link.firstSeen)}, last seen ${dateTime(row.link.lastSeen)}`
-    : `${namespaceCode(row.namespace)}:${row.id} is the identity the profile was looked up by`
+    : row.primary
+      ? `${namespaceCode(row.namespace)}:${row.id} is the graph's primary identity: the others joined it, it joined nothing`
+      : `${namespaceCode(row.namespace)}:${row.id} has no link on record: the data that linked it was deleted`
 
 export const ExplainView = (props: ViewProps) => {
   const { state } = useApp()
