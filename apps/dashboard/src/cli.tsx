@@ -5,7 +5,7 @@
  * port, with the demo data in `.rtcp/dashboard`, and stops it on exit.
  * Without a terminal it prints a summary and exits.
  */
-import { Command, Options } from "@effect/cli"
+import { Args, Command, Options } from "@effect/cli"
 import { CommandLine } from "@rtcp/command-line"
 import { render } from "ink"
 import { Config, Effect, Layer, Logger, LogLevel, ManagedRuntime, Option } from "effect"
@@ -13,6 +13,7 @@ import { appendFileSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { App } from "./App.js"
 import { summary } from "./summary.js"
+import { routeFromArgs } from "./state/routes.js"
 import { viewIds } from "./state/views.js"
 import * as Upstream from "./upstream.js"
 
@@ -43,6 +44,10 @@ const refresh = Options.integer("refresh").pipe(
   Options.withDescription("Seconds between live refreshes; 0: only on r (default 5)")
 )
 const view = Options.choice("view", viewIds).pipe(Options.optional, Options.withDescription("View to open first"))
+const where = Args.text({ name: "view [item…]" }).pipe(
+  Args.repeated,
+  Args.withDescription("A permalink: the screen to open, e.g. `profiles Email jane.doe@example.com`, `jobs system ID` (`:` in the dashboard shows the current one)")
+)
 
 /** npm runs scripts in the workspace folder; paths are relative to where `npm start` was typed. */
 const fromInvocation = (path: string) => (path === ":memory:" ? path : resolve(process.env.INIT_CWD ?? process.cwd(), path))
@@ -67,8 +72,10 @@ const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const
 const ENTER_ALT_SCREEN = "\u001b[?1049h\u001b[2J\u001b[H"
 const LEAVE_ALT_SCREEN = "\u001b[?1049l"
 
-const command = Command.make("rtcp", { upstream, proxyKey, sandbox, readOnly, data, profiles, refresh, view }, (options) =>
+const command = Command.make("rtcp", { upstream, proxyKey, sandbox, readOnly, data, profiles, refresh, view, where }, (options) =>
   Effect.gen(function* () {
+    const opened = routeFromArgs(options.where)
+    if ("error" in opened) return yield* new CommandLine.UsageError({ message: opened.error })
     if (Option.isSome(options.proxyKey) && Option.isNone(options.upstream)) {
       return yield* new CommandLine.UsageError({ message: "--proxy-key needs --upstream URL, the proxy's base URL (e.g. --upstream http://127.0.0.1:8081)" })
     }
@@ -131,6 +138,7 @@ const command = Command.make("rtcp", { upstream, proxyKey, sandbox, readOnly, da
             readOnly={options.readOnly}
             refreshMs={Math.max(0, options.refresh) * 1000}
             view={Option.getOrUndefined(options.view)}
+            stack={options.where.length > 0 ? opened.stack : undefined}
           />,
           { exitOnCtrlC: false, maxFps: 20, patchConsole: true }
         )

@@ -149,6 +149,10 @@ export const describeError = (error: unknown): string => {
   return String(error)
 }
 
+/** The upstream's request id a failed call carries, when it has one. */
+export const requestIdOf = (error: unknown): string | undefined =>
+  Predicate.hasProperty(error, "requestId") && typeof error.requestId === "string" && error.requestId !== "" ? error.requestId : undefined
+
 /** The core's messages start with `GET /path: 503 …`; the status line says the status itself. */
 const strip = (message: string) => message.replace(/^(GET|POST|PUT|PATCH|DELETE) \S+: \d{3} ?/, "").trim() || message
 
@@ -156,3 +160,28 @@ const rid = (requestId: string | undefined) => (requestId ? ` (request ${shortId
 
 /** `1 merge policy`, `3 merge policies`. */
 export const plural = (n: number, one: string, many = `${one}s`): string => `${count(n)} ${n === 1 ? one : many}`
+
+/**
+ * AEP's identity namespace codes. Namespace codes are case-insensitive
+ * (reports may give them in lower case): every screen shows AEP's spelling.
+ */
+export const standardNamespaces: ReadonlyArray<string> = [
+  "ECID",
+  "Email",
+  "Phone",
+  "CRMID",
+  "LoyaltyId",
+  "AAID",
+  "AdCloud",
+  "GAID",
+  "IDFA",
+  "Email_LC_SHA256",
+  "Phone_SHA256",
+  "Phone_E.164",
+  "TNTID",
+  "WAID"
+]
+
+const byLowerCase = new Map(standardNamespaces.map((code) => [code.toLowerCase(), code]))
+
+export const namespaceCode = (code: string): string => byLowerCase.get(code.toLowerCase()) ?? code

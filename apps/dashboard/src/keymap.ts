@@ -41,6 +41,12 @@ export type Action =
   | "cancelJob"
   | "lookup"
   | "cyclePolicy"
+  | "cycleLeftPolicy"
+  | "diff"
+  | "explain"
+  | "yank"
+  | "yankAll"
+  | "messages"
   // prompts and forms
   | "submit"
   | "cancel"
@@ -91,6 +97,8 @@ export interface KeyEntry {
   readonly modes: ReadonlyArray<Mode>
   /** Only in these views (normal mode); every view when absent. */
   readonly views?: ReadonlyArray<ViewId>
+  /** Of `views`, those where the key acts only on an opened item (a profile), not on the list. */
+  readonly detailOnly?: ReadonlyArray<ViewId>
   /** Changes the upstream: refused under `--read-only`. */
   readonly write?: boolean
   readonly group: Group
@@ -102,20 +110,26 @@ const ctrl = (key: string): KeyBinding => ({ key, ctrl: true })
 
 const prompt: ReadonlyArray<Mode> = ["filter", "command"]
 
+/** Views that show a list or a tree: the Overview is a page of charts (no rows to open, sort, filter or copy). */
+const listViews: ReadonlyArray<ViewId> = views.filter((view) => view.id !== "overview").map((view) => view.id)
+
 export const keymap: ReadonlyArray<KeyEntry> = [
   // -- global ---------------------------------------------------------------
   { action: "quit", keys: [k("q"), ctrl("c")], description: "Quit", modes: ["normal"], group: "Global" },
   { action: "quit", keys: [ctrl("c")], description: "Quit", modes: ["filter", "command", "help", "confirm", "form"], group: "Global" },
   { action: "help", keys: [k("?")], description: "Help (this list)", modes: ["normal"], group: "Global" },
   { action: "command", keys: [k(":")], description: "Command line: jump to a view, :sandbox NAME, :q", modes: ["normal"], group: "Global" },
-  { action: "filter", keys: [k("/")], description: "Filter the list (kept across refreshes and view switches)", modes: ["normal"], group: "Global" },
+  { action: "filter", keys: [k("/")], description: "Filter the list (kept across refreshes and view switches; starts empty, Esc restores)", modes: ["normal"], views: listViews, group: "Global" },
+  { action: "messages", keys: [k("m")], description: "Messages: every status line and error of the session in full, newest first", modes: ["normal"], group: "Global" },
+  { action: "yank", keys: [k("y")], description: "Copy the value or row under the cursor (OSC 52 clipboard, else a file the status line names)", modes: ["normal"], views: listViews, group: "Global" },
+  { action: "yankAll", keys: [k("Y")], description: "Copy the whole view: the profile as JSON, or every row of the list", modes: ["normal"], views: listViews, group: "Global" },
   { action: "back", keys: [n("escape")], description: "Back (clears the filter first)", modes: ["normal"], group: "Global" },
   { action: "refresh", keys: [k("r"), ctrl("r")], description: "Refresh now", modes: ["normal"], group: "Global" },
-  ...views.map(
-    (view, index): KeyEntry => ({
+  ...views.filter((view) => view.key !== undefined).map(
+    (view): KeyEntry => ({
       action: "goto",
       arg: view.id,
-      keys: [k(String(index + 1))],
+      keys: [k(view.key!)],
       description: view.title,
       modes: ["normal"],
       group: "Views"
@@ -130,18 +144,21 @@ export const keymap: ReadonlyArray<KeyEntry> = [
   { action: "pageDown", keys: [n("pageDown"), ctrl("f")], description: "Page down", modes: ["normal", "help"], group: "Navigation" },
   { action: "nextPane", keys: [n("tab")], description: "Next pane or tab", modes: ["normal"], group: "Navigation" },
   { action: "prevPane", keys: [n("tab", { shift: true })], description: "Previous pane or tab", modes: ["normal"], group: "Navigation" },
-  { action: "open", keys: [n("return")], description: "Open (drill down); in a tree, fold or unfold", modes: ["normal"], group: "Navigation" },
+  { action: "open", keys: [n("return")], description: "Open (drill down); in a tree, fold or unfold", modes: ["normal"], views: listViews, group: "Navigation" },
   { action: "expand", keys: [n("right"), k("l"), k(" ")], description: "Unfold a tree node", modes: ["normal"], group: "Navigation" },
   { action: "collapse", keys: [n("left"), k("h")], description: "Fold a tree node (or go to its parent)", modes: ["normal"], group: "Navigation" },
-  { action: "sortNext", keys: [k("o")], description: "Sort by the next column", modes: ["normal"], group: "Navigation" },
-  { action: "sortReverse", keys: [k("O")], description: "Reverse the sort order", modes: ["normal"], group: "Navigation" },
+  { action: "sortNext", keys: [k("o")], description: "Sort by the next column", modes: ["normal"], views: listViews, group: "Navigation" },
+  { action: "sortReverse", keys: [k("O")], description: "Reverse the sort order", modes: ["normal"], views: listViews, group: "Navigation" },
   // -- view actions ---------------------------------------------------------
   { action: "lookup", keys: [k("i")], description: "Look up a profile by namespace and id", modes: ["normal"], views: ["profiles"], group: "Actions" },
-  { action: "cyclePolicy", keys: [k("p")], description: "Merge the profile with the next merge policy", modes: ["normal"], views: ["profiles"], group: "Actions" },
-  { action: "create", keys: [k("n")], description: "New (create)", modes: ["normal"], views: ["policies", "jobs", "attributes", "edge"], write: true, group: "Actions" },
+  { action: "cyclePolicy", keys: [k("p")], description: "Merge the profile with the next merge policy (in a diff: the right-hand one)", modes: ["normal"], views: ["profiles", "diff", "explain"], detailOnly: ["profiles", "diff", "explain"], group: "Actions" },
+  { action: "cycleLeftPolicy", keys: [k("P")], description: "Step the left-hand merge policy of the diff", modes: ["normal"], views: ["diff"], detailOnly: ["diff"], group: "Actions" },
+  { action: "diff", keys: [k("D")], description: "Diff the profile under two merge policies, side by side", modes: ["normal"], views: ["profiles"], detailOnly: ["profiles"], group: "Actions" },
+  { action: "explain", keys: [k("E")], description: "Explain the profile: the fragment each value came from, what it beat, how identities joined", modes: ["normal"], views: ["profiles"], detailOnly: ["profiles"], group: "Actions" },
+  { action: "create", keys: [k("n")], description: "New (create; on Jobs a delete job or an export job, by pane)", modes: ["normal"], views: ["policies", "jobs", "attributes", "edge"], write: true, group: "Actions" },
   { action: "edit", keys: [k("e")], description: "Edit", modes: ["normal"], views: ["policies"], write: true, group: "Actions" },
   { action: "setDefault", keys: [k("*")], description: "Make it the default merge policy", modes: ["normal"], views: ["policies"], write: true, group: "Actions" },
-  { action: "delete", keys: [k("d")], description: "Delete (asks first)", modes: ["normal"], views: ["policies", "jobs", "attributes", "edge"], write: true, group: "Actions" },
+  { action: "delete", keys: [k("d")], description: "Delete (asks first; on a profile, the profile)", modes: ["normal"], views: ["policies", "jobs", "attributes", "edge", "profiles"], detailOnly: ["profiles"], write: true, group: "Actions" },
   { action: "cancelJob", keys: [k("x")], description: "Cancel the export job (asks first)", modes: ["normal"], views: ["jobs"], write: true, group: "Actions" },
   // -- prompts --------------------------------------------------------------
   { action: "submit", keys: [n("return")], description: "Run the command / keep the filter", modes: prompt, group: "Filter and command line" },
@@ -194,12 +211,16 @@ export const matches = (binding: KeyBinding, input: string, key: Key): boolean =
   return input === binding.key
 }
 
-/** The entry a key means in this mode and view, if any. */
-export const resolve = (mode: Mode, view: ViewId, input: string, key: Key): KeyEntry | undefined =>
+/** Whether an entry acts in this view, on its list (`detail` false) or on an opened item. */
+export const actsIn = (entry: KeyEntry, view: ViewId, detail: boolean): boolean =>
+  (entry.views === undefined || entry.views.includes(view)) && (detail || !(entry.detailOnly ?? []).includes(view))
+
+/** The entry a key means in this mode and view, if any (`detail`: an item is open). */
+export const resolve = (mode: Mode, view: ViewId, input: string, key: Key, detail = true): KeyEntry | undefined =>
   keymap.find(
     (entry) =>
       entry.modes.includes(mode) &&
-      (entry.views === undefined || entry.views.includes(view)) &&
+      (mode !== "normal" || actsIn(entry, view, detail)) &&
       entry.keys.some((binding) => matches(binding, input, key))
   )
 

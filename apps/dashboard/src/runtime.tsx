@@ -9,8 +9,9 @@
 import { Platform } from "@rtcp/core"
 import { Cause, Effect, Exit, type Fiber, FiberId, type ManagedRuntime, Option } from "effect"
 import { createContext, type Dispatch, type ReactNode, useContext, useEffect, useRef, useState } from "react"
-import { describeError } from "./format.js"
-import { type AppAction, type AppState, isModal } from "./state/reducer.js"
+import { describeError, requestIdOf } from "./format.js"
+import { isModal } from "./state/reducer.js"
+import type { AppAction, AppState } from "./state/types.js"
 import type { Services } from "./upstream.js"
 
 export type DashboardRuntime = ManagedRuntime.ManagedRuntime<Services, unknown>
@@ -161,7 +162,8 @@ export const useLiveData = <A, E>(
   const sandbox = state.sandbox
   const source = key === undefined ? undefined : `${sandbox}/${key}`
   return useEffectQuery(source, () => Platform.withSandbox(make(), sandbox), {
-    paused: isModal(state.mode),
+    // Data that does not change by itself keeps loading under a modal: a form may be waiting for it.
+    paused: options.live !== false && isModal(state.mode),
     refreshMs: options.live === false || refreshMs <= 0 ? undefined : refreshMs,
     tick: state.refreshTick,
     onSuccess: () => {
@@ -169,7 +171,8 @@ export const useLiveData = <A, E>(
     },
     onFailure: (error) => {
       if (options.quiet?.(error)) return
-      dispatch({ type: "status", status: { kind: "error", text: describeError(error), source }, at: Date.now() })
+      const requestId = requestIdOf(error)
+      dispatch({ type: "status", status: { kind: "error", text: describeError(error), source, ...(requestId ? { requestId } : {}) } })
     }
   })
 }

@@ -12,6 +12,7 @@ import { HttpApiBuilder, type HttpClient, HttpServer } from "@effect/platform"
 import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
 import { AccessToken, AepConfig, Platform, ProfileClient, Retry } from "@rtcp/core"
 import type { Server } from "@rtcp/local-platform"
+import * as LocalExtensions from "./extensions.js"
 import { type ConfigError, Context, Duration, Effect, Layer, Option, Predicate, Redacted } from "effect"
 import { createServer } from "node:http"
 
@@ -26,6 +27,8 @@ export interface UpstreamInfo {
   readonly sandbox: string
   /** Data folder of the local service. */
   readonly directory?: string | undefined
+  /** The local service's admin endpoints (the request inspector) are on. */
+  readonly admin?: boolean | undefined
   /** Identities worth offering in the profile lookup (the demo customer on the local service). */
   readonly examples: ReadonlyArray<{ readonly namespace: string; readonly id: string }>
 }
@@ -33,7 +36,7 @@ export interface UpstreamInfo {
 export class Upstream extends Context.Tag("@rtcp/dashboard/Upstream")<Upstream, UpstreamInfo>() {}
 
 /** What a view can ask of the runtime. */
-export type Services = ProfileClient.ProfileClient | Upstream
+export type Services = ProfileClient.ProfileClient | LocalExtensions.LocalExtensions | Upstream
 
 export type UpstreamLayer = Layer.Layer<Services, unknown>
 
@@ -58,7 +61,7 @@ export const demoExamples: ReadonlyArray<{ readonly namespace: string; readonly 
 
 /** The client for a Platform at `url` that issues tokens at `imsUrl` (the demo credential by default). */
 const clientFor = (settings: Platform.PlatformSettings, auth: Layer.Layer<AccessToken.AccessToken, never, HttpClient.HttpClient>) =>
-  ProfileClient.layer.pipe(Layer.provide(Layer.merge(auth, Platform.layer(settings))))
+  Layer.merge(ProfileClient.layer, LocalExtensions.layer).pipe(Layer.provide(Layer.merge(auth, Platform.layer(settings))))
 
 /** The demo credential of the local service, against a Platform (and IMS) at `url`. */
 export const demoCredential = (url: string, sandbox: string) =>
@@ -142,6 +145,7 @@ export const local = (options: LocalOptions) =>
               orgId: demoClient.orgId,
               sandbox: options.sandbox,
               directory: options.directory,
+              admin: options.service?.admin === true,
               examples: options.profiles > 0 ? demoExamples : []
             }
             return Layer.merge(demoCredential(url, options.sandbox), Layer.succeed(Upstream, info))
@@ -222,7 +226,8 @@ export const choose = (options: ChooseOptions): Effect.Effect<{ readonly kind: U
         ? { kind: "adobe", layer: aepCredential({ sandbox }) }
         : {
             kind: "local",
-            layer: local({ directory: options.directory, sandbox: sandbox ?? "prod", profiles: options.profiles })
+            // The inspector (admin endpoints) is on: the service listens on loopback for this dashboard only.
+            layer: local({ directory: options.directory, sandbox: sandbox ?? "prod", profiles: options.profiles, service: { admin: true } })
           }
     return { kind: chosen.kind, layer: chosen.layer.pipe(Layer.provide(NodeHttpClient.layerUndici)) }
   })

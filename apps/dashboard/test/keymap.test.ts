@@ -59,7 +59,7 @@ describe("keymap", () => {
 
   it("opens the modes with :, / and ?", () => {
     expect(resolve("normal", "overview", ":", key())?.action).toBe("command")
-    expect(resolve("normal", "overview", "/", key())?.action).toBe("filter")
+    expect(resolve("normal", "policies", "/", key())?.action).toBe("filter")
     expect(resolve("normal", "overview", "?", key())?.action).toBe("help")
   })
 
@@ -103,7 +103,20 @@ describe("keymap", () => {
     expect(policies).toContain("Make it the default merge policy")
     const overview = helpSections("overview").flatMap((section) => section.rows.map((row) => row.description))
     expect(overview).not.toContain("Make it the default merge policy")
-    expect(overview).toContain("Filter the list (kept across refreshes and view switches)")
+    expect(policies).toContain("Filter the list (kept across refreshes and view switches; starts empty, Esc restores)")
+  })
+
+  it("offers on the Overview (a page of charts) no key that does nothing there: no open, sort, filter or copy", () => {
+    for (const input of ["/", "o", "O", "y", "Y"]) expect(resolve("normal", "overview", input, key())).toBeUndefined()
+    expect(resolve("normal", "overview", "", key({ return: true }))).toBeUndefined()
+    const overview = helpSections("overview").flatMap((section) => section.rows.map((row) => row.description))
+    expect(overview.some((d) => d.startsWith("Filter the list"))).toBe(false)
+    expect(overview.some((d) => d.startsWith("Sort by"))).toBe(false)
+  })
+
+  it("keeps p to an opened profile: on the list of profiles it acts on nothing", () => {
+    expect(resolve("normal", "profiles", "p", key(), false)).toBeUndefined()
+    expect(resolve("normal", "profiles", "p", key(), true)?.action).toBe("cyclePolicy")
   })
 
   it("is the key list of the README", () => {

@@ -73,10 +73,10 @@ describe("reducer: filter mode", () => {
     expect(filterOf(kept)).toBe("time")
   })
 
-  it("goes back to the previous filter with Esc", () => {
-    const s = run(start, { type: "filterOpen" }, ...typeText("ab"), { type: "submit" }, { type: "filterOpen" }, ...typeText("cd"))
-    expect(filterOf(s)).toBe("abcd")
-    expect(filterOf(run(s, { type: "cancel" }))).toBe("ab")
+  it("reopens empty, so what is typed replaces the old filter, and goes back to it with Esc", () => {
+    const s = run(start, { type: "filterOpen" }, ...typeText("city"), { type: "submit" }, { type: "filterOpen" }, ...typeText("gold"))
+    expect(filterOf(s)).toBe("gold")
+    expect(filterOf(run(s, { type: "cancel" }))).toBe("city")
   })
 
   it("survives refreshes and view switches", () => {
@@ -312,25 +312,50 @@ describe("forms", () => {
 
 describe("reducer: profile merge policy", () => {
   const policies = [
-    { id: "p1", name: "Default Timebased" },
+    { id: "p1", name: "Default Timebased", default: true },
     { id: "p2", name: "No stitching" }
   ]
-  const cycle: AppAction = { type: "cycleProfilePolicy", policies, defaultName: "Default Timebased (default)" }
+  const cycle: AppAction = { type: "cycleProfilePolicy", policies }
 
-  it("steps from the default through each policy and back, each press counting", () => {
+  it("steps from the default to each other policy and back, each press counting", () => {
     const once = run(start, cycle)
-    expect(once.profilePolicy).toBe("p1")
-    expect(once.status?.text).toBe("merged with Default Timebased")
+    expect(once.profilePolicy).toBe("p2")
+    expect(once.status?.text).toBe("merged with No stitching")
     // Two presses dispatched before any render still land two steps on.
     const twice = run(start, cycle, cycle)
-    expect(twice.profilePolicy).toBe("p2")
-    expect(twice.status?.text).toBe("merged with No stitching")
-    const back = run(start, cycle, cycle, cycle)
-    expect(back.profilePolicy).toBeUndefined()
-    expect(back.status?.text).toBe("merged with Default Timebased (default)")
+    expect(twice.profilePolicy).toBeUndefined()
+    expect(twice.status?.text).toBe("merged with Default Timebased (default)")
+  })
+
+  it("with one policy says so instead of flipping between two names for it", () => {
+    const s = run(start, { type: "cycleProfilePolicy", policies: [policies[0]!] })
+    expect(s.profilePolicy).toBeUndefined()
+    expect(s.status?.text).toBe("only one merge policy in this sandbox: Default Timebased (default)")
+    expect(run(s, { type: "cycleProfilePolicy", policies: [policies[0]!] }).profilePolicy).toBeUndefined()
   })
 
   it("does nothing while the policies are not known yet", () => {
     expect(run(start, { ...cycle, policies: [] })).toBe(start)
+  })
+})
+
+describe("reducer: purity", () => {
+  it("gives the same state when run twice on one action (React may do that): no clock inside", async () => {
+    const actions: ReadonlyArray<AppAction> = [
+      { type: "sandbox", name: "dev" },
+      { type: "readOnly" },
+      { type: "request", intent: { kind: "deletePolicy", id: "p1", name: "One" } },
+      { type: "cycleProfilePolicy", policies: [{ id: "a", name: "A", default: true }, { id: "b", name: "B" }] }
+    ]
+    for (const action of actions) {
+      const first = reducer(start, action)
+      await new Promise((resolve) => setTimeout(resolve, 3))
+      expect(reducer(start, action)).toEqual(first)
+    }
+  })
+
+  it("stamps a status with the time its action carries", () => {
+    const s = reducer(start, { type: "sandbox", name: "dev", at: 1234 })
+    expect(s.status).toMatchObject({ text: "sandbox dev", at: 1234 })
   })
 })

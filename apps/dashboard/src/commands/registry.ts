@@ -3,7 +3,9 @@
  * `canExecute` and completion. A command turns its arguments into reducer
  * actions, so running one is pure and testable; the reducer applies them.
  */
-import type { AppAction, AppState } from "../state/reducer.js"
+import { namespaceCode, standardNamespaces } from "../format.js"
+import { currentRoute, diffRoute, explainRoute, permalink } from "../state/routes.js"
+import type { AppAction, AppState, Identity, Route } from "../state/types.js"
 import { views } from "../state/views.js"
 
 export interface Command {
@@ -19,20 +21,34 @@ export interface Command {
   readonly run: (args: ReadonlyArray<string>, state: AppState) => ReadonlyArray<AppAction> | { readonly error: string }
 }
 
+/** Every namespace worth offering: AEP's standard ones, those the upstream reported, those looked up. */
+export const namespaceCandidates = (state: AppState): ReadonlyArray<string> => {
+  const byLower = new Map<string, string>()
+  for (const code of [...state.recents.map((r) => r.namespace), ...state.namespaces, ...standardNamespaces]) {
+    const canonical = namespaceCode(code)
+    if (!byLower.has(canonical.toLowerCase())) byLower.set(canonical.toLowerCase(), canonical)
+  }
+  return [...byLower.values()]
+}
+
+const profileCommand = (view: (typeof views)[number], route: (identity: Identity) => Route): Command => ({
+  id: view.id,
+  aliases: view.aliases,
+  description: `${view.description}; with arguments, of that profile`,
+  args: "[namespace id]",
+  complete: (_arg, state) => namespaceCandidates(state),
+  run: (args) => {
+    if (args.length === 0) return [{ type: "goto", view: view.id }]
+    if (args.length < 2) return { error: `usage: :${view.id} NAMESPACE ID (e.g. :${view.id} Email jane.doe@example.com)` }
+    const identity = { namespace: args[0]!, id: args.slice(1).join(" ") }
+    if (view.id === "profiles") return [{ type: "request", intent: { kind: "lookupProfile", ...identity } }]
+    return [{ type: "goto", view: view.id }, { type: "push", route: route(identity) }]
+  }
+})
+
 const viewCommands: ReadonlyArray<Command> = views.map((view) =>
-  view.id === "profiles"
-    ? {
-        id: view.id,
-        aliases: view.aliases,
-        description: `${view.description}; with arguments, look one up`,
-        args: "[namespace id]",
-        complete: (_arg, state) => [...new Set(state.recents.map((r) => r.namespace))],
-        run: (args) => {
-          if (args.length === 0) return [{ type: "goto", view: view.id }]
-          if (args.length < 2) return { error: "usage: :profiles NAMESPACE ID (e.g. :profiles Email jane.doe@example.com)" }
-          return [{ type: "request", intent: { kind: "lookupProfile", namespace: args[0]!, id: args.slice(1).join(" ") } }]
-        }
-      }
+  view.id === "profiles" || view.id === "diff" || view.id === "explain"
+    ? profileCommand(view, view.id === "diff" ? diffRoute : explainRoute)
     : {
         id: view.id,
         aliases: view.aliases,
@@ -50,6 +66,12 @@ export const commands: ReadonlyArray<Command> = [
     args: "<name>",
     complete: (_arg, state) => state.sandboxes,
     run: (args) => (args.length !== 1 ? { error: "usage: :sandbox NAME (e.g. :sandbox dev)" } : [{ type: "sandbox", name: args[0]! }])
+  },
+  {
+    id: "link",
+    aliases: ["permalink", "url"],
+    description: "Copy the permalink of this screen (the command line that opens it again)",
+    run: (_args, state) => [{ type: "copy", what: "the permalink", text: permalink(currentRoute(state), state.sandbox) }]
   },
   {
     id: "refresh",

@@ -6,8 +6,9 @@
 import { Box, Text } from "ink"
 import { suggestion } from "../commands/registry.js"
 import { clock, fit, truncate, width as cells } from "../format.js"
-import { keymap, labels } from "../keymap.js"
+import { actsIn, keymap, labels } from "../keymap.js"
 import { type AppState, filterOf, pane, route } from "../state/reducer.js"
+import { permalink } from "../state/routes.js"
 import { viewSpec } from "../state/views.js"
 import { theme } from "../theme.js"
 import type { UpstreamInfo, UpstreamKind } from "../upstream.js"
@@ -98,9 +99,13 @@ export const StatusLine = ({
     : `${freshness.loading ? "● " : ""}${refreshMs > 0 ? `⟳ ${Math.round(refreshMs / 1000)}s · ` : ""}updated ${clock(freshness.updatedAt)} `
   const status = state.status
   const candidates = state.mode === "command" && state.command.candidates.length > 0 ? state.command.candidates.join("  ") : undefined
-  const text = candidates ?? (status ? `${status.kind === "error" ? "✗" : status.kind === "busy" ? "…" : "✓"} ${clock(status.at)} ${status.text}` : "")
-  const color = candidates ? theme.muted : status?.kind === "error" ? theme.error : status?.kind === "busy" ? theme.busy : theme.ok
+  const link = state.mode === "command" && candidates === undefined ? `permalink: ${permalink(route(state), state.sandbox)}  (:link copies it)` : undefined
+  const message = status ? `${status.kind === "error" ? "✗" : status.kind === "busy" ? "…" : "✓"} ${clock(status.at)} ${status.text}` : ""
+  const color = candidates || link ? theme.muted : status?.kind === "error" ? theme.error : status?.kind === "busy" ? theme.busy : theme.ok
   const room = Math.max(0, width - cells(right) - 2)
+  // A message longer than the line says where to read it in full.
+  const more = " · m full text"
+  const text = candidates ?? link ?? (cells(message) > room && state.mode !== "command" ? `${truncate(message, Math.max(0, room - cells(more)))}${more}` : message)
   return (
     <Box width={width}>
       <Text wrap="truncate">
@@ -112,44 +117,102 @@ export const StatusLine = ({
   )
 }
 
-const hintActions = ["open", "create", "edit", "delete", "setDefault", "cancelJob", "lookup", "cyclePolicy", "nextPane", "sortNext"] as const
+/** In the order the hint line offers them: what the view does first, then moving around. */
+const hintActions = [
+  "create",
+  "edit",
+  "delete",
+  "setDefault",
+  "cancelJob",
+  "lookup",
+  "cyclePolicy",
+  "cycleLeftPolicy",
+  "diff",
+  "explain",
+  "open",
+  "nextPane",
+  "sortNext",
+  "filter",
+  "yank"
+] as const
 
-/** Key hints of the current view, from the keymap. */
-export const hints = (state: AppState): string => {
+const short: Record<(typeof hintActions)[number], string> = {
+  open: "open",
+  create: "new",
+  edit: "edit",
+  delete: "delete",
+  setDefault: "default",
+  cancelJob: "cancel",
+  lookup: "lookup",
+  cyclePolicy: "policy",
+  cycleLeftPolicy: "left policy",
+  diff: "diff",
+  explain: "explain",
+  nextPane: "pane",
+  sortNext: "sort",
+  filter: "filter",
+  yank: "copy"
+}
+
+/** Views whose items are trees with no tables inside (sorting means nothing there). */
+const treeDetail = (state: AppState): boolean => {
+  const r = route(state)
+  if (!r.detail) return false
+  if (r.view === "profiles" && !r.detail.id.startsWith("#")) return pane(state) === 0
+  if (r.view === "explain") return false
+  return r.view !== "requests"
+}
+
+/**
+ * Key hints of the current screen, from the keymap: only keys that act
+ * here. The view's own keys come first; what always works (`: command`,
+ * `esc back`, `q quit`) is kept at the end, and `fixed` says how much of
+ * the line it needs so that a narrow terminal drops view hints, never it.
+ */
+export const hints = (state: AppState): { readonly view: ReadonlyArray<string>; readonly fixed: ReadonlyArray<string> } => {
   const r = route(state)
   const view = r.view
-  // Details are trees, except the profile's tables (identities, events, computed).
-  const profileTable = view === "profiles" && r.detail !== undefined && !r.detail.id.startsWith("#") && pane(state) !== 0
-  const tree = r.detail !== undefined && !profileTable
-  // Only the timeline opens its rows.
-  const opens = !(profileTable && pane(state) !== 2)
+  const detail = r.detail !== undefined
+  const tree = treeDetail(state)
+  const event = r.detail?.id.startsWith("#") === true
+  // In a profile's tables only the timeline opens its rows; the Overview, diff and Messages open nothing.
+  const profileTable = view === "profiles" && detail && !event && pane(state) !== 0
+  const opens = !(profileTable && pane(state) !== 2) && view !== "diff" && view !== "messages" && !(view === "explain" && detail)
   const entries = keymap.filter(
     (entry) =>
       entry.modes.includes("normal") &&
       (hintActions as ReadonlyArray<string>).includes(entry.action) &&
-      (entry.views === undefined || entry.views.includes(view)) &&
+      actsIn(entry, view, detail) &&
       !(entry.write && state.readOnly) &&
       !(tree && entry.action === "sortNext") &&
+      !(view === "diff" && entry.action === "sortNext") &&
       !(!opens && entry.action === "open") &&
-      !(r.detail?.id.startsWith("#") && (entry.action === "lookup" || entry.action === "cyclePolicy" || entry.action === "nextPane"))
+      !(view === "profiles" && !detail && entry.action === "create") &&
+      !(event && (entry.action === "lookup" || entry.action === "cyclePolicy" || entry.action === "nextPane" || entry.action === "delete" || entry.action === "diff" || entry.action === "explain"))
   )
-  const short: Record<string, string> = {
-    open: tree ? "fold" : "open",
-    create: "new",
-    edit: "edit",
-    delete: "delete",
-    setDefault: "default",
-    cancelJob: "cancel",
-    lookup: "lookup",
-    cyclePolicy: "merge policy",
-    nextPane: "pane",
-    sortNext: "sort"
-  }
   const first = (entry: (typeof entries)[number]) => labels(entry).split(" ")[0]!
-  const parts = entries
+  const seen = new Set<string>()
+  const rank = (entry: (typeof entries)[number]) => (hintActions as ReadonlyArray<string>).indexOf(entry.action)
+  const parts = [...entries]
+    .sort((a, b) => rank(a) - rank(b))
     .filter((entry) => entry.action !== "nextPane" || viewSpec(view)[r.detail ? "detailPanes" : "panes"].length > 1)
-    .map((entry) => `${first(entry)} ${short[entry.action]}`)
-  return [...parts, "/ filter", ": command", "esc back", "q quit"].join("  ")
+    .filter((entry) => (seen.has(entry.action) ? false : (seen.add(entry.action), true)))
+    .map((entry) => `${first(entry)} ${short[entry.action as (typeof hintActions)[number]]}`)
+  const fixed = [": command", ...(state.stack.length > 1 || filterOf(state) !== "" ? ["esc back"] : []), "? help", "q quit"]
+  return { view: parts, fixed }
+}
+
+/** The hint line at a width: view hints that fit, then the fixed ones, always. */
+export const hintLine = (state: AppState, width: number): string => {
+  const { view, fixed } = hints(state)
+  const tail = fixed.join("  ")
+  let line = ""
+  for (const part of view) {
+    const next = line === "" ? part : `${line}  ${part}`
+    if (cells(` ${next}  ${tail}`) > width) break
+    line = next
+  }
+  return truncate(` ${line === "" ? tail : `${line}  ${tail}`}`, width)
 }
 
 export const BottomLine = ({ state, width }: { readonly state: AppState; readonly width: number }) => {
@@ -186,7 +249,7 @@ export const BottomLine = ({ state, width }: { readonly state: AppState; readonl
   return (
     <Box width={width}>
       <Text wrap="truncate" color={theme.muted}>
-        {truncate(" " + hints(state), width)}
+        {hintLine(state, width)}
       </Text>
     </Box>
   )

@@ -16,38 +16,66 @@ import { theme } from "../theme.js"
 // help
 // ---------------------------------------------------------------------------
 
+const commandLabel = (command: (typeof commands)[number]) => `:${command.id}${command.args ? ` ${command.args}` : ""}`
+/** Key and command columns as wide as their longest entry: nothing of a key or a command is ever cut. */
 const KEY_WIDTH = 16
-const COMMAND_WIDTH = 20
+const COMMAND_WIDTH = Math.max(...commands.map((command) => commandLabel(command).length)) + 2
+/** Below this, one column: two would cut the descriptions. */
+const TWO_COLUMNS = 160
+
+/** Words on lines of at most `width` cells (a word longer than that is cut). */
+export const wrapWords = (text: string, width: number): ReadonlyArray<string> => {
+  if (width <= 0) return [""]
+  const lines: Array<string> = []
+  let line = ""
+  for (const word of text.split(" ")) {
+    const next = line === "" ? word : `${line} ${word}`
+    if (next.length <= width) line = next
+    else {
+      if (line !== "") lines.push(line)
+      line = truncate(word, width)
+    }
+  }
+  lines.push(line)
+  return lines
+}
+
+/** A key (or command) and its description, continued under itself when it is longer than the line. */
+const entryLines = (key: string, label: string, description: string, labelWidth: number, width: number): ReadonlyArray<ReactNode> =>
+  wrapWords(description, Math.max(10, width - labelWidth)).map((part, i) => (
+    <Text key={`${key}/${i}`} wrap="truncate">
+      <Text color={theme.key}>{fit(i === 0 ? label : "", labelWidth)}</Text>
+      {part}
+    </Text>
+  ))
 
 const sectionLines = (view: ViewId, width: number): Array<Array<ReactNode>> => {
   const blocks: Array<Array<ReactNode>> = helpSections(view).map((section) => [
     <Text key="t" bold color={theme.accent}>
       {section.title}
     </Text>,
-    ...section.rows.map((row, i) => (
-      <Text key={i} wrap="truncate">
-        <Text color={theme.key}>{fit(row.keys, KEY_WIDTH)}</Text>
-        {truncate(row.description, Math.max(0, width - KEY_WIDTH))}
-      </Text>
-    ))
+    ...section.rows.flatMap((row, i) => entryLines(String(i), row.keys, row.description, KEY_WIDTH, width))
   ])
   blocks.push([
     <Text key="t" bold color={theme.accent}>
       Commands
     </Text>,
-    ...commands.map((command) => (
-      <Text key={command.id} wrap="truncate">
-        <Text color={theme.key}>{fit(`:${command.id}${command.args ? ` ${command.args}` : ""}`, COMMAND_WIDTH)}</Text>
-        {truncate(`${command.description}${command.aliases.length ? ` (${command.aliases.map((a) => `:${a}`).join(" ")})` : ""}`, Math.max(0, width - COMMAND_WIDTH))}
-      </Text>
-    ))
+    ...commands.flatMap((command) =>
+      entryLines(
+        command.id,
+        commandLabel(command),
+        `${command.description}${command.aliases.length ? ` (${command.aliases.map((a) => `:${a}`).join(" ")})` : ""}`,
+        COMMAND_WIDTH,
+        width
+      )
+    )
   ])
   return blocks
 }
 
 /** Help as lines: two columns when the terminal is wide enough. */
 export const helpLines = (view: ViewId, width: number): ReadonlyArray<ReactNode> => {
-  const twoColumns = width >= 100
+  const twoColumns = width >= TWO_COLUMNS
   const columnWidth = twoColumns ? Math.floor((width - 2) / 2) : width
   const blocks = sectionLines(view, columnWidth)
   const stack = (list: Array<Array<ReactNode>>) => list.flatMap((block, i) => (i === 0 ? block : [<Text key={`gap-${i}`}> </Text>, ...block]))
@@ -154,6 +182,15 @@ export const FormDialog = ({ form, width, height }: { form: FormState; width: nu
             </Text>
           )
         })}
+        {(() => {
+          const field = form.fields[form.focus]
+          if (!field || field.kind !== "text" || !field.suggestions || field.suggestions.length === 0) return null
+          return (
+            <Text color={theme.muted} wrap="truncate">
+              {`${field.list ? "→ adds, ← removes" : "←/→ picks"}: ${field.suggestions.map((o) => o.label).join(" · ")}`}
+            </Text>
+          )
+        })()}
         {form.error ? (
           <Text color={theme.error} wrap="truncate">
             {form.error}
@@ -162,7 +199,7 @@ export const FormDialog = ({ form, width, height }: { form: FormState; width: nu
           <Text> </Text>
         )}
         <Text color={theme.muted} wrap="truncate">
-          Tab/↑↓ field · ←/→ choice · Enter submit · Esc cancel
+          Tab/↑↓ field · ←/→ choice or pick · Enter submit · Esc cancel
         </Text>
       </Box>
     </Box>

@@ -11,7 +11,7 @@ import type { Action } from "../keymap.js"
 import { useApp } from "../runtime.js"
 import { cursorOf, filterOf, type Sort, sortOf } from "../state/reducer.js"
 import { theme } from "../theme.js"
-import { useViewHandle } from "./handle.js"
+import { useViewHandle, type Yanked } from "./handle.js"
 
 export interface Column<R> {
   readonly title: string
@@ -99,6 +99,8 @@ export interface TableProps<R> {
   readonly loading?: boolean | undefined
   /** The rows could not be fetched (the status line says why). */
   readonly failed?: boolean | undefined
+  /** What `y` copies of a row (default: its cells, tab-separated). */
+  readonly yankRow?: ((row: R) => Yanked | undefined) | undefined
 }
 
 /** Filter, sort and cursor of the current list applied to `rows`, and the handle registered. */
@@ -117,6 +119,20 @@ export const useTableModel = <R,>(props: TableProps<R>) => {
     count: visibleRows.length,
     page,
     columns: props.columns.length,
+    yank: (scope, now) => {
+      const rows =
+        filterOf(now) === filter && sortOf(now) === sort ? visibleRows : sortRows(filterRows(props.rows, props.columns, filterOf(now)), props.columns, sortOf(now))
+      const line = (row: R) => props.columns.map((column) => column.value(row)).join("\t")
+      if (scope === "all") {
+        if (rows.length === 0) return undefined
+        const header = props.columns.map((column) => column.title).join("\t")
+        return { what: `${rows.length} ${rows.length === 1 ? "row" : "rows"} (tab-separated)`, text: [header, ...rows.map(line)].join("\n") }
+      }
+      const row = rows[Math.min(cursorOf(now), Math.max(0, rows.length - 1))]
+      if (row === undefined) return undefined
+      const custom = props.yankRow?.(row)
+      return custom ?? { what: "the row", text: line(row) }
+    },
     onAction: (action, now) => {
       const rows =
         filterOf(now) === filter && sortOf(now) === sort ? visibleRows : sortRows(filterRows(props.rows, props.columns, filterOf(now)), props.columns, sortOf(now))

@@ -11,7 +11,7 @@ import type { Action } from "../keymap.js"
 import { useApp } from "../runtime.js"
 import { cursorOf, expandedOf, filterOf } from "../state/reducer.js"
 import { theme } from "../theme.js"
-import { useViewHandle } from "./handle.js"
+import { useViewHandle, type Yanked } from "./handle.js"
 import { windowStart } from "./Table.js"
 
 export interface TreeNode {
@@ -78,6 +78,8 @@ export interface TreeProps {
   readonly height: number
   readonly onAction?: ((action: Action, node: TreeNode | undefined) => boolean) | undefined
   readonly empty?: string | undefined
+  /** What `Y` copies (default: the whole value as JSON). */
+  readonly yankAll?: (() => Yanked) | undefined
 }
 
 export const Tree = (props: TreeProps) => {
@@ -92,6 +94,13 @@ export const Tree = (props: TreeProps) => {
   useViewHandle({
     count: nodes.length,
     page,
+    yank: (scope, now) => {
+      if (scope === "all") return props.yankAll?.() ?? { what: "the whole tree as JSON", text: JSON.stringify(props.value, null, 2) }
+      const list = filterOf(now) === filter ? nodes : flatten(props.value, expanded, filterOf(now))
+      const node = list[Math.min(cursorOf(now), Math.max(0, list.length - 1))]
+      if (!node) return undefined
+      return { what: node.path, text: node.kind === "leaf" ? String(node.value) : JSON.stringify(node.value, null, 2) }
+    },
     onAction: (action, now) => {
       // The node under the cursor as of this key, with the folds and the filter as of this key too.
       const storedNow = expandedOf(now)

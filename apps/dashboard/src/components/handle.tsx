@@ -5,7 +5,7 @@
  */
 import { createContext, type MutableRefObject, type ReactNode, useContext, useLayoutEffect, useRef } from "react"
 import type { Action } from "../keymap.js"
-import type { AppState } from "../state/reducer.js"
+import type { AppState } from "../state/types.js"
 
 export interface ViewHandle {
   readonly count: number
@@ -18,6 +18,17 @@ export interface ViewHandle {
    * it last drew.
    */
   readonly onAction?: ((action: Action, state: AppState) => boolean) | undefined
+  /**
+   * What `y` (the value or row under the cursor) and `Y` (the whole view)
+   * copy, as of `state`; undefined when there is nothing to copy.
+   */
+  readonly yank?: ((scope: "cursor" | "all", state: AppState) => Yanked | undefined) | undefined
+}
+
+export interface Yanked {
+  /** What was copied, for the status line ("the profile as JSON", "12 rows"). */
+  readonly what: string
+  readonly text: string
 }
 
 type HandleRef = MutableRefObject<ViewHandle | undefined>
@@ -45,4 +56,10 @@ export const useViewHandle = (handle: ViewHandle): void => {
     },
     [ref]
   )
+}
+
+/** For a view with nothing to move through (an error, a message): its actions still answer keys. */
+export const ActionsOnly = ({ onAction, children }: { readonly onAction: (action: Action) => boolean; readonly children?: ReactNode }) => {
+  useViewHandle({ count: 0, page: 1, onAction: (action) => onAction(action) })
+  return <>{children}</>
 }

@@ -19,9 +19,16 @@ export interface Field {
   readonly options?: ReadonlyArray<Choice> | undefined
   readonly placeholder?: string | undefined
   readonly required?: boolean | undefined
+  /**
+   * For `text`: values to pick with ←/→ (shown by label, sent by value).
+   * With `list`, → adds the next one to a comma-separated list and ← takes
+   * the last one off; without, ←/→ replace the value.
+   */
+  readonly suggestions?: ReadonlyArray<Choice> | undefined
+  readonly list?: boolean | undefined
 }
 
-export type FormKind = "lookup" | "policy" | "deleteJob" | "attribute" | "destination" | "projection"
+export type FormKind = "lookup" | "policy" | "deleteJob" | "exportJob" | "attribute" | "destination" | "projection"
 
 export interface FormState {
   readonly kind: FormKind
@@ -81,9 +88,32 @@ export const backspace = (form: FormState): FormState =>
 export const clearField = (form: FormState): FormState =>
   mapFocused(form, (field) => (field.kind === "text" ? { ...field, value: "" } : field))
 
-/** Moves a choice field to its next (or previous) option. */
+const splitList = (value: string) => value.split(",").map((s) => s.trim()).filter((s) => s !== "")
+
+/** A text field's picks: the next suggestion (or, for a list, adds the next unused one / takes the last off). */
+const pick = (field: Field, delta: number): Field => {
+  const options = field.suggestions ?? []
+  if (options.length === 0) return field
+  if (field.list) {
+    const chosen = splitList(field.value)
+    if (delta < 0) return { ...field, value: chosen.slice(0, -1).join(", ") }
+    const used = new Set(chosen.map((c) => c.toLowerCase()))
+    const next = options.find((o) => !used.has(o.label.toLowerCase()) && !used.has(o.value.toLowerCase()))
+    return next ? { ...field, value: [...chosen, next.label].join(", ") } : field
+  }
+  const index = options.findIndex((o) => o.label === field.value || o.value === field.value)
+  const next = index < 0 ? (delta > 0 ? 0 : options.length - 1) : (((index + delta) % options.length) + options.length) % options.length
+  return { ...field, value: options[next]!.label }
+}
+
+/** The value a picked label stands for (a dataset name → its id); typed values pass as they are. */
+export const resolvePick = (field: Field | undefined, value: string): string =>
+  field?.suggestions?.find((o) => o.label.toLowerCase() === value.toLowerCase())?.value ?? value
+
+/** Moves a choice field to its next (or previous) option; picks a suggestion in a text field that has them. */
 export const cycle = (form: FormState, delta: number): FormState =>
   mapFocused(form, (field) => {
+    if (field.kind === "text") return pick(field, delta)
     if (field.kind !== "choice" || !field.options || field.options.length === 0) return field
     const index = field.options.findIndex((option) => option.value === field.value)
     const next = (((index + delta) % field.options.length) + field.options.length) % field.options.length
@@ -98,6 +128,10 @@ const required = (values: Record<string, string>, form: FormState): string | und
   const missing = form.fields.find((field) => field.required && values[field.name] === "")
   return missing ? `${missing.label} is required` : undefined
 }
+
+/** Edge destination TTL, in seconds, as the Edge Projection API takes it. */
+export const TTL_MIN = 600
+export const TTL_MAX = 604_800
 
 const positiveInt = (value: string, label: string): number | string => {
   const n = Number(value)
@@ -114,9 +148,10 @@ export const toIntent = (form: FormState): Intent | { readonly error: string } =
       return { kind: "lookupProfile", namespace: values.namespace!, id: values.id! }
     case "policy": {
       const mergeType = values.attributeMerge === "dataSetPrecedence" ? ("dataSetPrecedence" as const) : ("timestampOrdered" as const)
-      const order = (values.order ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "")
+      const orderField = form.fields.find((f) => f.name === "order")
+      const order = splitList(values.order ?? "").map((entry) => resolvePick(orderField, entry))
       if (mergeType === "dataSetPrecedence" && order.length === 0) {
-        return { error: "dataSetPrecedence needs the dataset order (dataset ids, highest precedence first)" }
+        return { error: "dataSetPrecedence needs the dataset order: → adds datasets by name, highest precedence first" }
       }
       const input = {
         name: values.name!,
@@ -136,6 +171,22 @@ export const toIntent = (form: FormState): Intent | { readonly error: string } =
         datasetId,
         ...(datasetName && datasetName !== datasetId ? { datasetName } : {}),
         ...(values.batchId ? { batchId: values.batchId } : {})
+      }
+    }
+    case "exportJob": {
+      const datasetField = form.fields.find((f) => f.name === "datasetId")
+      const datasetId = resolvePick(datasetField, values.datasetId!)
+      const mergePolicyId = resolvePick(form.fields.find((f) => f.name === "mergePolicyId"), values.mergePolicyId!)
+      const datasetName = datasetField?.suggestions?.find((o) => o.value === datasetId)?.label
+      return {
+        kind: "createExportJob",
+        ...(datasetName && datasetName !== datasetId ? { datasetName } : {}),
+        request: {
+          ...(values.fields ? { fields: values.fields } : {}),
+          mergePolicy: { id: mergePolicyId },
+          destination: { datasetId, segmentPerBatch: false },
+          schema: { name: values.schema || "_xdm.context.profile" }
+        }
       }
     }
     case "attribute": {
@@ -161,6 +212,9 @@ export const toIntent = (form: FormState): Intent | { readonly error: string } =
       if (dataCenters.length === 0) return { error: "Name at least one data center (OR1, VA5, NLD1)" }
       const ttl = values.ttl ? positiveInt(values.ttl, "TTL") : undefined
       if (typeof ttl === "string") return { error: ttl }
+      if (ttl !== undefined && (ttl < TTL_MIN || ttl > TTL_MAX)) {
+        return { error: `TTL is in seconds: ${TTL_MIN} to ${TTL_MAX} (10 minutes to 7 days); ${ttl} is out of range` }
+      }
       return {
         kind: "createDestination",
         input: {

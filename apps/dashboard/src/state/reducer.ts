@@ -11,75 +11,13 @@ import { describe, type Intent, isDestructive, isWrite } from "./intents.js"
 import { type ViewId, viewSpec } from "./views.js"
 
 export type { Mode } from "../keymap.js"
-
-export interface Route {
-  readonly view: ViewId
-  /** A drilled-down item: its id and the label the breadcrumbs show. */
-  readonly detail?: { readonly id: string; readonly label: string } | undefined
-}
-
-export interface StatusMessage {
-  readonly kind: "info" | "error" | "busy"
-  readonly text: string
-  readonly at: number
-  /** Which query or operation set it (so its next success can clear it). */
-  readonly source?: string | undefined
-}
-
-export interface Sort {
-  readonly column: number
-  readonly descending: boolean
-}
-
-export interface Identity {
-  readonly namespace: string
-  readonly id: string
-}
-
-export interface AppState {
-  readonly mode: Mode
-  readonly readOnly: boolean
-  /** Breadcrumbs: the last route is on screen. */
-  readonly stack: ReadonlyArray<Route>
-  readonly sandbox: string
-  /** Sandboxes seen so far (completion for `:sandbox`). */
-  readonly sandboxes: ReadonlyArray<string>
-  /** Filters per list (see `filterKey`): they outlive refreshes and view switches. */
-  readonly filters: Readonly<Record<string, string>>
-  /** The filter before `/` was pressed (Esc goes back to it). */
-  readonly filterBefore: string
-  readonly command: {
-    readonly text: string
-    readonly history: ReadonlyArray<string>
-    /** Position while walking the history; undefined when editing. */
-    readonly index: number | undefined
-    readonly candidates: ReadonlyArray<string>
-  }
-  readonly cursors: Readonly<Record<string, number>>
-  readonly sorts: Readonly<Record<string, Sort>>
-  /** Pane index per view route (see `paneKey`). */
-  readonly panes: Readonly<Record<string, number>>
-  /** Unfolded tree paths per list. */
-  readonly expanded: Readonly<Record<string, ReadonlyArray<string>>>
-  readonly helpScroll: number
-  readonly confirm: { readonly intent: Intent; readonly message: string } | undefined
-  readonly form: Forms.FormState | undefined
-  /** Intents approved and waiting to run. */
-  /** The form an intent came from comes along: a refused create reopens it with the reason. */
-  readonly queue: ReadonlyArray<{ readonly id: number; readonly intent: Intent; readonly form?: Forms.FormState | undefined }>
-  readonly nextId: number
-  readonly status: StatusMessage | undefined
-  /** Bumped to make every live query fetch again now. */
-  readonly refreshTick: number
-  /** Profiles looked up, newest first. */
-  readonly recents: ReadonlyArray<Identity>
-  /** The merge policy profile lookups use; undefined: the sandbox's default. */
-  readonly profilePolicy: string | undefined
-  readonly quit: boolean
-}
+export type { AppAction, AppState, Identity, Route, Sort, StatusMessage } from "./types.js"
+import type { AppAction, AppState, Identity, Route, Sort, StatusMessage } from "./types.js"
 
 export interface InitOptions {
   readonly sandbox: string
+  /** Breadcrumbs to start with (a permalink); wins over `view`. */
+  readonly stack?: ReadonlyArray<Route> | undefined
   readonly readOnly?: boolean | undefined
   readonly view?: ViewId | undefined
   readonly recents?: ReadonlyArray<Identity> | undefined
@@ -88,7 +26,7 @@ export interface InitOptions {
 export const initialState = (options: InitOptions): AppState => ({
   mode: "normal",
   readOnly: options.readOnly ?? false,
-  stack: [{ view: options.view ?? "overview" }],
+  stack: options.stack && options.stack.length > 0 ? options.stack : [{ view: options.view ?? "overview" }],
   sandbox: options.sandbox,
   sandboxes: [options.sandbox],
   filters: {},
@@ -104,8 +42,11 @@ export const initialState = (options: InitOptions): AppState => ({
   queue: [],
   nextId: 1,
   status: undefined,
+  messages: [],
   refreshTick: 0,
   recents: options.recents ?? [],
+  namespaces: [],
+  copy: undefined,
   profilePolicy: undefined,
   quit: false
 })
@@ -153,52 +94,26 @@ export const parseIdentityKey = (key: string): Identity => {
 // actions
 // ---------------------------------------------------------------------------
 
-export type AppAction =
-  | { readonly type: "goto"; readonly view: ViewId }
-  | { readonly type: "push"; readonly route: Route }
-  | { readonly type: "back" }
-  | { readonly type: "pop" }
-  | { readonly type: "help" }
-  | { readonly type: "closeModal" }
-  | { readonly type: "helpScroll"; readonly delta?: number; readonly to?: "top" | "bottom"; readonly max: number }
-  | { readonly type: "filterOpen" }
-  | { readonly type: "commandOpen"; readonly text?: string }
-  | { readonly type: "type"; readonly text: string }
-  | { readonly type: "deleteChar" }
-  | { readonly type: "clearLine" }
-  | { readonly type: "submit" }
-  | { readonly type: "cancel" }
-  | { readonly type: "complete" }
-  | { readonly type: "history"; readonly delta: -1 | 1 }
-  | { readonly type: "move"; readonly delta?: number; readonly to?: "top" | "bottom"; readonly count: number }
-  | { readonly type: "setCursor"; readonly index: number }
-  | { readonly type: "pane"; readonly delta: number }
-  | { readonly type: "sort"; readonly columns: number; readonly reverse?: boolean }
-  | { readonly type: "setExpanded"; readonly paths: ReadonlyArray<string> }
-  | { readonly type: "request"; readonly intent: Intent }
-  | { readonly type: "accept" }
-  | { readonly type: "reject" }
-  | { readonly type: "formOpen"; readonly form: Forms.FormState; readonly write: boolean }
-  | { readonly type: "formField"; readonly delta: number }
-  | { readonly type: "formChoice"; readonly delta: number }
-  | { readonly type: "dequeue"; readonly id: number }
-  | { readonly type: "status"; readonly status: Omit<StatusMessage, "at">; readonly at: number }
-  | { readonly type: "clearStatus"; readonly source: string }
-  | { readonly type: "refresh" }
-  | { readonly type: "sandbox"; readonly name: string }
-  | { readonly type: "profilePolicy"; readonly id: string | undefined }
-  /** Steps through "the default", then each policy; computed here so that keys pressed faster than a render still each count. */
-  | { readonly type: "cycleProfilePolicy"; readonly policies: ReadonlyArray<{ readonly id: string; readonly name: string }>; readonly defaultName: string }
-  | { readonly type: "readOnly" }
-  | { readonly type: "quit" }
-  | { readonly type: "batch"; readonly actions: ReadonlyArray<AppAction> }
-
 const clamp = (value: number, min: number, max: number) => Math.max(min, Math.min(max, value))
 
-const withStatus = (state: AppState, kind: StatusMessage["kind"], text: string, source?: string): AppState => ({
+/** Messages kept for the Messages view. */
+export const MAX_MESSAGES = 500
+
+const setStatus = (state: AppState, status: StatusMessage): AppState => ({
   ...state,
-  status: { kind, text, at: Date.now(), ...(source === undefined ? {} : { source }) }
+  status,
+  // "working…" lines are followed by their outcome; the log keeps outcomes.
+  // A refresh failing again and again is one message (with its latest time), not hundreds.
+  messages:
+    status.kind === "busy"
+      ? state.messages
+      : state.messages[0]?.text === status.text && state.messages[0].kind === status.kind
+        ? [status, ...state.messages.slice(1)]
+        : [status, ...state.messages].slice(0, MAX_MESSAGES)
 })
+
+const withStatus = (state: AppState, kind: StatusMessage["kind"], text: string, at: number | undefined): AppState =>
+  setStatus(state, { kind, text, at: at ?? 0 })
 
 const setFilter = (state: AppState, value: string): AppState => {
   const key = filterKey(state)
@@ -206,13 +121,13 @@ const setFilter = (state: AppState, value: string): AppState => {
   return { ...state, filters: { ...state.filters, [key]: value }, cursors: { ...state.cursors, [cursorKey(state)]: 0 } }
 }
 
-const request = (state: AppState, intent: Intent): AppState => {
+const request = (state: AppState, intent: Intent, at: number | undefined): AppState => {
   if (intent.kind === "lookupProfile") {
     const identity = { namespace: intent.namespace, id: intent.id }
     const key = identityKey(identity)
     const recents = [identity, ...state.recents.filter((r) => identityKey(r) !== key)].slice(0, 50)
     return {
-      ...state,
+      ...reducer(state, { type: "namespaces", codes: [identity.namespace] }),
       mode: "normal",
       form: undefined,
       recents,
@@ -220,7 +135,7 @@ const request = (state: AppState, intent: Intent): AppState => {
     }
   }
   if (state.readOnly && isWrite(intent)) {
-    return withStatus({ ...state, mode: "normal", form: undefined, confirm: undefined }, "error", `read-only: ${describe(intent)} is disabled`)
+    return withStatus({ ...state, mode: "normal", form: undefined, confirm: undefined }, "error", `read-only: ${describe(intent)} is disabled`, at)
   }
   if (isDestructive(intent)) {
     return { ...state, mode: "confirm", form: undefined, confirm: { intent, message: describe(intent) } }
@@ -240,7 +155,7 @@ const updateForm = (state: AppState, f: (form: Forms.FormState) => Forms.FormSta
 export const reducer = (state: AppState, action: AppAction): AppState => {
   switch (action.type) {
     case "batch":
-      return action.actions.reduce(reducer, state)
+      return action.actions.reduce((current, inner) => reducer(current, inner.at === undefined && action.at !== undefined ? { ...inner, at: action.at } : inner), state)
 
     case "goto":
       return { ...state, mode: "normal", stack: [{ view: action.view }] }
@@ -267,8 +182,11 @@ export const reducer = (state: AppState, action: AppAction): AppState => {
       return { ...state, helpScroll: clamp(next, 0, Math.max(0, action.max)) }
     }
 
-    case "filterOpen":
-      return { ...state, mode: "filter", filterBefore: filterOf(state) }
+    case "filterOpen": {
+      // The prompt starts empty: what is typed replaces the old filter (Esc brings it back).
+      const before = filterOf(state)
+      return { ...setFilter(state, ""), mode: "filter", filterBefore: before }
+    }
 
     case "commandOpen":
       return { ...state, mode: "command", command: { ...state.command, text: action.text ?? "", index: undefined, candidates: [] } }
@@ -324,13 +242,13 @@ export const reducer = (state: AppState, action: AppAction): AppState => {
           const next: AppState = { ...state, mode: "normal", command: { text: "", history, index: undefined, candidates: [] } }
           if (text === "") return next
           const result = execute(text, next)
-          return "error" in result ? withStatus(next, "error", result.error) : reducer(next, { type: "batch", actions: result.actions })
+          return "error" in result ? withStatus(next, "error", result.error, action.at) : reducer(next, { type: "batch", actions: result.actions, at: action.at })
         }
         case "form": {
           if (!state.form) return { ...state, mode: "normal" }
           const intent = Forms.toIntent(state.form)
           if ("error" in intent) return updateForm(state, (form) => ({ ...form, error: intent.error }))
-          return request(state, intent)
+          return request(state, intent, action.at)
         }
         default:
           return state
@@ -398,21 +316,21 @@ export const reducer = (state: AppState, action: AppAction): AppState => {
       return { ...state, expanded: { ...state.expanded, [cursorKey(state)]: action.paths } }
 
     case "request":
-      return request(state, action.intent)
+      return request(state, action.intent, action.at)
 
     case "accept": {
       if (state.mode !== "confirm" || !state.confirm) return state
       // Read-only is checked again: nothing reaches the queue past it.
-      if (state.readOnly && isWrite(state.confirm.intent)) return request({ ...state, confirm: undefined }, state.confirm.intent)
+      if (state.readOnly && isWrite(state.confirm.intent)) return request({ ...state, confirm: undefined }, state.confirm.intent, action.at)
       return enqueue({ ...state, mode: "normal", confirm: undefined }, state.confirm.intent)
     }
 
     case "reject":
-      return state.mode === "confirm" ? withStatus({ ...state, mode: "normal", confirm: undefined }, "info", "cancelled") : state
+      return state.mode === "confirm" ? withStatus({ ...state, mode: "normal", confirm: undefined }, "info", "cancelled", action.at) : state
 
     case "formOpen":
       if (action.write && state.readOnly) {
-        return withStatus(state, "error", `read-only: ${action.form.title} is disabled`)
+        return withStatus(state, "error", `read-only: ${action.form.title} is disabled`, action.at)
       }
       return { ...state, mode: "form", form: action.form }
 
@@ -426,7 +344,7 @@ export const reducer = (state: AppState, action: AppAction): AppState => {
       return { ...state, queue: state.queue.filter((item) => item.id !== action.id) }
 
     case "status":
-      return { ...state, status: { ...action.status, at: action.at } }
+      return setStatus(state, { ...action.status, at: action.at ?? 0 })
 
     case "clearStatus":
       return state.status?.source === action.source ? { ...state, status: undefined } : state
@@ -436,7 +354,7 @@ export const reducer = (state: AppState, action: AppAction): AppState => {
 
     case "sandbox": {
       const name = action.name.trim()
-      if (!/^[a-z0-9-]+$/.test(name)) return withStatus(state, "error", `"${name}" is not a sandbox name (lower case, digits, -)`)
+      if (!/^[a-z0-9-]+$/.test(name)) return withStatus(state, "error", `"${name}" is not a sandbox name (lower case, digits, -)`, action.at)
       return withStatus(
         {
           ...state,
@@ -447,7 +365,8 @@ export const reducer = (state: AppState, action: AppAction): AppState => {
           profilePolicy: undefined
         },
         "info",
-        `sandbox ${name}`
+        `sandbox ${name}`,
+        action.at
       )
     }
 
@@ -455,15 +374,43 @@ export const reducer = (state: AppState, action: AppAction): AppState => {
       return { ...state, profilePolicy: action.id }
 
     case "cycleProfilePolicy": {
-      if (action.policies.length === 0) return state
-      const ids: ReadonlyArray<string | undefined> = [undefined, ...action.policies.map((p) => p.id)]
-      const next = ids[(ids.indexOf(state.profilePolicy) + 1) % ids.length]
-      const name = next === undefined ? action.defaultName : (action.policies.find((p) => p.id === next)?.name ?? next)
-      return withStatus({ ...state, profilePolicy: next }, "info", `merged with ${name}`)
+      const list = action.policies
+      if (list.length === 0) return state
+      const defaultId = list.find((p) => p.default === true)?.id
+      const named = (id: string) => {
+        const policy = list.find((p) => p.id === id)
+        return `${policy?.name ?? id}${id === defaultId ? " (default)" : ""}`
+      }
+      // The default is one of the policies, not a step of its own: one policy means nothing to step to.
+      const current = state.profilePolicy ?? defaultId ?? list[0]!.id
+      if (list.length === 1) return withStatus(state, "info", `only one merge policy in this sandbox: ${named(list[0]!.id)}`, action.at)
+      const at = list.findIndex((p) => p.id === current)
+      const next = list[(at + 1) % list.length]!.id
+      return withStatus({ ...state, profilePolicy: next === defaultId ? undefined : next }, "info", `merged with ${named(next)}`, action.at)
+    }
+
+    case "formOptions": {
+      const form = state.form
+      if (state.mode !== "form" || !form || form.kind !== action.form || action.options.length === 0) return state
+      const fields = form.fields.map((field) =>
+        field.name !== action.field || field.kind !== "text" || (field.suggestions?.length ?? 0) > 0
+          ? field
+          : { ...field, suggestions: action.options, ...(action.fill && field.value === "" ? { value: action.options[0]!.label } : {}) }
+      )
+      return { ...state, form: { ...form, fields } }
+    }
+
+    case "copy":
+      return { ...state, copy: { id: (state.copy?.id ?? 0) + 1, what: action.what, text: action.text } }
+
+    case "namespaces": {
+      const known = new Map(state.namespaces.map((code) => [code.toLowerCase(), code]))
+      for (const code of action.codes) if (!known.has(code.toLowerCase())) known.set(code.toLowerCase(), code)
+      return known.size === state.namespaces.length ? state : { ...state, namespaces: [...known.values()] }
     }
 
     case "readOnly":
-      return withStatus({ ...state, readOnly: true }, "info", "read-only from now on: writes are refused")
+      return withStatus({ ...state, readOnly: true }, "info", "read-only from now on: writes are refused", action.at)
 
     case "quit":
       return { ...state, quit: true }

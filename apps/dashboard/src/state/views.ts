@@ -3,12 +3,14 @@
  * Commands (`:policies`), number keys and the help overlay read this table.
  */
 
-export const viewIds = ["overview", "profiles", "policies", "jobs", "attributes", "edge"] as const
+export const viewIds = ["overview", "profiles", "policies", "jobs", "attributes", "edge", "messages", "requests", "explain", "diff"] as const
 export type ViewId = (typeof viewIds)[number]
 
 export interface ViewSpec {
   readonly id: ViewId
   readonly title: string
+  /** The number key that opens it. */
+  readonly key?: string | undefined
   /** `:` command aliases besides the id. */
   readonly aliases: ReadonlyArray<string>
   readonly description: string
@@ -21,6 +23,7 @@ export interface ViewSpec {
 export const views: ReadonlyArray<ViewSpec> = [
   {
     id: "overview",
+    key: "1",
     title: "Overview",
     aliases: ["ov", "status", "sample"],
     description: "Preview sample status, profiles by dataset and namespace, overlaps",
@@ -29,6 +32,7 @@ export const views: ReadonlyArray<ViewSpec> = [
   },
   {
     id: "profiles",
+    key: "2",
     title: "Profiles",
     aliases: ["profile", "pr", "entities", "lookup"],
     description: "Look up a profile: merged attributes, identities, events, computed attributes",
@@ -37,6 +41,7 @@ export const views: ReadonlyArray<ViewSpec> = [
   },
   {
     id: "policies",
+    key: "3",
     title: "Merge policies",
     aliases: ["mp", "merge", "mergepolicies", "policy"],
     description: "Merge policies: list, detail, set default, create, edit, delete",
@@ -45,6 +50,7 @@ export const views: ReadonlyArray<ViewSpec> = [
   },
   {
     id: "jobs",
+    key: "4",
     title: "Jobs",
     aliases: ["job", "sj", "ej", "exports", "systemjobs"],
     description: "System (delete) jobs and export jobs with live progress",
@@ -53,6 +59,7 @@ export const views: ReadonlyArray<ViewSpec> = [
   },
   {
     id: "attributes",
+    key: "5",
     title: "Computed attributes",
     aliases: ["ca", "computed", "attrs"],
     description: "Computed attributes: list, detail, create, delete",
@@ -61,10 +68,46 @@ export const views: ReadonlyArray<ViewSpec> = [
   },
   {
     id: "edge",
+    key: "6",
     title: "Edge",
     aliases: ["projections", "destinations", "proj", "dest"],
     description: "Edge projection destinations and configurations: list, detail, create, delete",
     panes: ["Destinations", "Projections"],
+    detailPanes: []
+  },
+  {
+    id: "messages",
+    key: "7",
+    title: "Messages",
+    aliases: ["msg", "log", "errors"],
+    description: "Every status line, error and upstream request id of this session, in full, newest first",
+    panes: [],
+    detailPanes: []
+  },
+  {
+    id: "requests",
+    key: "8",
+    title: "Requests",
+    aliases: ["req", "inspector", "traffic"],
+    description: "The local service's request inspector, live: every call with its full request and response (needs --admin)",
+    panes: [],
+    detailPanes: []
+  },
+  {
+    id: "explain",
+    key: "9",
+    title: "Explain",
+    aliases: ["why"],
+    description: "Why a profile looks the way it does: the winning fragment of each value and how identities joined (local service)",
+    panes: [],
+    detailPanes: ["Attributes", "Identities"]
+  },
+  {
+    id: "diff",
+    title: "Diff",
+    aliases: ["compare"],
+    description: "One profile merged under two merge policies, side by side, differences highlighted",
+    panes: [],
     detailPanes: []
   }
 ]

@@ -20,7 +20,7 @@ const destinationColumns: ReadonlyArray<Column<EdgeProjection.Destination>> = [
   { title: "Id", width: 38, value: (d) => d.id },
   { title: "Type", width: 6, value: (d) => d.type },
   { title: "Data centers", value: (d) => d.dataCenters.join(",") },
-  { title: "TTL", width: 5, align: "right", optional: true, value: (d) => (d.ttl === undefined ? "" : String(d.ttl)), sort: (d) => d.ttl ?? 0 },
+  { title: "TTL (s)", width: 7, align: "right", optional: true, value: (d) => (d.ttl === undefined ? "" : String(d.ttl)), sort: (d) => d.ttl ?? 0 },
   { title: "Replication", width: 11, optional: true, value: (d) => d.replicationPolicy ?? "" },
   { title: "Ver", width: 3, align: "right", value: (d) => String(d.version), sort: (d) => d.version }
 ]
@@ -36,7 +36,7 @@ const projectionColumns: ReadonlyArray<Column<EdgeProjection.Projection>> = [
 export const destinationForm = (): Forms.FormState =>
   Forms.make("destination", "New edge destination", [
     Forms.text("dataCenters", "Data centers", "OR1,VA5", { required: true, placeholder: "OR1, VA5, NLD1" }),
-    Forms.text("ttl", "TTL (days)", "", { placeholder: "optional" }),
+    Forms.text("ttl", "TTL (seconds)", "", { placeholder: `optional: ${Forms.TTL_MIN}–${Forms.TTL_MAX} (10 min to 7 days)` }),
     Forms.choice("replicationPolicy", "Replication", ["PROACTIVE", "REACTIVE"]),
     Forms.text("type", "Type", "EDGE")
   ])

@@ -7,7 +7,7 @@ import { type ExportJob, ProfileClient, SystemJob } from "@rtcp/core"
 import { ProgressBar } from "@inkjs/ui"
 import { Box, Text } from "ink"
 import { Effect, Predicate } from "effect"
-import { useMemo } from "react"
+import { useEffect, useMemo } from "react"
 import { bar } from "../components/BarChart.js"
 import { type Column, Table } from "../components/Table.js"
 import { count, dateTime, fit, parseTime, plural, shortId } from "../format.js"
@@ -17,7 +17,7 @@ import * as Forms from "../state/forms.js"
 import { pane, route } from "../state/reducer.js"
 import { viewSpec } from "../state/views.js"
 import { statusColor, theme } from "../theme.js"
-import { collect, DetailTree, TitleLine, useFreshness, type ViewProps } from "./common.js"
+import { collect, DetailTree, TitleLine, useDatasets, useFreshness, type ViewProps } from "./common.js"
 
 /** 0–100 when the upstream says (the local service's `progress`, or counts in `metrics`). */
 export const progressOf = (job: SystemJob.SystemJob): number | undefined => {
@@ -71,20 +71,29 @@ const took = (job: ExportJob.ExportJob) => {
   return ms === undefined || ms === 0 ? "" : ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`
 }
 
-/** Datasets to offer and to name: the sample's dataset report (404 before the first sample). */
-const datasetReport = Effect.flatMap(ProfileClient.ProfileClient, (client) =>
-  client.getDatasetReport().pipe(
-    Effect.map((report) => report.data.map((d) => ({ id: d.value, name: d.name }))),
-    Effect.catchAll(() => Effect.succeed([] as ReadonlyArray<{ readonly id: string; readonly name: string | undefined }>))
-  )
-)
-
 export const deleteJobForm = (datasets: ReadonlyArray<Forms.Choice>): Forms.FormState =>
   Forms.make("deleteJob", "New delete job (removes data from the profile store)", [
     datasets.length > 0
       ? Forms.choice("dataset", "Dataset", datasets)
       : Forms.text("dataset", "Dataset id", "", { required: true, placeholder: "the dataset to remove from Profile" }),
     Forms.text("batchId", "Batch id", "", { placeholder: "optional: only this batch (experience event datasets)" })
+  ])
+
+/** An export job: merged profiles (under a merge policy) written to a dataset. */
+export const exportJobForm = (policies: ReadonlyArray<Forms.Choice>, datasets: ReadonlyArray<Forms.Choice>): Forms.FormState =>
+  Forms.make("exportJob", "New export job (merged profiles to a dataset)", [
+    Forms.text("datasetId", "Target dataset id", "", {
+      required: true,
+      placeholder: "the dataset the profiles are written to",
+      suggestions: datasets
+    }),
+    Forms.text("mergePolicyId", "Merge policy", policies[0]?.label ?? "", {
+      required: true,
+      placeholder: "←/→ picks one (or type its id)",
+      suggestions: policies
+    }),
+    Forms.text("fields", "Fields", "", { placeholder: "optional: e.g. identityMap,person.name (all when empty)" }),
+    Forms.text("schema", "Schema", "_xdm.context.profile")
   ])
 
 export const JobsView = (props: ViewProps) => {
@@ -102,7 +111,7 @@ const JobLists = ({ width, height }: ViewProps) => {
   const active = pane(state)
   const system = useLiveData("systemJobs", () => Effect.flatMap(ProfileClient.ProfileClient, (client) => collect(client.systemJobs())))
   const exports = useLiveData("exportJobs", () => Effect.flatMap(ProfileClient.ProfileClient, (client) => collect(client.exportJobs())))
-  const datasets = useLiveData("datasetReport", () => datasetReport, { live: false })
+  const datasets = useDatasets()
   const names = useMemo(() => new Map((datasets.data ?? []).flatMap((d) => (d.name ? [[d.id, d.name] as const] : []))), [datasets.data])
   const systemCols = useMemo(() => systemColumns(names), [names])
   const exportCols = useMemo(() => exportColumns(names), [names])
@@ -110,7 +119,22 @@ const JobLists = ({ width, height }: ViewProps) => {
     () => (datasets.data ?? []).map((d): Forms.Choice => ({ value: d.id, label: d.name ? `${d.name} (${d.id})` : d.id })),
     [datasets.data]
   )
+  const policies = useLiveData("exportPolicies", () => Effect.flatMap(ProfileClient.ProfileClient, (client) => collect(client.mergePolicies(), 200)), {
+    live: false
+  })
+  const policyChoices = useMemo(
+    () =>
+      [...(policies.data ?? [])]
+        .sort((a, b) => Number(b.default === true) - Number(a.default === true))
+        .map((p): Forms.Choice => ({ value: p.id, label: `${p.name ?? p.id}${p.default === true ? " (default)" : ""}` })),
+    [policies.data]
+  )
   useFreshness(active === 0 ? system : exports)
+  // A form opened before these arrived gets them when they do.
+  useEffect(() => {
+    dispatch({ type: "formOptions", form: "exportJob", field: "mergePolicyId", options: policyChoices, fill: true })
+    dispatch({ type: "formOptions", form: "exportJob", field: "datasetId", options: choices })
+  }, [policyChoices, choices, state.form?.kind, dispatch])
   const systemRows = useMemo(() => system.data ?? [], [system.data])
   const exportRows = useMemo(() => exports.data ?? [], [exports.data])
   const running = systemRows.filter((j) => !SystemJob.terminalStatuses.has(j.status)).length
@@ -119,11 +143,7 @@ const JobLists = ({ width, height }: ViewProps) => {
   const common = (action: Action): boolean => {
     if (action === "create") {
       if (active === 1) {
-        dispatch({
-          type: "status",
-          status: { kind: "info", text: "export jobs are started by the API (POST /export/jobs); n on System jobs creates a delete job" },
-          at: Date.now()
-        })
+        dispatch({ type: "formOpen", form: exportJobForm(policyChoices, choices), write: true })
         return true
       }
       dispatch({ type: "formOpen", form: deleteJobForm(choices), write: true })
@@ -175,7 +195,7 @@ const JobLists = ({ width, height }: ViewProps) => {
           rowKey={(j) => String(j.id)}
           loading={exports.loading}
           failed={exports.error !== undefined && exports.data === undefined}
-          empty="no export job"
+          empty="no export job (n starts one)"
           onAction={(action, job) => {
             if (common(action)) return true
             if (!job) return action === "delete" || action === "cancelJob" || action === "open"

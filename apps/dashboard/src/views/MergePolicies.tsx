@@ -5,7 +5,7 @@
 import { type MergePolicy, ProfileClient } from "@rtcp/core"
 import { Box } from "ink"
 import { Effect } from "effect"
-import { useMemo } from "react"
+import { useEffect, useMemo } from "react"
 import { type Column, Table } from "../components/Table.js"
 import { dateTime, parseTime, plural, shortId } from "../format.js"
 import type { Action } from "../keymap.js"
@@ -13,7 +13,7 @@ import { useApp, useLiveData } from "../runtime.js"
 import * as Forms from "../state/forms.js"
 import { route } from "../state/reducer.js"
 import { theme } from "../theme.js"
-import { collect, DetailTree, TitleLine, useFreshness, type ViewProps } from "./common.js"
+import { collect, datasetChoices, DetailTree, TitleLine, useDatasets, useFreshness, type ViewProps } from "./common.js"
 
 const isDefault = (policy: MergePolicy.MergePolicy) => policy.default === true
 
@@ -28,7 +28,7 @@ const columns: ReadonlyArray<Column<MergePolicy.MergePolicy>> = [
   { title: "Updated", width: 19, optional: true, value: (p) => dateTime(parseTime(p.updateEpoch)), sort: (p) => parseTime(p.updateEpoch) ?? 0 }
 ]
 
-export const policyForm = (policy?: MergePolicy.MergePolicy): Forms.FormState =>
+export const policyForm = (policy?: MergePolicy.MergePolicy, datasets: ReadonlyArray<Forms.Choice> = []): Forms.FormState =>
   Forms.make(
     "policy",
     policy ? `Edit merge policy ${policy.name ?? policy.id}` : "New merge policy",
@@ -42,8 +42,10 @@ export const policyForm = (policy?: MergePolicy.MergePolicy): Forms.FormState =>
         { value: "timestampOrdered", label: "timestampOrdered (newest wins)" },
         { value: "dataSetPrecedence", label: "dataSetPrecedence (dataset order)" }
       ], policy?.attributeMerge.type === "dataSetPrecedence" ? "dataSetPrecedence" : "timestampOrdered"),
-      Forms.text("order", "Dataset order", (policy?.attributeMerge.order ?? []).join(","), {
-        placeholder: "dataSetPrecedence: dataset ids, comma separated"
+      Forms.text("order", "Dataset order", (policy?.attributeMerge.order ?? []).map((id) => datasets.find((d) => d.value === id)?.label ?? id).join(", "), {
+        placeholder: datasets.length > 0 ? "dataSetPrecedence: → adds a dataset by name, highest first" : "dataSetPrecedence: dataset ids, comma separated",
+        suggestions: datasets,
+        list: true
       }),
       Forms.choice("default", "Default", ["false", "true"], policy && isDefault(policy) ? "true" : "false"),
       Forms.choice("isActiveOnEdge", "Active on edge", ["false", "true"], policy?.isActiveOnEdge === true ? "true" : "false"),
@@ -60,13 +62,20 @@ export const MergePoliciesView = (props: ViewProps) => {
 
 const usePolicyActions = () => {
   const { dispatch } = useApp()
+  const { state } = useApp()
+  const datasets = useDatasets()
+  const choices = useMemo(() => datasetChoices(datasets.data ?? []), [datasets.data])
+  // A form opened before the datasets arrived gets them when they do.
+  useEffect(() => {
+    dispatch({ type: "formOptions", form: "policy", field: "order", options: choices })
+  }, [choices, state.form?.kind, dispatch])
   return (action: Action, policy: MergePolicy.MergePolicy | undefined): boolean => {
     switch (action) {
       case "create":
-        dispatch({ type: "formOpen", form: policyForm(), write: true })
+        dispatch({ type: "formOpen", form: policyForm(undefined, choices), write: true })
         return true
       case "edit":
-        if (policy) dispatch({ type: "formOpen", form: policyForm(policy), write: true })
+        if (policy) dispatch({ type: "formOpen", form: policyForm(policy, choices), write: true })
         return true
       case "delete":
         if (policy) dispatch({ type: "request", intent: { kind: "deletePolicy", id: policy.id, name: policy.name ?? policy.id } })

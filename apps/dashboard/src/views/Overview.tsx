@@ -7,11 +7,11 @@
 import { ProfileClient, type ProfileError } from "@rtcp/core"
 import { Box, Text } from "ink"
 import { Effect, Option } from "effect"
-import type { ReactNode } from "react"
+import { type ReactNode, useEffect } from "react"
 import { type Bar, barLines } from "../components/BarChart.js"
 import { ScrollLines } from "../components/ScrollLines.js"
-import { ago, count, dateTime, fit, looseNumber, looseString, parseTime, shortId } from "../format.js"
-import { useLiveData } from "../runtime.js"
+import { ago, count, dateTime, fit, looseNumber, looseString, namespaceCode, parseTime, shortId } from "../format.js"
+import { useApp, useLiveData } from "../runtime.js"
 import { theme } from "../theme.js"
 import { useFreshness, type ViewProps } from "./common.js"
 
@@ -117,7 +117,7 @@ export const overviewLines = (data: Overview, width: number): ReadonlyArray<Reac
   }))
   const namespaceBars: Array<Bar> = [...namespaces]
     .sort((a, b) => b.fullIDsCount - a.fullIDsCount)
-    .map((n) => ({ label: n.code, value: n.fullIDsCount, note: `${Math.round(n.fullIDsPercentage * 100)}%` }))
+    .map((n) => ({ label: namespaceCode(n.code), value: n.fullIDsCount, note: `${Math.round(n.fullIDsPercentage * 100)}%` }))
 
   lines.push(
     ...columns(
@@ -142,7 +142,7 @@ export const overviewLines = (data: Overview, width: number): ReadonlyArray<Reac
       .sort()
       .join("+")
   )
-  const namespaceOverlap = overlapBars(Option.getOrUndefined(data.namespaceOverlap)?.data, (key) => key.split(",").join("+"))
+  const namespaceOverlap = overlapBars(Option.getOrUndefined(data.namespaceOverlap)?.data, (key) => key.split(",").map(namespaceCode).join("+"))
   const moreLine = (more: number, key: string) =>
     more > 0 ? [<Text key={key} color={theme.muted}>{`… ${more} more combinations`}</Text>] : []
   lines.push(
@@ -165,8 +165,14 @@ export const overviewLines = (data: Overview, width: number): ReadonlyArray<Reac
 }
 
 export const OverviewView = ({ width, height }: ViewProps) => {
+  const { dispatch } = useApp()
   const query = useLiveData("overview", () => loadOverview)
   useFreshness(query)
+  // The namespaces the upstream reports are offered by :profiles completion.
+  const codes = (query.data ? (Option.getOrUndefined(query.data.namespaces)?.data ?? []) : []).map((n) => namespaceCode(n.code)).join(",")
+  useEffect(() => {
+    if (codes !== "") dispatch({ type: "namespaces", codes: codes.split(",") })
+  }, [codes, dispatch])
   if (!query.data) {
     return (
       <Box width={width} height={height}>

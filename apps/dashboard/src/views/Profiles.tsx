@@ -10,7 +10,9 @@ import { Cause, Chunk, Effect, Exit, type Fiber, FiberId, Option, Predicate, Sco
 import { useCallback, useEffect, useMemo, useRef, useState } from "react"
 import { type Column, Table } from "../components/Table.js"
 import { Tree } from "../components/Tree.js"
-import { dateTime, describeError, inline, shortId } from "../format.js"
+import { dateTime, describeError, inline, namespaceCode, plural, shortId } from "../format.js"
+import { ActionsOnly } from "../components/handle.js"
+import { diffRoute, explainRoute } from "../state/routes.js"
 import { useApp, useLiveData, useRuntime } from "../runtime.js"
 import * as Forms from "../state/forms.js"
 import { cursorOf, identityKey, pane, parseIdentityKey, route, type Identity as IdentityRef } from "../state/reducer.js"
@@ -34,7 +36,7 @@ const openedEvents = new Map<string, Entity.ExperienceEvent>()
 export const ProfilesView = (props: ViewProps) => {
   const { state } = useApp()
   const r = route(state)
-  if (!r.detail) return <ProfileLookup {...props} />
+  if (!r.detail) return <PickProfile {...props} target="profiles" hint=" i looks up a profile by namespace and identity · Enter opens one below · :profiles NAMESPACE ID" />
   if (r.detail.id.startsWith(EVENT_PREFIX)) return <EventDetail id={r.detail.id.slice(EVENT_PREFIX.length)} {...props} />
   return <ProfileDetail identity={parseIdentityKey(r.detail.id)} {...props} />
 }
@@ -68,7 +70,8 @@ const lookupColumns: ReadonlyArray<Column<LookupRow>> = [
   { title: "", width: 8, value: (r) => r.source, color: () => theme.muted }
 ]
 
-const ProfileLookup = ({ width, height }: ViewProps) => {
+/** Recent and example profiles to open: in the profile view, the diff or the explanation. */
+export const PickProfile = ({ width, height, target, hint }: ViewProps & { readonly target: "profiles" | "diff" | "explain"; readonly hint: string }) => {
   const { state, dispatch } = useApp()
   const upstream = useLiveData("upstreamExamples", () => Effect.map(Upstream, (info) => info.examples), { live: false })
   const rows = useMemo(() => {
@@ -82,7 +85,7 @@ const ProfileLookup = ({ width, height }: ViewProps) => {
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Text wrap="truncate" color={theme.muted}>
-        {" i looks up a profile by namespace and identity · Enter opens one below · :profiles NAMESPACE ID"}
+        {hint}
       </Text>
       <Table
         rows={rows}
@@ -94,11 +97,13 @@ const ProfileLookup = ({ width, height }: ViewProps) => {
         onAction={(action, row) => {
           switch (action) {
             case "lookup":
+              if (target !== "profiles") return false
               dispatch({ type: "formOpen", form: lookupForm(row ? { namespace: row.namespace, id: "" } : undefined), write: false })
               return true
             case "open":
-              if (row) dispatch({ type: "request", intent: { kind: "lookupProfile", namespace: row.namespace, id: row.id } })
-              else dispatch({ type: "formOpen", form: lookupForm(), write: false })
+              if (!row) dispatch({ type: "formOpen", form: lookupForm(), write: false })
+              else if (target === "profiles") dispatch({ type: "request", intent: { kind: "lookupProfile", namespace: row.namespace, id: row.id } })
+              else dispatch({ type: "push", route: target === "diff" ? diffRoute(row) : explainRoute(row) })
               return true
             default:
               return false
@@ -118,6 +123,37 @@ interface IdentityEntry {
   readonly id: string
   readonly primary: boolean
   readonly state: string
+  /** Where the graph showed it: the merged profile, or only its experience events. */
+  readonly seenIn?: "profile" | "events" | undefined
+}
+
+/** Experience events read to find the identities only they carry (a device's second ECID). */
+const EVENT_SCAN = 200
+
+/** Identities the profile's experience events carry (each event's `identityMap`). */
+export const identitiesInEvents = (identity: IdentityRef, mergePolicyId: string | undefined) =>
+  Effect.flatMap(ProfileClient.ProfileClient, (client) =>
+    collect(
+      client.experienceEvents(Identity.make(identity.namespace, identity.id), { limit: 100, ...(mergePolicyId ? { mergePolicyId } : {}) }),
+      EVENT_SCAN
+    )
+  ).pipe(Effect.map((events) => events.flatMap((event) => identitiesOf(event.entity as Record<string, unknown>))))
+
+/**
+ * The identity graph as one list: the merged profile's identities, then
+ * those only its events name. Namespaces are compared as AEP does (case
+ * aside) and shown with their AEP code.
+ */
+export const mergeIdentities = (profile: ReadonlyArray<IdentityEntry>, events: ReadonlyArray<IdentityEntry>): ReadonlyArray<IdentityEntry> => {
+  const key = (i: IdentityEntry) => `${i.namespace.toLowerCase()}:${i.id}`
+  const seen = new Set(profile.map(key))
+  const extra: Array<IdentityEntry> = []
+  for (const entry of events) {
+    if (seen.has(key(entry))) continue
+    seen.add(key(entry))
+    extra.push({ ...entry, primary: false, seenIn: "events" })
+  }
+  return [...profile.map((entry) => ({ ...entry, seenIn: "profile" as const })), ...extra].map((entry) => ({ ...entry, namespace: namespaceCode(entry.namespace) }))
 }
 
 /** The identity graph as the merged entity lists it (`identityMap`, else `identities`). */
@@ -171,7 +207,8 @@ const identityColumns: ReadonlyArray<Column<IdentityEntry>> = [
   { title: "Namespace", width: 12, value: (i) => i.namespace },
   { title: "Identity", value: (i) => i.id },
   { title: "Primary", width: 7, value: (i) => (i.primary ? "✓" : ""), color: () => theme.ok },
-  { title: "State", width: 13, optional: true, value: (i) => i.state }
+  { title: "State", width: 13, optional: true, value: (i) => i.state },
+  { title: "Seen in", width: 14, optional: true, value: (i) => (i.seenIn === "events" ? "events only" : (i.seenIn ?? "")) }
 ]
 
 const computedColumns: ReadonlyArray<Column<ComputedValue>> = [
@@ -286,10 +323,14 @@ const ProfileDetail = ({ identity, width, height }: ViewProps & { readonly ident
   const active = pane(state)
   const policyId = state.profilePolicy
   const key = identityKey(identity)
-  const profile = useLiveData(`profile/${key}/${policyId ?? "default"}`, () =>
-    Effect.flatMap(ProfileClient.ProfileClient, (client) =>
-      client.getProfile(Identity.make(identity.namespace, identity.id), { withCA: true, ...(policyId ? { mergePolicyId: policyId } : {}) })
-    )
+  const profile = useLiveData(
+    `profile/${key}/${policyId ?? "default"}`,
+    () =>
+      Effect.flatMap(ProfileClient.ProfileClient, (client) =>
+        client.getProfile(Identity.make(identity.namespace, identity.id), { withCA: true, ...(policyId ? { mergePolicyId: policyId } : {}) })
+      ),
+    // Not found under this merge policy is an answer, shown in the view, not a failure.
+    { quiet: (error) => Predicate.isTagged(error, "NotFound") }
   )
   const policies = useLiveData("profilePolicies", () => Effect.flatMap(ProfileClient.ProfileClient, (client) => collect(client.mergePolicies(), 200)), {
     live: false
@@ -298,41 +339,53 @@ const ProfileDetail = ({ identity, width, height }: ViewProps & { readonly ident
   useFreshness(profile)
 
   const entity = profile.data?.entity
+  const notFound = Predicate.isTagged(profile.error, "NotFound")
   const policyName = (id: string | undefined, list: ReadonlyArray<MergePolicy.MergePolicy>) => {
-    if (id === undefined) {
-      const fallback = list.find((p) => p.default === true)
-      return fallback ? `${fallback.name ?? fallback.id} (default)` : "default"
-    }
-    const found = list.find((p) => p.id === id)
-    return found?.name ?? shortId(id, 12)
-  }
-  const cyclePolicy = () => {
-    const list = policies.data ?? []
-    dispatch({
-      type: "cycleProfilePolicy",
-      policies: list.map((p) => ({ id: p.id, name: policyName(p.id, list) })),
-      defaultName: policyName(undefined, list)
-    })
+    const fallback = list.find((p) => p.default === true)
+    const shown = id ?? fallback?.id
+    const found = list.find((p) => p.id === shown)
+    if (!found) return id === undefined ? "default" : shortId(id, 12)
+    return `${found.name ?? found.id}${found.default === true ? " (default)" : ""}`
   }
   const onAction = (action: string) => {
-    if (action === "cyclePolicy") {
-      cyclePolicy()
-      return true
+    switch (action) {
+      case "cyclePolicy":
+        dispatch({
+          type: "cycleProfilePolicy",
+          policies: (policies.data ?? []).map((p) => ({ id: p.id, name: p.name ?? p.id, default: p.default === true }))
+        })
+        return true
+      case "lookup":
+        dispatch({ type: "formOpen", form: lookupForm({ namespace: identity.namespace, id: "" }), write: false })
+        return true
+      case "delete":
+        dispatch({ type: "request", intent: { kind: "deleteProfile", namespace: identity.namespace, id: identity.id } })
+        return true
+      case "diff":
+        dispatch({ type: "push", route: diffRoute(identity) })
+        return true
+      case "explain":
+        dispatch({ type: "push", route: explainRoute(identity) })
+        return true
+      default:
+        return false
     }
-    if (action === "lookup") {
-      dispatch({ type: "formOpen", form: lookupForm({ namespace: identity.namespace, id: "" }), write: false })
-      return true
-    }
-    return false
   }
 
-  const identities = useMemo(() => (entity ? identitiesOf(entity) : []), [entity])
+  const eventIdentities = useLiveData(
+    `profileEventIdentities/${key}/${policyId ?? "default"}`,
+    () => identitiesInEvents(identity, policyId),
+    { live: false, quiet: () => true }
+  )
+  const identities = useMemo(() => (entity ? mergeIdentities(identitiesOf(entity), eventIdentities.data ?? []) : []), [entity, eventIdentities.data])
   const computed = useMemo(() => (entity ? computedOf(entity) : []), [entity])
   const info = profile.data
-    ? `XID ${shortId(profile.data.entityId, 14)} · ${profile.data.sources?.length ?? 0} sources · ${identities.length} identities · modified ${profile.data.lastModifiedAt ?? "–"}`
-    : profile.error
-      ? `✗ ${describeError(profile.error)}`
-      : "loading…"
+    ? `XID ${shortId(profile.data.entityId, 14)} · ${plural(profile.data.sources?.length ?? 0, "source")} · ${plural(identities.length, "identity", "identities")} · modified ${profile.data.lastModifiedAt ?? "–"}`
+    : notFound
+      ? `not found under merge policy ${policyName(policyId, policies.data ?? [])}: no profile has ${identity.namespace}:${identity.id} when merged this way (p tries the next policy)`
+      : profile.error
+        ? `✗ ${describeError(profile.error)}`
+        : "loading…"
 
   const cursor = cursorOf(state)
   const bodyHeight = height - 2
@@ -344,9 +397,11 @@ const ProfileDetail = ({ identity, width, height }: ViewProps & { readonly ident
   let body
   if (active === 0) {
     body = entity ? (
-      <Tree value={entity} width={width} height={bodyHeight} onAction={onAction} />
+      <Tree value={entity} width={width} height={bodyHeight} onAction={onAction} yankAll={() => ({ what: "the profile as JSON", text: JSON.stringify(profile.data, null, 2) })} />
     ) : (
-      <Text color={theme.muted}>{profile.error ? "no profile to show" : "loading…"}</Text>
+      <ActionsOnly onAction={onAction}>
+        <Text color={theme.muted}>{notFound ? "no profile under this merge policy: p merges with the next one" : profile.error ? "no profile to show" : "loading…"}</Text>
+      </ActionsOnly>
     )
   } else if (active === 1) {
     body = (
@@ -394,9 +449,9 @@ const ProfileDetail = ({ identity, width, height }: ViewProps & { readonly ident
         panes={viewSpec("profiles").detailPanes}
         active={active}
         width={width}
-        right={`policy ${policyName(policyId, policies.data ?? [])} (p)${eventNote}`}
+        right={`policy ${policyName(policyId, policies.data ?? [])}${(policies.data?.length ?? 0) > 1 ? " (p)" : ""}${eventNote}`}
       />
-      <Text wrap="truncate" color={profile.error ? theme.error : theme.muted}>
+      <Text wrap="truncate" color={notFound ? theme.warn : profile.error ? theme.error : theme.muted}>
         {info}
       </Text>
       {body}

@@ -3,12 +3,13 @@
  * reporting, collecting a paginated stream, and the detail tree.
  */
 import { Box, Text } from "ink"
+import { ProfileClient } from "@rtcp/core"
 import { Chunk, Effect, Stream } from "effect"
 import { useEffect } from "react"
 import { Tree } from "../components/Tree.js"
 import { fit, width as cells } from "../format.js"
 import type { Action } from "../keymap.js"
-import { type QueryState, useApp } from "../runtime.js"
+import { type QueryState, useApp, useLiveData } from "../runtime.js"
 import { theme } from "../theme.js"
 
 export interface ViewProps {
@@ -21,6 +22,20 @@ export const MAX_ROWS = 10_000
 
 export const collect = <A, E, R>(stream: Stream.Stream<A, E, R>, max = MAX_ROWS): Effect.Effect<ReadonlyArray<A>, E, R> =>
   Effect.map(Stream.runCollect(Stream.take(stream, max)), Chunk.toReadonlyArray)
+
+/** Datasets to offer and to name: the sample's dataset report (none before the first sample). */
+export const datasetReport = Effect.flatMap(ProfileClient.ProfileClient, (client) =>
+  client.getDatasetReport().pipe(
+    Effect.map((report) => report.data.map((d) => ({ id: d.value, name: d.name }))),
+    Effect.catchAll(() => Effect.succeed([] as ReadonlyArray<{ readonly id: string; readonly name: string | undefined }>))
+  )
+)
+
+export const useDatasets = () => useLiveData("datasetReport", () => datasetReport, { live: false })
+
+/** Datasets as form picks: by name, sent as ids. */
+export const datasetChoices = (datasets: ReadonlyArray<{ readonly id: string; readonly name: string | undefined }>) =>
+  datasets.map((d) => ({ value: d.id, label: d.name ?? d.id }))
 
 /** Reports a query's last update to the status line while the view is on screen. */
 export const useFreshness = (query: Pick<QueryState<unknown>, "updatedAt" | "loading">) => {

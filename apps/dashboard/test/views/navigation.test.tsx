@@ -113,9 +113,9 @@ describe("navigation", () => {
       // The header names the default policy once the policies are known; only then can p step through them.
       await waitFor(instance, "web.webpagedetails.pageViews", "policy Default Timebased (default)")
       await press(instance, "p")
-      await waitFor(instance, "merged with Default Timebased")
-      await press(instance, "p")
       await waitFor(instance, "policy No stitching", "merged with No stitching")
+      await press(instance, "p")
+      await waitFor(instance, "policy Default Timebased (default)", "merged with Default Timebased (default)")
       await press(instance, keys.escape)
       await waitForGone(instance, "Profiles ›")
       await waitFor(instance, "recent")

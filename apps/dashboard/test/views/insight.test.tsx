@@ -1,0 +1,159 @@
+/**
+ * The views no other Profile tool has: a profile diffed under two merge
+ * policies, its explanation, the request inspector, and permalinks. All
+ * against a real local service (with its inspector on).
+ */
+import { ProfileClient } from "@rtcp/core"
+import { Effect, Either } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { LocalExtensions } from "../../src/extensions.js"
+import type { DashboardRuntime } from "../../src/runtime.js"
+import { routeFromArgs } from "../../src/state/routes.js"
+import { frame, keys, mount, press, startService, type, waitFor } from "../support/harness.js"
+
+let runtime: DashboardRuntime
+/** Whether the local service of this checkout has the explain extension and the inspector yet. */
+let explains = false
+let inspects = false
+
+beforeAll(async () => {
+  const service = await startService({ profiles: 30, service: { admin: true } })
+  runtime = service.runtime
+  await service.run(
+    Effect.flatMap(ProfileClient.ProfileClient, (client) =>
+      client.createMergePolicy({
+        name: "No stitching",
+        schema: { name: "_xdm.context.profile" },
+        identityGraph: { type: "none" },
+        attributeMerge: { type: "timestampOrdered" }
+      })
+    )
+  )
+  const probe = <A, E>(effect: Effect.Effect<A, E, LocalExtensions | ProfileClient.ProfileClient>) =>
+    service.run(Effect.map(Effect.either(effect), (result) => Either.isRight(result) || (result.left as { _tag?: string })._tag !== "NotFound"))
+  explains = await probe(Effect.flatMap(ProfileClient.ProfileClient, (client) => client.explainProfile({ entityId: "jane.doe@example.com", entityIdNS: "Email" })))
+  inspects = await probe(Effect.flatMap(LocalExtensions, (admin) => admin.requests({ limit: 1 })))
+})
+
+afterAll(() => runtime.dispose())
+
+describe("diff", () => {
+  it("shows one profile under two merge policies side by side, differences first", async () => {
+    const { instance, cleanup } = await mount(runtime, { columns: 140, rows: 35 })
+    try {
+      await press(instance, ":")
+      await type(instance, "diff Email jane.doe@example.com")
+      await press(instance, keys.enter)
+      await waitFor(instance, "Diff › diff Email:jane.doe@example.com", "◀ Default Timebased (default)", "No stitching · none", /\d+ identity namespaces? and \d+ attributes? differ/)
+      // Under "none" nothing stitches to the Email: the profile is not found there, and every identity differs.
+      expect(frame(instance)).toMatch(/identity ECID\s+50710734271416325302186483425107286113\s+–/)
+      // P steps the left policy: both sides the same policy, nothing differs.
+      await press(instance, "P")
+      await waitFor(instance, /0 identity namespaces and 0 attributes differ/)
+    } finally {
+      cleanup()
+    }
+  })
+
+  it("opens from a profile with D", async () => {
+    const { instance, cleanup } = await mount(runtime, { columns: 120, rows: 35 })
+    try {
+      await press(instance, ":")
+      await type(instance, "profiles Email jane.doe@example.com")
+      await press(instance, keys.enter)
+      await waitFor(instance, "person {", "D diff")
+      await press(instance, "D")
+      await waitFor(instance, "› diff Email:jane.doe@example.com", "◀ Default Timebased")
+    } finally {
+      cleanup()
+    }
+  })
+})
+
+describe("explain", () => {
+  it("shows the winning fragment of each attribute and the values it beat, and how each identity joined", async () => {
+    expect(explains).toBe(true)
+    const { instance, cleanup } = await mount(runtime, { columns: 140, rows: 35 })
+    try {
+      await press(instance, ":")
+      await type(instance, "explain Email jane.doe@example.com")
+      await press(instance, keys.enter)
+      await waitFor(instance, "Attributes", "WON FROM DATASET", "person.name.firstName", "won from")
+      await press(instance, keys.tab)
+      await waitFor(instance, "JOINED THROUGH", "71839027514382916475021938475610293847", "joined the graph through")
+    } finally {
+      cleanup()
+    }
+  })
+})
+
+describe("requests", () => {
+  it("lists the inspector's requests live and opens one in full", async () => {
+    expect(inspects).toBe(true)
+    const { instance, cleanup } = await mount(runtime, { columns: 140, rows: 35, refreshMs: 500 })
+    try {
+      await press(instance, "8")
+      if (inspects) {
+        await waitFor(instance, "Requests", "/data/core/ups/config/mergePolicies", "200")
+        await press(instance, "/")
+        await type(instance, "mergePolicies")
+        await press(instance, keys.enter, keys.enter)
+        await waitFor(instance, "Request headers", "Response body", "→ 200 in")
+      } else {
+        await waitFor(instance, "Requests needs the local profile service with its inspector on")
+      }
+    } finally {
+      cleanup()
+    }
+  })
+})
+
+describe("requests without the inspector", () => {
+  it("says it needs the local service with --admin", async () => {
+    const plain = await startService({ profiles: 5 })
+    const { instance, cleanup } = await mount(plain.runtime, { columns: 120, rows: 35 })
+    try {
+      await press(instance, "8")
+      await waitFor(instance, "Requests needs the local profile service with its inspector on")
+    } finally {
+      cleanup()
+      await plain.runtime.dispose()
+    }
+  })
+})
+
+const stackOf = (args: ReadonlyArray<string>) => {
+  const opened = routeFromArgs(args)
+  if ("error" in opened) throw new Error(opened.error)
+  return opened.stack
+}
+
+describe("permalinks", () => {
+  it("opens straight at a profile, and : shows the permalink of the screen", async () => {
+    const { instance, cleanup } = await mount(runtime, { columns: 120, rows: 35, stack: stackOf(["profiles", "Email", "jane.doe@example.com"]) })
+    try {
+      await waitFor(instance, "Profiles › Email:jane.doe@example.com", "person {")
+      await press(instance, ":")
+      await waitFor(instance, "permalink: npm start -- profiles Email jane.doe@example.com")
+      await press(instance, keys.escape)
+    } finally {
+      cleanup()
+    }
+  })
+
+  it("opens every other view the same way", async () => {
+    for (const [args, expected] of [
+      [["policies"], "Default Timebased"],
+      [["jobs"], "System jobs"],
+      [["messages"], "no message yet"],
+      [["diff", "Email", "jane.doe@example.com"], "◀ Default Timebased"]
+    ] as const) {
+      const { instance, cleanup } = await mount(runtime, { columns: 120, rows: 35, stack: stackOf(args) })
+      try {
+        await waitFor(instance, expected)
+      } finally {
+        cleanup()
+      }
+    }
+  })
+})
