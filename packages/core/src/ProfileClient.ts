@@ -17,6 +17,7 @@ import * as AepConfig from "./AepConfig.js"
 import type * as ComputedAttribute from "./ComputedAttribute.js"
 import type * as EdgeProjection from "./EdgeProjection.js"
 import * as Entity from "./Entity.js"
+import * as Forward from "./Forward.js"
 import type * as ExportJob from "./ExportJob.js"
 import * as Identity from "./Identity.js"
 import { lastRequestId, mapErrorResponses, normalizeError, withAttempts } from "./internal/http.js"
@@ -302,6 +303,16 @@ const makeProfileClient = Effect.gen(function* () {
      * they come.
      */
     httpClient,
+    /**
+     * Pass-through (see `Forward`): an AEP request as it came, the answer as a
+     * value with a streamed body; non-2xx answers are returned, not failed.
+     */
+    forward: (request: Forward.ForwardRequest): Effect.Effect<Forward.ForwardResponse, ProfileError> =>
+      Forward.forward(request).pipe(
+        Effect.provideService(HttpClient.HttpClient, base),
+        Effect.provideService(AccessToken.AccessToken, token),
+        Effect.provideService(Platform, settings)
+      ),
     // entities
     getProfile,
     getProfiles,
