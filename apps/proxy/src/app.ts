@@ -53,7 +53,7 @@ export const createApp = (services: AppServices): Hono<ProxyEnv> => {
   app.use(audit(services.auditSink === undefined ? {} : { sink: services.auditSink }))
   app.use(secureHeaders())
   app.use(callerAuth({ keys, metrics, skip: (c) => c.req.method === "POST" && c.req.path === TOKEN_PATH }))
-  app.use(rateLimit({ metrics }))
+  app.use(rateLimit({ metrics, shared: upstream.shared }))
   app.use(metricsMiddleware({ metrics }))
   app.use(timeout(services.timeoutMs === undefined ? {} : { ms: services.timeoutMs }))
   const limitBody = bodyLimit({

@@ -19,6 +19,8 @@ import * as Log from "./log.js"
 import { makeMetrics } from "./metrics.js"
 import { parseBytes, parseDuration, parseRateLimit } from "./options.js"
 import { startProxy } from "./server.js"
+import { makeSharedState } from "./shared.js"
+import * as Tracing from "./tracing.js"
 import * as Upstream from "./upstream.js"
 
 /** Accepted only when the upstream is the embedded demo service and no key file exists. */
@@ -114,11 +116,61 @@ const logLevel = Options.choice("log-level", ["debug", "info", "warning", "error
   Options.withDescription("Level of the runtime's logs, default info (audit lines are always written)")
 )
 
+const redis = Options.text("redis").pipe(
+  Options.withFallbackConfig(Config.string("RTCP_PROXY_REDIS_URL").pipe(Config.orElse(() => Config.string("REDIS_URL")))),
+  Options.optional,
+  Options.withDescription(
+    "Redis shared by the replicas (rate limits, lookup cache, upstream gate and budget), e.g. redis://127.0.0.1:6379; " +
+      "default none: state in this process (env RTCP_PROXY_REDIS_URL or REDIS_URL)"
+  )
+)
+const redisPrefix = Options.text("redis-prefix").pipe(
+  Options.withFallbackConfig(Config.string("RTCP_PROXY_REDIS_PREFIX")),
+  Options.withDefault("rtcp-proxy:"),
+  Options.withDescription("Prefix of the proxy's Redis keys; replicas of one proxy share it, default rtcp-proxy: (env RTCP_PROXY_REDIS_PREFIX)")
+)
+const staleIfError = Options.text("stale-if-error").pipe(
+  Options.withFallbackConfig(Config.string("RTCP_PROXY_STALE_IF_ERROR")),
+  Options.withDefault("30s"),
+  parsed(parseDuration),
+  Options.withDescription(
+    "How old a cached profile may be and still be served while upstream answers 429/5xx or is down (Cache-Status says so), default 30s; 0 disables (env RTCP_PROXY_STALE_IF_ERROR)"
+  )
+)
+const upstreamBudget = Options.integer("upstream-budget").pipe(
+  Options.withFallbackConfig(Config.integer("RTCP_PROXY_UPSTREAM_BUDGET")),
+  Options.optional,
+  Options.withDescription(
+    "Calls per second to Adobe across all replicas, split in equal shares between the callers active in the last 2 s; default none (env RTCP_PROXY_UPSTREAM_BUDGET)"
+  )
+)
+
 const levels = { debug: LogLevel.Debug, info: LogLevel.Info, warning: LogLevel.Warning, error: LogLevel.Error } as const
 
 const serve = Command.make(
   "proxy",
-  { port, host, opsPort, opsHost, upstream, keys, sandbox, cacheTtl, batchWindow, maxBatch, timeoutOption, maxBody, rateLimit, grace, seedProfiles, logLevel },
+  {
+    port,
+    host,
+    opsPort,
+    opsHost,
+    upstream,
+    keys,
+    sandbox,
+    cacheTtl,
+    batchWindow,
+    maxBatch,
+    timeoutOption,
+    maxBody,
+    rateLimit,
+    grace,
+    seedProfiles,
+    logLevel,
+    redis,
+    redisPrefix,
+    staleIfError,
+    upstreamBudget
+  },
   (options) =>
     Effect.gen(function* () {
       const aep = (yield* AepConfig.isConfigured) ? Option.some(yield* AepConfig.config) : Option.none()
@@ -163,6 +215,12 @@ const serve = Command.make(
       })
 
       const metrics = makeMetrics({ defaultMetrics: true })
+      const shared = makeSharedState({
+        redisUrl: Option.getOrUndefined(options.redis),
+        prefix: options.redisPrefix,
+        upstreamBudget: Option.getOrUndefined(options.upstreamBudget)
+      })
+      yield* Effect.addFinalizer(() => Effect.promise(() => shared.close()))
       const proxy = yield* Effect.acquireRelease(
         Effect.promise(() =>
           startProxy({
@@ -180,6 +238,11 @@ const serve = Command.make(
               httpClient: NodeHttpClient.layerUndici,
               metrics,
               cacheTtlMs: options.cacheTtl,
+              staleIfErrorMs: options.staleIfError,
+              shared,
+              // Retries stop in time for the last answer to reach the caller before --timeout.
+              retryDeadlineMs: Math.max(0, options.timeoutOption - Math.min(1000, options.timeoutOption / 10)),
+              tracing: Tracing.layerFromEnv(),
               batchWindow: options.batchWindow,
               maxBatchSize: options.maxBatch,
               logLevel: levels[options.logLevel]
@@ -206,7 +269,8 @@ const serve = Command.make(
         url: proxy.url,
         ops: proxy.opsUrl,
         upstream: embedded ? `local profile service (embedded, ${local!.url})` : `${credentials.kind} ${credentials.settings.platformUrl}`,
-        sandbox: chosen.settings.sandbox
+        sandbox: chosen.settings.sandbox,
+        sharedState: Option.isSome(options.redis) ? "redis" : "in-process"
       })
       return yield* Effect.never
     }).pipe(Effect.scoped)

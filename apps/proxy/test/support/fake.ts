@@ -108,6 +108,8 @@ export const fakeProxy = (respond: Responder, options: TestProxyOptions = {}) =>
     httpClient: fake.layer,
     metrics,
     retryPolicy: fastRetries,
+    // Fault tests fail on purpose, one after the other; the breaker has tests of its own.
+    breaker: { consecutive: 1_000_000, minCalls: 1_000_000 },
     cacheTtlMs: options.cacheTtlMs ?? 60_000,
     batchWindow: "1 millis"
   })
