@@ -311,5 +311,7 @@ const command = serve.pipe(Command.withSubcommands([hashKeyCommand]))
 
 Command.run(command, { name: "rtcp proxy", version: "0.1.0" })(process.argv).pipe(
   Effect.provide(NodeContext.layer),
+  // The runtime's own lines (unhandled fiber failures included) in the proxy's format, scrubbed like all others.
+  Effect.provide(Log.layer),
   NodeRuntime.runMain
 )
