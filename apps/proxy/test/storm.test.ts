@@ -1,0 +1,90 @@
+/**
+ * The storm scenario, small and bounded: the local service answers about
+ * 10 % of calls with a 5xx and, every 2.5 s, 10 consecutive 429s with
+ * `Retry-After: 1`; callers look profiles up through `/v1/profiles/…` and
+ * `/data/core/ups/access/entities`. No caller may see an error the proxy
+ * could have absorbed (a 429 or a 5xx): deadline-aware retries, the shared
+ * gate, split batches and stale-if-error absorb them. The success rate of
+ * the full-size scenario is a benchmark figure (`npm run bench -- proxy`).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { makeReplica, type Replica, startService } from "./support/replicas.js"
+
+const ENTITIES = "/data/core/ups/access/entities"
+const CALLERS = 8
+const SECONDS = 6
+const NAMES = ["jane.doe", "john.roe", "ann.lee", "max.mu", "ida.wu", "bo.li", "al.ng", "cy.ho", "ed.yo", "fa.xi"]
+
+const stormRules = (storm: boolean) => [
+  ...(storm ? [`POST ${ENTITIES} 429 retry-after=1 times=10`, `GET ${ENTITIES} 429 retry-after=1 times=10`] : []),
+  `* /data/core/** 503 p=0.05`,
+  `* /data/core/** 500 p=0.05`
+]
+
+describe("a 429 storm with 5xx noise", () => {
+  let service: Awaited<ReturnType<typeof startService>>
+  beforeAll(async () => {
+    service = await startService()
+  })
+  afterAll(() => service?.close())
+
+  const storm = async (replica: Replica) => {
+    const statuses = new Map<number, number>()
+    let stop = false
+    let storms = 0
+    const stormer = (async () => {
+      while (!stop) {
+        await service.faults(stormRules(true))
+        storms++
+        await new Promise((resolve) => setTimeout(resolve, 2500))
+      }
+    })()
+    const until = Date.now() + SECONDS * 1000
+    await Promise.all(
+      Array.from({ length: CALLERS }, async (_, caller) => {
+        for (let i = 0; Date.now() < until; i++) {
+          const id = `${NAMES[(caller + i) % NAMES.length]}@example.com`
+          const response =
+            i % 2 === 0
+              ? await replica.request(`/v1/profiles/Email/${id}`)
+              : await replica.request(`${ENTITIES}?schema.name=_xdm.context.profile&entityId=${id}&entityIdNS=Email&fields=person`, {
+                  headers: { "x-sandbox-name": "prod" }
+                })
+          await response.arrayBuffer()
+          statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1)
+        }
+      })
+    )
+    stop = true
+    await stormer
+    await service.faults([])
+    return { statuses: Object.fromEntries(statuses), storms }
+  }
+
+  const absorbable = (statuses: Record<number, number>) =>
+    Object.entries(statuses)
+      .filter(([status]) => Number(status) === 429 || Number(status) >= 500)
+      .map(([status, count]) => `${count}× ${status}`)
+
+  it("with the cache on: no caller sees a 429 or a 5xx", async () => {
+    const replica = makeReplica(service.url, "storm-cache:", { redisUrl: null, cacheTtlMs: 2000, staleIfErrorMs: 30_000, retryDeadlineMs: 20_000 })
+    try {
+      const { statuses, storms } = await storm(replica)
+      expect(storms).toBeGreaterThanOrEqual(2)
+      expect(absorbable(statuses)).toEqual([])
+      expect((statuses[200] ?? 0) + (statuses[404] ?? 0)).toBeGreaterThan(0)
+    } finally {
+      await replica.close()
+    }
+  }, 60_000)
+
+  it("with --cache-ttl 0: no caller sees a 429 or a 5xx", async () => {
+    const replica = makeReplica(service.url, "storm-nocache:", { redisUrl: null, cacheTtlMs: 0, staleIfErrorMs: 30_000, retryDeadlineMs: 20_000 })
+    try {
+      const { statuses } = await storm(replica)
+      expect(absorbable(statuses)).toEqual([])
+    } finally {
+      await replica.close()
+    }
+  }, 60_000)
+})
