@@ -242,7 +242,7 @@ const serve = Command.make(
               shared,
               // Retries stop in time for the last answer to reach the caller before --timeout.
               retryDeadlineMs: Math.max(0, options.timeoutOption - Math.min(1000, options.timeoutOption / 10)),
-              tracing: Tracing.layerFromEnv(),
+              tracing: Tracing.layerFromEnv(NodeHttpClient.layerUndici),
               batchWindow: options.batchWindow,
               maxBatchSize: options.maxBatch,
               logLevel: levels[options.logLevel]

@@ -239,8 +239,18 @@ export interface Upstream {
   readonly readiness: () => Promise<Readiness>
   readonly shared: SharedState
   readonly breaker: CircuitBreaker
+  /** A span (child of `parent`), when tracing is on; `end` closes it. */
+  readonly startSpan: (name: string, parent: Tracer.AnySpan | undefined, attributes?: Record<string, unknown>) => Promise<RequestSpan | undefined>
   readonly dispose: () => Promise<void>
 }
+
+export interface RequestSpan {
+  readonly span: Tracer.Span
+  readonly end: (attributes?: Record<string, unknown>, failure?: unknown) => void
+}
+
+/** Epoch nanoseconds, the clock Effect's spans use. */
+const nanos = () => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6))
 
 /** Our trace context never goes to Adobe: no traceparent, no b3, whether tracing is on or not. */
 const withoutPropagation = Layer.effect(HttpClient.HttpClient, Effect.map(HttpClient.HttpClient, HttpClient.withTracerPropagation(false)))
@@ -359,6 +369,22 @@ export const make = (options: UpstreamOptions): Upstream => {
     return { status: answer.status, headers: answer.headers, body, requestId: answer.requestId }
   }
 
+  // -- spans ----------------------------------------------------------------------
+
+  const startSpan: Upstream["startSpan"] = async (name, parent, attributes = {}) => {
+    if (options.tracing === undefined) return undefined
+    const span = await runtime.runPromise(
+      Effect.makeSpan(name, { attributes, kind: name === "proxy.request" ? "server" : "internal", ...(parent === undefined ? {} : { parent }) })
+    )
+    return {
+      span,
+      end: (more = {}, failure) => {
+        for (const [key, value] of Object.entries(more)) span.attribute(key, value)
+        span.end(nanos(), failure === undefined ? Exit.void : Exit.die(failure))
+      }
+    }
+  }
+
   // -- lookups ------------------------------------------------------------------
 
   const lookup: Upstream["lookup"] = async (request, context) => {
@@ -385,11 +411,14 @@ export const make = (options: UpstreamOptions): Upstream => {
       )
     const started = Date.now()
     for (let attempt = 1; ; attempt++) {
+      const span = await startSpan("lookup.cache", context.span)
       try {
         const answer = await cache.get(key, compute, upstreamFault, context.signal)
         metrics.lookupCache.inc({ result: answer.result })
+        span?.end({ "rtcp.cache.result": answer.result })
         return { ...answer, profile: answer.value }
       } catch (error) {
+        span?.end({}, error)
         // A caller that joined a shared lookup late still has time of its own: it asks again
         // (a new shared lookup) while its deadline allows, as the core's retry would.
         const status = upstreamFault(error)
@@ -515,6 +544,7 @@ export const make = (options: UpstreamOptions): Upstream => {
     },
     shared,
     breaker,
+    startSpan,
     dispose: async () => {
       await runtime.dispose()
       if (options.shared === undefined) await shared.close()

@@ -1,7 +1,7 @@
 /**
  * The storm scenario, small and bounded: the local service answers about
- * 10 % of calls with a 5xx and, every 2.5 s, 10 consecutive 429s with
- * `Retry-After: 1`; callers look profiles up through `/v1/profiles/…` and
+ * 10 % of calls with a 5xx and storms of 10 consecutive 429s with
+ * `Retry-After: 1`, 2 s apart; callers look profiles up through `/v1/profiles/…` and
  * `/data/core/ups/access/entities`. No caller may see an error the proxy
  * could have absorbed (a 429 or a 5xx): deadline-aware retries, the shared
  * gate, split batches and stale-if-error absorb them. The success rate of
@@ -36,7 +36,14 @@ describe("a 429 storm with 5xx noise", () => {
       while (!stop) {
         await service.faults(stormRules(true))
         storms++
-        await new Promise((resolve) => setTimeout(resolve, 2500))
+        // A storm, then calm: the next one starts once this one's 429s were all answered (or after 5 s).
+        const stormEnds = Date.now() + 5000
+        while (!stop && Date.now() < stormEnds) {
+          const counters = await service.counters()
+          if (counters.slice(0, 2).every((rule) => rule.fired >= 10)) break
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        }
+        await new Promise((resolve) => setTimeout(resolve, 2000))
       }
     })()
     const until = Date.now() + SECONDS * 1000
