@@ -145,7 +145,7 @@ export const resolveBatch = (
   /**
    * One call for `keys`; when it fails, each half is tried on its own, so an
    * identity the service chokes on (or a transient failure) fails only the
-   * lookups it has to. Credential failures concern every identity alike.
+   * lookups it has to. Credential and quota failures (401, 403, 429) are not split.
    */
   const resolveKeys = (
     first: GetProfile,
@@ -195,9 +195,10 @@ export const resolveBatch = (
   )
 }
 
+/** Failures that concern every identity alike (the credential, the quota) are not split: halves would fail the same, twice the calls. */
 const splittable = (cause: Cause.Cause<ProfileError>): boolean => {
   const failure = Cause.failureOption(cause)
-  return Option.isSome(failure) && failure.value._tag !== "Unauthorized" && failure.value._tag !== "Forbidden"
+  return Option.isSome(failure) && !["Unauthorized", "Forbidden", "RateLimited"].includes(failure.value._tag)
 }
 
 /** A batched resolver for `Effect.request(new GetProfile(…), resolver)` inside `{ batching: true }` code. */
