@@ -12,7 +12,9 @@
  *   invalidation;
  * - stale-if-error: an entry is kept `staleMs` (beyond its `ttlMs`
  *   freshness) and served, marked stale, when the lookup fails with a
- *   failure the upstream is to blame for (429, 5xx, no answer, circuit open).
+ *   failure the upstream is to blame for (429, 5xx, no answer, circuit open),
+ *   and at once, without waiting, while the upstream is held (the shared
+ *   429 gate is closed or the circuit is open).
  */
 import { RequestAborted } from "./errors.js"
 import type { SharedState } from "./shared.js"
@@ -34,6 +36,12 @@ export interface LookupCacheOptions {
   /** How long past its storage an answer may still be served when upstream fails, ms; 0: never. */
   readonly staleMs?: number | undefined
   readonly now?: (() => number) | undefined
+  /**
+   * While the upstream is held (a 429's `Retry-After`, an open circuit), the
+   * status it stands for: a stale answer is then served at once instead of
+   * waiting for the hold to end.
+   */
+  readonly held?: (() => number | undefined) | undefined
 }
 
 /** Resolves with `promise`, or rejects with `RequestAborted` as soon as `signal` aborts. */
@@ -91,6 +99,10 @@ export class LookupCache<A> {
     const { generation, stored } = await this.shared.cacheGet<A>(key)
     const age = stored === undefined ? Infinity : this.now() - stored.storedAt
     if (stored !== undefined && age < this.options.ttlMs) return { value: stored.value, result: "hit" }
+    if (stored !== undefined && age < this.staleMs) {
+      const heldStatus = this.options.held?.()
+      if (heldStatus !== undefined) return { value: stored.value, result: "stale", ageMs: age, upstreamStatus: heldStatus }
+    }
     let result: CacheResult = "shared"
     let promise = this.inflight.get(key)
     if (promise === undefined) {

@@ -267,15 +267,16 @@ export const makeSharedState = (options: SharedOptions = {}): SharedState => {
       })
     }
     // Gates closed while away.
-    redis
-      .keys(`${gatePrefix}*`)
-      .then(async (keys) => {
-        for (const key of keys) {
-          const until = Number(await redis.get(key))
-          if (Number.isFinite(until)) applyGate(key.slice(gatePrefix.length), until)
-        }
-      })
-      .catch(quiet)
+    // SCAN, not KEYS: a Redis shared with others must not be blocked by a walk of its whole keyspace.
+    const readGates = async (cursor: string): Promise<void> => {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${gatePrefix}*`, "COUNT", 100)
+      for (const key of keys) {
+        const until = Number(await redis.get(key))
+        if (Number.isFinite(until)) applyGate(key.slice(gatePrefix.length), until)
+      }
+      if (next !== "0") await readGates(next)
+    }
+    readGates("0").catch(quiet)
   })
   subscriber.subscribe(channel).catch(quiet)
   subscriber.on("message", (_channel: string, message: string) => {

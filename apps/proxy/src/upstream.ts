@@ -311,9 +311,11 @@ export const make = (options: UpstreamOptions): Upstream => {
     Layer.provideMerge(Base)
   )
   const runtime = ManagedRuntime.make(Live)
+  const LOOKUP_ENDPOINT = "/data/core/ups/access/entities"
   const cache = new LookupCache<Entity.ProfileEntity>(shared, {
     ttlMs: options.cacheTtlMs ?? 2000,
-    staleMs: options.staleIfErrorMs ?? 0
+    staleMs: options.staleIfErrorMs ?? 0,
+    held: () => (shared.gateOf(LOOKUP_ENDPOINT) > Date.now() ? 429 : breaker.state === "open" ? 503 : undefined)
   })
 
   /** Runs `effect` with `signal`; fails with the `ProfileError` itself, or `RequestAborted`. */

@@ -78,4 +78,21 @@ describe("LookupCache", () => {
     now = 10_000
     await expect(cache.get("k", () => Promise.reject(new Error("503")), upstreamFault)).rejects.toThrow("503")
   })
+
+  it("stale-if-error: while the upstream is held, the stale answer comes at once, without a lookup", async () => {
+    let held: number | undefined
+    const cache = new LookupCache<string>(makeSharedState(), { ttlMs: 0, staleMs: 10_000, held: () => held })
+    await cache.get("k", () => Promise.resolve("good"), upstreamFault)
+    await tick()
+    held = 429
+    let asked = 0
+    const answer = await cache.get("k", () => {
+      asked++
+      return Promise.resolve("new")
+    }, upstreamFault)
+    expect(answer).toMatchObject({ value: "good", result: "stale", upstreamStatus: 429 })
+    expect(asked).toBe(0)
+    held = undefined
+    expect((await cache.get("k", () => Promise.resolve("new"), upstreamFault)).value).toBe("new")
+  })
 })
