@@ -56,8 +56,8 @@ export const createApp = (services: AppServices): Hono<ProxyEnv> => {
   app.use(rateLimit({ metrics, shared: upstream.shared }))
   app.use(metricsMiddleware({ metrics }))
   app.use(timeout(services.timeoutMs === undefined ? {} : { ms: services.timeoutMs }))
-  app.use(async (c, next) => {
-    // The caller's request as a span (only when tracing is on): parent of the cache, batch and upstream spans.
+  // The caller's request as a span (only when tracing is on): parent of the cache, batch and upstream spans.
+  if (upstream.tracing) app.use(async (c, next) => {
     const span = await upstream.startSpan("proxy.request", undefined, { "http.request.method": c.req.method })
     if (span === undefined) return next()
     c.set("span", span.span)

@@ -12,7 +12,7 @@
  * is refused (`UnscrubbableEncoding`), since its bytes cannot be checked.
  */
 import { Duplex } from "node:stream"
-import { createBrotliDecompress } from "node:zlib"
+import { brotliDecompressSync, createBrotliDecompress, gunzipSync, inflateSync } from "node:zlib"
 
 export const REDACTED = "[redacted]"
 
@@ -23,6 +23,12 @@ const MAX_SECRETS = 4096
 export class UnscrubbableEncoding extends Error {
   override readonly name = "UnscrubbableEncoding"
 }
+
+const codingsOf = (encoding: string | undefined) =>
+  (encoding ?? "")
+    .split(",")
+    .map((coding) => coding.trim().toLowerCase())
+    .filter((coding) => coding !== "" && coding !== "identity")
 
 export class Scrubber {
   private readonly secrets = new Map<string, Buffer>()
@@ -95,6 +101,19 @@ export class Scrubber {
     })
   }
 
+  /** The same for a body in one piece (decompressed synchronously). */
+  bodyBytes(body: Uint8Array, encoding: string | undefined): { readonly body: Uint8Array; readonly decoded: boolean } {
+    const codings = codingsOf(encoding)
+    let bytes: Uint8Array = body
+    for (const coding of codings.reverse()) {
+      if (coding === "gzip" || coding === "x-gzip") bytes = gunzipSync(bytes)
+      else if (coding === "deflate") bytes = inflateSync(bytes)
+      else if (coding === "br") bytes = brotliDecompressSync(bytes)
+      else throw new UnscrubbableEncoding(`the upstream answered with content-encoding "${coding}", which the proxy cannot check for secrets`)
+    }
+    return { body: this.bytes(bytes), decoded: codings.length > 0 }
+  }
+
   /**
    * The body as the caller may see it: decompressed when `encoding` says
    * it is compressed, then scrubbed. Answers whether the encoding was removed.
@@ -103,10 +122,7 @@ export class Scrubber {
     body: ReadableStream<Uint8Array>,
     encoding: string | undefined
   ): { readonly body: ReadableStream<Uint8Array>; readonly decoded: boolean } {
-    const codings = (encoding ?? "")
-      .split(",")
-      .map((coding) => coding.trim().toLowerCase())
-      .filter((coding) => coding !== "" && coding !== "identity")
+    const codings = codingsOf(encoding)
     let stream = body
     for (const coding of codings.reverse()) {
       if (coding === "gzip" || coding === "x-gzip") stream = stream.pipeThrough(new DecompressionStream("gzip") as TransformStream<Uint8Array, Uint8Array>)

@@ -24,7 +24,7 @@ import {
   ProfileLookup,
   Retry
 } from "@rtcp/core"
-import { Cause, Duration, Effect, Exit, FiberRef, Layer, Logger, LogLevel, ManagedRuntime, Option, Redacted, Stream, type Tracer } from "effect"
+import { Cause, Chunk, Duration, Effect, Exit, FiberRef, Layer, Logger, LogLevel, ManagedRuntime, Option, Redacted, Stream, type Tracer } from "effect"
 import { type BreakerOptions, CircuitBreaker } from "./breaker.js"
 import { type CacheAnswer, LookupCache } from "./cache.js"
 import { RequestAborted } from "./errors.js"
@@ -192,8 +192,11 @@ export interface ForwardRequest {
 export interface ForwardResponse {
   readonly status: number
   readonly headers: Headers.Headers
-  /** Streamed from upstream; null for HEAD, 204, 205, 304. Not yet scrubbed. */
-  readonly body: ReadableStream<Uint8Array> | null
+  /**
+   * Null for HEAD, 204, 205, 304; the bytes when the answer said it is small
+   * (`content-length` up to 256 KiB); else streamed from upstream. Not yet scrubbed.
+   */
+  readonly body: ReadableStream<Uint8Array> | Uint8Array | null
   readonly requestId: string
 }
 
@@ -239,6 +242,8 @@ export interface Upstream {
   readonly readiness: () => Promise<Readiness>
   readonly shared: SharedState
   readonly breaker: CircuitBreaker
+  /** Whether spans are made (an OTLP endpoint is configured). */
+  readonly tracing: boolean
   /** A span (child of `parent`), when tracing is on; `end` closes it. */
   readonly startSpan: (name: string, parent: Tracer.AnySpan | undefined, attributes?: Record<string, unknown>) => Promise<RequestSpan | undefined>
   readonly dispose: () => Promise<void>
@@ -251,6 +256,19 @@ export interface RequestSpan {
 
 /** Epoch nanoseconds, the clock Effect's spans use. */
 const nanos = () => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6))
+
+const BUFFERED_BODY_BYTES = 256 * 1024
+
+const concat = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
+  if (chunks.length === 1) return chunks[0]!
+  const out = new Uint8Array(chunks.reduce((n, chunk) => n + chunk.byteLength, 0))
+  let at = 0
+  for (const chunk of chunks) {
+    out.set(chunk, at)
+    at += chunk.byteLength
+  }
+  return out
+}
 
 /** Our trace context never goes to Adobe: no traceparent, no b3, whether tracing is on or not. */
 const withoutPropagation = Layer.effect(HttpClient.HttpClient, Effect.map(HttpClient.HttpClient, HttpClient.withTracerPropagation(false)))
@@ -366,6 +384,12 @@ export const make = (options: UpstreamOptions): Upstream => {
     if (empty) {
       void runtime.runPromise(Stream.runDrain(answer.body).pipe(Effect.ignore))
       return { status: answer.status, headers: answer.headers, body: null, requestId: answer.requestId }
+    }
+    const length = Number(Option.getOrUndefined(Headers.get(answer.headers, "content-length")) ?? NaN)
+    if (length <= BUFFERED_BODY_BYTES) {
+      // Small answers (most of the Profile API's) in one piece: a web stream per answer costs more CPU than the bytes.
+      const chunks = await run(Stream.runCollect(answer.body), context.signal)
+      return { status: answer.status, headers: answer.headers, body: concat(Chunk.toReadonlyArray(chunks)), requestId: answer.requestId }
     }
     const body = Stream.toReadableStreamRuntime(answer.body, await runtime.runtime())
     return { status: answer.status, headers: answer.headers, body, requestId: answer.requestId }
@@ -546,6 +570,7 @@ export const make = (options: UpstreamOptions): Upstream => {
     },
     shared,
     breaker,
+    tracing: options.tracing !== undefined,
     startSpan,
     dispose: async () => {
       await runtime.dispose()

@@ -85,12 +85,13 @@ describe("a reflecting upstream: no secret reaches a caller or a log", () => {
     expectClean(await everything(response), "a reflected header")
   })
 
-  it("pass-through: a gzip-compressed body is decompressed, scrubbed and sent uncompressed", async () => {
-    const response = await proxy.request("/data/core/ups/config/mergePolicies?gzip=1")
+  it.each(["gzip=1", "gzip=1&chunked=1"])("pass-through: a gzip-compressed body (%s) is decompressed, scrubbed and sent uncompressed", async (query) => {
+    const response = await proxy.request(`/data/core/ups/config/mergePolicies?${query}`)
     expect(response.status).toBe(200)
     expect(response.headers.get("content-encoding")).toBeNull()
     const text = await everything(response)
     expect(text).toContain("[redacted]")
+    expect(text).toContain("youSent")
     expectClean(text, "a gzip body")
   })
 

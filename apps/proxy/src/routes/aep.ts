@@ -165,6 +165,11 @@ export const aepRoutes = ({ upstream }: AepRoutesOptions) => {
       if (upstreamRequestId !== undefined) audit.upstreamRequestId = upstreamRequestId
       const sent = scrubber.headers(responseHeaders(answer.headers, upstreamRequestId))
       if (answer.body === null) return c.body(null, answer.status as 204, sent)
+      if (answer.body instanceof Uint8Array) {
+        const whole = scrubber.bodyBytes(answer.body, sent["content-encoding"])
+        if (whole.decoded) delete sent["content-encoding"]
+        return c.body(whole.body as Uint8Array<ArrayBuffer>, answer.status as 200, sent)
+      }
       let scrubbed: ReturnType<typeof scrubber.body>
       try {
         scrubbed = scrubber.body(answer.body, sent["content-encoding"])

@@ -62,8 +62,16 @@ export const startReflectingUpstream = async (clientSecret: string): Promise<Ref
         return
       }
       if (url.searchParams.get("gzip") === "1") {
-        response.writeHead(200, { ...headers, "content-encoding": "gzip" })
-        response.end(gzipSync(Buffer.from(echo)))
+        const zipped = gzipSync(Buffer.from(echo))
+        if (url.searchParams.get("chunked") === "1") {
+          // No content-length: the proxy streams it.
+          response.writeHead(200, { ...headers, "content-encoding": "gzip", "transfer-encoding": "chunked" })
+          response.write(zipped.subarray(0, 10))
+          setTimeout(() => response.end(zipped.subarray(10)), 20)
+          return
+        }
+        response.writeHead(200, { ...headers, "content-encoding": "gzip", "content-length": String(zipped.byteLength) })
+        response.end(zipped)
         return
       }
       response.writeHead(url.searchParams.get("status") === null ? 200 : Number(url.searchParams.get("status")), headers)
