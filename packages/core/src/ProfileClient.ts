@@ -299,8 +299,9 @@ const makeProfileClient = Effect.gen(function* () {
     /**
      * The authenticated Platform client itself: relative URLs, the Platform
      * headers added, error answers as tagged errors, retries as the policy
-     * says. For pass-through callers (the proxy) that send AEP requests as
-     * they come.
+     * says. For calls outside the contract; gateways that pass AEP requests
+     * through as they come use `forward`, which returns error answers as
+     * values instead.
      */
     httpClient,
     /**
