@@ -10,7 +10,7 @@
 import { Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { secureHeaders } from "hono/secure-headers"
-import type { ProxyEnv } from "./env.js"
+import { type ProxyEnv, routeLabel } from "./env.js"
 import { ProxyError, render, RequestAborted, respond } from "./errors.js"
 import type { KeyStore } from "./keys.js"
 import * as Log from "./log.js"
@@ -53,9 +53,20 @@ export const createApp = (services: AppServices): Hono<ProxyEnv> => {
   app.use(audit(services.auditSink === undefined ? {} : { sink: services.auditSink }))
   app.use(secureHeaders())
   app.use(callerAuth({ keys, metrics, skip: (c) => c.req.method === "POST" && c.req.path === TOKEN_PATH }))
-  app.use(rateLimit({ metrics }))
+  app.use(rateLimit({ metrics, shared: upstream.shared }))
   app.use(metricsMiddleware({ metrics }))
   app.use(timeout(services.timeoutMs === undefined ? {} : { ms: services.timeoutMs }))
+  // The caller's request as a span (only when tracing is on): parent of the cache, batch and upstream spans.
+  if (upstream.tracing) app.use(async (c, next) => {
+    const span = await upstream.startSpan("proxy.request", undefined, { "http.request.method": c.req.method })
+    if (span === undefined) return next()
+    c.set("span", span.span)
+    try {
+      await next()
+    } finally {
+      span.end({ "http.route": routeLabel(c), "http.response.status_code": c.res.status, "rtcp.caller": c.get("caller")?.name ?? "anonymous" })
+    }
+  })
   const limitBody = bodyLimit({
     maxSize: maxBodyBytes,
     onError: () => {

@@ -1,6 +1,7 @@
 /**
  * What middleware and routes share through Hono's typed `Variables`.
  */
+import type { Tracer } from "effect"
 import type { Context } from "hono"
 import { matchedRoutes } from "hono/route"
 import type { CacheResult } from "./cache.js"
@@ -20,6 +21,8 @@ export interface ProxyVariables {
   /** Aborts when the client goes away or the request times out. */
   signal: AbortSignal
   audit: AuditFields
+  /** The caller request's span, when tracing is on (tracing.ts). */
+  span: Tracer.AnySpan | undefined
   /** A finer route label than Hono's pattern (the AEP contract template), set by routes. */
   route: string | undefined
 }

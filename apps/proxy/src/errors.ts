@@ -18,6 +18,7 @@ import { Duration } from "effect"
 import type { Context } from "hono"
 import { HTTPException } from "hono/http-exception"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
+import { scrubber, UnscrubbableEncoding } from "./scrub.js"
 
 export const PROBLEM_TYPE_BASE = "/rtcp/proxy/errors/"
 
@@ -54,6 +55,15 @@ export class RequestAborted extends Error {
 }
 
 export const CLIENT_CLOSED = 499
+
+/** Node's way of saying the client closed the connection while its request was being read. */
+export const isClientAbort = (error: unknown): boolean =>
+  error instanceof RequestAborted ||
+  (error instanceof Error &&
+    (error.message === "aborted" ||
+      (error as { code?: unknown }).code === "ECONNRESET" ||
+      (error as { code?: unknown }).code === "ERR_STREAM_PREMATURE_CLOSE" ||
+      error.name === "AbortError"))
 
 export type Surface = "aep" | "internal"
 
@@ -159,8 +169,12 @@ export const render = (error: unknown, path: string, requestId: string): Rendere
   const surface = surfaceOf(path)
   if (error instanceof ProxyError) return renderProxyError(error, surface, requestId)
   if (ProfileError.isProfileError(error)) return renderProfileError(error, surface, requestId)
-  if (error instanceof RequestAborted) {
+  if (isClientAbort(error)) {
     return { status: CLIENT_CLOSED, body: problem(CLIENT_CLOSED, "client-closed", "Client closed the request", undefined, requestId), headers: {} }
+  }
+  if (error instanceof UnscrubbableEncoding) {
+    const body = problem(502, "bad-gateway", "Upstream answer refused", error.message, requestId)
+    return { status: 502, body, headers: json(body) }
   }
   if (error instanceof HTTPException) {
     const status = error.status
@@ -172,6 +186,6 @@ export const render = (error: unknown, path: string, requestId: string): Rendere
   return { status: 500, body, headers: json(body) }
 }
 
-/** Sends `rendered` on `c` (headers set earlier with `c.header` are kept). */
+/** Sends `rendered` on `c` (headers set earlier with `c.header` are kept), scrubbed of every secret. */
 export const respond = (c: Context, rendered: Rendered): Response =>
-  c.body(JSON.stringify(rendered.body), rendered.status as ContentfulStatusCode, rendered.headers)
+  c.body(scrubber.text(JSON.stringify(rendered.body)), rendered.status as ContentfulStatusCode, scrubber.headers(rendered.headers))

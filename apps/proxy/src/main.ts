@@ -8,7 +8,7 @@
  * reloads the key file (which is also reloaded when it changes).
  */
 import { Command, Options } from "@effect/cli"
-import { NodeHttpClient } from "@effect/platform-node"
+import { NodeContext, NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { CommandLine } from "@rtcp/command-line"
 import { AepConfig } from "@rtcp/core"
 import { Config, Console, Effect, FiberRef, Option } from "effect"
@@ -20,6 +20,8 @@ import * as Log from "./log.js"
 import { makeMetrics } from "./metrics.js"
 import { parseBytes, parseDuration, parseRateLimit, parseUpstreamUrl } from "./options.js"
 import { startProxy } from "./server.js"
+import { makeSharedState } from "./shared.js"
+import * as Tracing from "./tracing.js"
 import * as Upstream from "./upstream.js"
 
 /** Accepted only when the upstream is the embedded demo service and no key file exists. */
@@ -114,9 +116,58 @@ const listenFailure = (error: unknown) => {
       : Effect.die(error)
 }
 
+const redis = Options.text("redis").pipe(
+  Options.withFallbackConfig(Config.string("RTCP_PROXY_REDIS_URL").pipe(Config.orElse(() => Config.string("REDIS_URL")))),
+  Options.optional,
+  Options.withDescription(
+    "Redis shared by the replicas (rate limits, lookup cache, upstream gate and budget), e.g. redis://127.0.0.1:6379; " +
+      "default none: state in this process (env RTCP_PROXY_REDIS_URL or REDIS_URL)"
+  )
+)
+const redisPrefix = Options.text("redis-prefix").pipe(
+  Options.withFallbackConfig(Config.string("RTCP_PROXY_REDIS_PREFIX")),
+  Options.withDefault("rtcp-proxy:"),
+  Options.withDescription("Prefix of the proxy's Redis keys; replicas of one proxy share it, default rtcp-proxy: (env RTCP_PROXY_REDIS_PREFIX)")
+)
+const staleIfError = Options.text("stale-if-error").pipe(
+  Options.withFallbackConfig(Config.string("RTCP_PROXY_STALE_IF_ERROR")),
+  Options.withDefault("30s"),
+  CommandLine.parsed("--stale-if-error", parseDuration),
+  Options.withDescription(
+    "How old a cached profile may be and still be served while upstream answers 429/5xx or is down (Cache-Status says so), default 30s; 0 disables (env RTCP_PROXY_STALE_IF_ERROR)"
+  )
+)
+const upstreamBudget = Options.integer("upstream-budget").pipe(
+  Options.withFallbackConfig(Config.integer("RTCP_PROXY_UPSTREAM_BUDGET")),
+  Options.optional,
+  Options.withDescription(
+    "Calls per second to Adobe across all replicas, split in equal shares between the callers active in the last 2 s; default none (env RTCP_PROXY_UPSTREAM_BUDGET)"
+  )
+)
+
 const serve = Command.make(
   "rtcp-proxy",
-  { port, host, opsPort, opsHost, upstream, keys, sandbox, cacheTtl, batchWindow, maxBatch, timeoutOption, maxBody, rateLimit, grace, seedProfiles },
+  {
+    port,
+    host,
+    opsPort,
+    opsHost,
+    upstream,
+    keys,
+    sandbox,
+    cacheTtl,
+    batchWindow,
+    maxBatch,
+    timeoutOption,
+    maxBody,
+    rateLimit,
+    grace,
+    seedProfiles,
+    redis,
+    redisPrefix,
+    staleIfError,
+    upstreamBudget
+  },
   (options) =>
     Effect.gen(function* () {
       // --log-level is @effect/cli's built-in flag: it sets the handler's minimum level (default Info).
@@ -174,11 +225,22 @@ const serve = Command.make(
       })
 
       const metrics = makeMetrics({ defaultMetrics: true })
+      const shared = makeSharedState({
+        redisUrl: Option.getOrUndefined(options.redis),
+        prefix: options.redisPrefix,
+        upstreamBudget: Option.getOrUndefined(options.upstreamBudget)
+      })
+      yield* Effect.addFinalizer(() => Effect.promise(() => shared.close()))
       const upstreamClient = Upstream.make({
         credentials: chosen,
         httpClient: NodeHttpClient.layerUndici,
         metrics,
         cacheTtlMs: options.cacheTtl,
+        staleIfErrorMs: options.staleIfError,
+        shared,
+        // Retries stop in time for the last answer to reach the caller before --timeout.
+        retryDeadlineMs: Math.max(0, options.timeoutOption - Math.min(1000, options.timeoutOption / 10)),
+        tracing: Tracing.layerFromEnv(NodeHttpClient.layerUndici),
         batchWindow: options.batchWindow,
         maxBatchSize: options.maxBatch,
         logLevel
@@ -220,7 +282,8 @@ const serve = Command.make(
         url: proxy.url,
         ops: proxy.opsUrl,
         upstream: embedded ? `local profile service (embedded, ${local!.url})` : `${credentials.kind} ${credentials.settings.platformUrl}`,
-        sandbox: chosen.settings.sandbox
+        sandbox: chosen.settings.sandbox,
+        sharedState: Option.isSome(options.redis) ? "redis" : "in-process"
       })
       if (!embedded) {
         // Said at start, within seconds, rather than as a 503 to the first caller after its retries.
@@ -271,4 +334,9 @@ const hashKeyCommand = Command.make("hash-key", { stdin: stdinOption }, ({ stdin
 
 const command = serve.pipe(Command.withSubcommands([hashKeyCommand]))
 
-CommandLine.main(command, { name: "rtcp-proxy", version: "0.1.0" })
+CommandLine.run(command, { name: "rtcp-proxy", version: "0.1.0" })(process.argv).pipe(
+  Effect.provide(NodeContext.layer),
+  // The runtime's own lines (unhandled fiber failures included) in the proxy's format, scrubbed like all others.
+  Effect.provide(Log.layer),
+  NodeRuntime.runMain({ disableErrorReporting: true })
+)

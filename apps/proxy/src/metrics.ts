@@ -10,6 +10,7 @@
 import { AccessToken, ProfileLookup, Retry } from "@rtcp/core"
 import { Effect, Metric, MetricKeyType, MetricState, Option } from "effect"
 import * as Prom from "prom-client"
+import { scrubber } from "./scrub.js"
 
 export interface ProxyMetrics {
   readonly registry: Prom.Registry
@@ -21,6 +22,11 @@ export interface ProxyMetrics {
   readonly lookupCache: Prom.Counter<"result">
   readonly rateLimited: Prom.Counter<"caller">
   readonly authFailures: Prom.Counter<"reason">
+  readonly upstreamHeld: Prom.Counter<"reason">
+  /** 0 closed, 1 half-open, 2 open. */
+  readonly circuitState: Prom.Gauge
+  /** 1 when the shared state (Redis) answers, 0 when degraded; absent without Redis. */
+  readonly sharedStateUp: Prom.Gauge
   /** Prometheus text of both registries. */
   readonly render: () => Promise<string>
 }
@@ -63,7 +69,7 @@ export const makeMetrics = (options: { readonly defaultMetrics?: boolean } = {})
     }),
     lookupCache: new Prom.Counter({
       name: "rtcp_proxy_lookup_cache_total",
-      help: "Profile lookups by cache result: hit (cached), shared (joined an identical lookup in flight), miss",
+      help: "Profile lookups by cache result: hit (cached), shared (joined an identical lookup in flight), miss, stale (served stale while upstream failed)",
       labelNames: ["result"] as const,
       registers
     }),
@@ -78,9 +84,29 @@ export const makeMetrics = (options: { readonly defaultMetrics?: boolean } = {})
       help: "Requests refused with 401, by reason (missing, invalid)",
       labelNames: ["reason"] as const,
       registers
+    }),
+    upstreamHeld: new Prom.Counter({
+      name: "rtcp_proxy_upstream_held_total",
+      help: "Upstream calls held or answered by the proxy: gate (Platform's Retry-After, shared), budget (upstream budget), circuit-open",
+      labelNames: ["reason"] as const,
+      registers
+    }),
+    circuitState: new Prom.Gauge({
+      name: "rtcp_proxy_upstream_circuit_state",
+      help: "The upstream circuit breaker: 0 closed, 1 half-open, 2 open",
+      registers
+    }),
+    sharedStateUp: new Prom.Gauge({
+      name: "rtcp_proxy_redis_up",
+      help: "1 while Redis (the replicas' shared state) answers; 0 while degraded to per-replica state",
+      registers
     })
   }
-  return { ...metrics, render: async () => (await registry.metrics()) + renderEffectMetrics() }
+  return {
+    ...metrics,
+    // Labels are bounded names, but nothing leaves the proxy unscrubbed.
+    render: async () => scrubber.text((await registry.metrics()) + renderEffectMetrics())
+  }
 }
 
 /** Registers the core's metrics so they are exported (as 0) before their first update. */

@@ -9,6 +9,8 @@
  * line by one turn at most. sonic-boom's asynchronous mode, the usual
  * answer, can lose or reorder its in-flight chunk when the process exits.
  */
+import { scrubber } from "./scrub.js"
+
 let pending: Array<string> = []
 let scheduled = false
 
@@ -25,7 +27,7 @@ process.on("exit", flush)
 
 /** Writes one line (the newline is added); it leaves with the others of this turn. */
 export const writeLine = (line: string): void => {
-  pending.push(line + "\n")
+  pending.push(scrubber.text(line) + "\n")
   if (!scheduled) {
     scheduled = true
     setImmediate(flush)

@@ -14,6 +14,7 @@
 import { AccessToken, ProfileError, Retry } from "@rtcp/core"
 import { Clock, Context, Duration, Effect, Layer, Redacted } from "effect"
 import { TOKEN_UNAVAILABLE } from "./errors.js"
+import { scrubber } from "./scrub.js"
 
 export type TokenState = "unknown" | "ok" | "stale" | "unavailable"
 
@@ -80,6 +81,8 @@ export const layer = (
             Effect.provideService(Retry.CurrentRetryPolicy, Retry.none),
             Effect.tap((token) =>
               Effect.sync(() => {
+                // Nothing the proxy sends or logs may carry it.
+                scrubber.add(Redacted.value(token))
                 last = token
                 state = "ok"
                 lastError = undefined

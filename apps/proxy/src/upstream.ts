@@ -1,16 +1,17 @@
 /**
- * The upstream: one `ManagedRuntime` holding the core's `ProfileClient`,
- * its `ProfileLookup` batcher, the auth layer (guarded, see token.ts), the
- * retry policy and the platform `HttpClient`. Routes call the methods
- * below; each runs an effect on the runtime with the request's
- * `AbortSignal`, so a client that disconnects (or a timeout) interrupts the
- * fiber and with it the upstream call.
+ * The upstream: one `ManagedRuntime` holding the core's `ProfileClient`
+ * (whose `forward` is the pass-through), its `ProfileLookup` batcher, the
+ * auth layer (guarded, see token.ts), the retry policy and the platform
+ * `HttpClient` behind the upstream guard (gate, circuit breaker, budget:
+ * guard.ts). Routes call the methods below; each runs an effect on the
+ * runtime with the request's `AbortSignal`, so a client that disconnects
+ * (or a timeout) interrupts the fiber and with it the upstream call.
  *
  * Profile lookups are the exception: identical lookups from many callers
  * share one piece of work (cache.ts), so one caller leaving stops its own
  * wait, not the shared call.
  */
-import { Headers, HttpApi, HttpClient, HttpClientRequest } from "@effect/platform"
+import { Headers, HttpApi, HttpClient } from "@effect/platform"
 import {
   AccessToken,
   AepConfig,
@@ -23,25 +24,15 @@ import {
   ProfileLookup,
   Retry
 } from "@rtcp/core"
-import {
-  Cause,
-  Clock,
-  Duration,
-  Effect,
-  Exit,
-  FiberRef,
-  Layer,
-  Logger,
-  LogLevel,
-  ManagedRuntime,
-  Option,
-  Redacted
-} from "effect"
-import { randomUUID } from "node:crypto"
-import { LookupCache, type CacheResult } from "./cache.js"
+import { Cause, Chunk, Duration, Effect, Exit, FiberRef, Layer, Logger, LogLevel, ManagedRuntime, Option, Redacted, Stream, type Tracer } from "effect"
+import { type BreakerOptions, CircuitBreaker } from "./breaker.js"
+import { type CacheAnswer, LookupCache } from "./cache.js"
 import { RequestAborted } from "./errors.js"
+import { currentCaller, guarded, HOLD_HEADER } from "./guard.js"
 import * as Log from "./log.js"
 import type { ProxyMetrics } from "./metrics.js"
+import { scrubber } from "./scrub.js"
+import { makeSharedState, type SharedHealth, type SharedState } from "./shared.js"
 import * as Token from "./token.js"
 
 // ---------------------------------------------------------------------------
@@ -54,13 +45,16 @@ export interface Credentials {
   readonly token: Layer.Layer<AccessToken.AccessToken, never, HttpClient.HttpClient>
   /** For logs and `/readyz`: "local" or "aep". */
   readonly kind: "local" | "aep"
+  /** The credential's secrets (client secret or static token), which nothing the proxy sends may contain. */
+  readonly secrets?: ReadonlyArray<Redacted.Redacted<string>> | undefined
 }
 
 /** The core's auth layer from `AEP_*` configuration (what `ProfileClient.layerConfig` builds). */
 export const credentialsFromConfig = (config: AepConfig.AepConfig, platformUrl?: string): Credentials => ({
   settings: platformUrl === undefined ? config.settings : { ...config.settings, platformUrl },
   token: AccessToken.layerCredentials(config.credentials, config.settings.imsUrl),
-  kind: "aep"
+  kind: "aep",
+  secrets: config.credentials._tag === "Static" ? [config.credentials.token] : [config.credentials.clientSecret]
 })
 
 export interface LocalClient {
@@ -73,7 +67,8 @@ export interface LocalClient {
 export const credentialsForLocal = (url: string, client: LocalClient, sandbox = "prod"): Credentials => ({
   settings: { platformUrl: url.replace(/\/+$/, ""), imsUrl: url.replace(/\/+$/, ""), orgId: client.orgId, apiKey: client.clientId, sandbox },
   token: AccessToken.layerOAuth({ clientId: client.clientId, clientSecret: client.clientSecret, imsUrl: url.replace(/\/+$/, "") }),
-  kind: "local"
+  kind: "local",
+  secrets: [client.clientSecret]
 })
 
 // ---------------------------------------------------------------------------
@@ -149,16 +144,29 @@ export interface UpstreamOptions {
   readonly httpClient: Layer.Layer<HttpClient.HttpClient>
   readonly metrics: ProxyMetrics
   readonly retryPolicy?: Retry.RetryPolicy | undefined
+  /**
+   * How long a call may keep retrying (ms from its start): with it, transient
+   * failures are retried (never sooner than `Retry-After`) while the wait ends
+   * before then, instead of `retryPolicy.maxAttempts` times. main.ts sets it
+   * just under `--timeout`.
+   */
+  readonly retryDeadlineMs?: number | undefined
   /** Batching window of profile lookups (default 5 ms). */
   readonly batchWindow?: Duration.DurationInput | undefined
   /** Identities per `POST /access/entities` (default 100). */
   readonly maxBatchSize?: number | undefined
   /** How long lookup answers are cached, ms (default 2000; 0: single-flight only). */
   readonly cacheTtlMs?: number | undefined
-  readonly cacheCapacity?: number | undefined
+  /** How long a cached answer may be served when upstream fails (stale-if-error), ms (default 0: never). */
+  readonly staleIfErrorMs?: number | undefined
+  /** Shared state (Redis or this process); default: this process. */
+  readonly shared?: SharedState | undefined
+  readonly breaker?: BreakerOptions | undefined
   /** After a failed token refresh, IMS is not asked again for this long. */
   readonly tokenRetryAfterFailure?: Duration.DurationInput | undefined
   readonly logLevel?: LogLevel.LogLevel | undefined
+  /** A tracing layer (OpenTelemetry, tracing.ts); none: no spans are made at all. */
+  readonly tracing?: Layer.Layer<never> | undefined
 }
 
 /** Where a route's call runs: the sandbox (already checked against the caller), its signal, its trace. */
@@ -166,6 +174,10 @@ export interface CallContext {
   readonly sandbox: string
   readonly signal: AbortSignal
   readonly trace: UpstreamTrace
+  /** The caller's key name (the upstream budget's fairness). */
+  readonly caller?: string | undefined
+  /** The caller request's span, parent of the upstream spans. */
+  readonly span?: Tracer.AnySpan | undefined
 }
 
 export interface ForwardRequest {
@@ -180,7 +192,12 @@ export interface ForwardRequest {
 export interface ForwardResponse {
   readonly status: number
   readonly headers: Headers.Headers
-  readonly body: Uint8Array
+  /**
+   * Null for HEAD, 204, 205, 304; the bytes when the answer said it is small
+   * (`content-length` up to 256 KiB); else streamed from upstream. Not yet scrubbed.
+   */
+  readonly body: ReadableStream<Uint8Array> | Uint8Array | null
+  readonly requestId: string
 }
 
 export interface LookupRequest {
@@ -205,8 +222,12 @@ export interface EventsRequest {
 
 export interface Readiness {
   readonly ready: boolean
+  /** True when something is impaired but requests are still answered (Redis away, circuit open). */
+  readonly degraded: boolean
   readonly upstream: { readonly kind: string; readonly ok: boolean; readonly detail: string }
   readonly token: { readonly ok: boolean; readonly state: Token.TokenState; readonly detail?: string }
+  readonly sharedState: SharedHealth
+  readonly circuit: { readonly state: string; readonly recentCalls: number; readonly recentFailures: number }
 }
 
 export interface Upstream {
@@ -214,71 +235,89 @@ export interface Upstream {
   /** The sandbox used when a caller names none and its key allows any. */
   readonly defaultSandbox: string
   readonly forward: (request: ForwardRequest, context: CallContext) => Promise<ForwardResponse>
-  readonly lookup: (
-    request: LookupRequest,
-    context: CallContext
-  ) => Promise<{ readonly profile: Entity.ProfileEntity; readonly cache: CacheResult }>
+  readonly lookup: (request: LookupRequest, context: CallContext) => Promise<CacheAnswer<Entity.ProfileEntity> & { readonly profile: Entity.ProfileEntity }>
   readonly events: (request: EventsRequest, context: CallContext) => Promise<Entity.EventPage>
-  /** Forget cached lookups (after a write or an entity delete). */
-  readonly invalidate: () => void
+  /** Forget cached lookups on every replica (after a write or an entity delete); resolves once done. */
+  readonly invalidate: () => Promise<void>
   readonly readiness: () => Promise<Readiness>
+  readonly shared: SharedState
+  readonly breaker: CircuitBreaker
+  /** Whether spans are made (an OTLP endpoint is configured). */
+  readonly tracing: boolean
+  /** A span (child of `parent`), when tracing is on; `end` closes it. */
+  readonly startSpan: (name: string, parent: Tracer.AnySpan | undefined, attributes?: Record<string, unknown>) => Promise<RequestSpan | undefined>
   readonly dispose: () => Promise<void>
 }
 
-const TRANSIENT = new Set([408, 429, 500, 502, 503, 504])
+export interface RequestSpan {
+  readonly span: Tracer.Span
+  readonly end: (attributes?: Record<string, unknown>, failure?: unknown) => void
+}
 
-const parseBody = (bytes: Uint8Array): unknown => {
-  const text = new TextDecoder().decode(bytes)
-  if (text.trim() === "") return undefined
-  try {
-    return JSON.parse(text) as unknown
-  } catch {
-    return text
+/** Epoch nanoseconds, the clock Effect's spans use. */
+const nanos = () => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6))
+
+const BUFFERED_BODY_BYTES = 256 * 1024
+
+const concat = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
+  if (chunks.length === 1) return chunks[0]!
+  const out = new Uint8Array(chunks.reduce((n, chunk) => n + chunk.byteLength, 0))
+  let at = 0
+  for (const chunk of chunks) {
+    out.set(chunk, at)
+    at += chunk.byteLength
   }
+  return out
 }
 
-/**
- * An upstream that echoes request headers into a body (some gateways do in
- * their error pages) would hand the proxy's token to the caller: blank it.
- */
-const withoutSecret = (body: Uint8Array, secret: string): Uint8Array => {
-  if (secret.length < 8 || body.byteLength < secret.length) return body
-  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
-  if (bytes.indexOf(secret) === -1) return body
-  return new TextEncoder().encode(bytes.toString("utf8").split(secret).join("[redacted]"))
+/** Our trace context never goes to Adobe: no traceparent, no b3, whether tracing is on or not. */
+const withoutPropagation = Layer.effect(HttpClient.HttpClient, Effect.map(HttpClient.HttpClient, HttpClient.withTracerPropagation(false)))
+
+/** The status an upstream failure stands for when it is the upstream's fault (stale-if-error, retries of joiners). */
+export const upstreamFault = (error: unknown): number | undefined => {
+  if (!ProfileError.isProfileError(error)) return undefined
+  if (error._tag === "TransportError") return 0
+  return ProfileError.isTransient(error) ? error.status : undefined
 }
 
-/** Resolves with `promise`, or rejects with `RequestAborted` as soon as `signal` aborts. */
-export const untilAborted = <A>(promise: Promise<A>, signal: AbortSignal): Promise<A> => {
-  if (signal.aborted) return Promise.reject(new RequestAborted())
-  return new Promise<A>((resolve, reject) => {
-    const onAbort = () => reject(new RequestAborted())
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(new RequestAborted())
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort)
+      resolve()
+    }, ms)
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(new RequestAborted())
+    }
     signal.addEventListener("abort", onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort)
-        resolve(value)
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort)
-        reject(error)
-      }
-    )
   })
-}
 
 export const make = (options: UpstreamOptions): Upstream => {
   const { credentials, metrics } = options
-  const HttpLive = instrumented(metrics).pipe(Layer.provide(options.httpClient))
+  for (const secret of credentials.secrets ?? []) scrubber.add(Redacted.value(secret))
+  const shared = options.shared ?? makeSharedState()
+  const breaker = new CircuitBreaker(options.breaker)
+  const circuitValue = { closed: 0, "half-open": 1, open: 2 } as const
+  metrics.circuitState.set(0)
+  breaker.onChange = (state) => {
+    metrics.circuitState.set(circuitValue[state])
+    Log.write({ level: state === "open" ? "warn" : "info", msg: `upstream circuit ${state}` })
+  }
+  const HttpLive = withoutPropagation.pipe(
+    Layer.provide(guarded({ shared, breaker, metrics, endpointOf, platformUrl: credentials.settings.platformUrl })),
+    Layer.provide(instrumented(metrics)),
+    Layer.provide(options.httpClient)
+  )
   const Base = Layer.mergeAll(
     HttpLive,
     Platform.layer(credentials.settings),
     Layer.succeed(Retry.CurrentRetryPolicy, options.retryPolicy ?? Retry.defaultPolicy),
     Logger.minimumLogLevel(options.logLevel ?? LogLevel.Info),
     Log.layer,
-    // Nothing exports spans from the proxy; making them (and the trace headers
-    // the HTTP client adds for them) cost more CPU than the forwarding itself.
-    Layer.setTracerEnabled(false)
+    // Without an exporter, spans (and the work of making them) cost more CPU than the forwarding itself.
+    options.tracing ?? Layer.setTracerEnabled(false)
   )
   const TokenLive = Token.layer({ retryAfterFailure: options.tokenRetryAfterFailure }).pipe(
     Layer.provide(credentials.token),
@@ -290,9 +329,11 @@ export const make = (options: UpstreamOptions): Upstream => {
     Layer.provideMerge(Base)
   )
   const runtime = ManagedRuntime.make(Live)
-  const cache = new LookupCache<Entity.ProfileEntity>({
+  const LOOKUP_ENDPOINT = "/data/core/ups/access/entities"
+  const cache = new LookupCache<Entity.ProfileEntity>(shared, {
     ttlMs: options.cacheTtlMs ?? 2000,
-    capacity: options.cacheCapacity
+    staleMs: options.staleIfErrorMs ?? 0,
+    held: () => (shared.gateOf(LOOKUP_ENDPOINT) > Date.now() ? 429 : breaker.state === "open" ? 503 : undefined)
   })
 
   /** Runs `effect` with `signal`; fails with the `ProfileError` itself, or `RequestAborted`. */
@@ -308,93 +349,113 @@ export const make = (options: UpstreamOptions): Upstream => {
     throw Cause.squash(exit.cause)
   }
 
+  const deadlined = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    options.retryDeadlineMs === undefined ? effect : Retry.withDeadline(options.retryDeadlineMs)(effect)
+
   const traced = <A, E, R>(effect: Effect.Effect<A, E, R>, context: CallContext) =>
-    effect.pipe(Effect.locally(currentTrace, context.trace), Platform.withSandbox(context.sandbox))
+    effect.pipe(
+      deadlined,
+      Effect.locally(currentTrace, context.trace),
+      Effect.locally(currentCaller, context.caller ?? "anonymous"),
+      Platform.withSandbox(context.sandbox),
+      (traced) => (context.span === undefined ? traced : Effect.withParentSpan(traced, context.span))
+    )
 
   // -- pass-through -----------------------------------------------------------
 
-  const forwardEffect = (request: ForwardRequest, sandbox: string) =>
-    Effect.gen(function* () {
-      const client = yield* HttpClient.HttpClient
-      const token = yield* AccessToken.AccessToken
-      const settings = yield* Platform.Platform
-      const policy = yield* Retry.CurrentRetryPolicy
-      const url = settings.platformUrl + request.pathAndQuery
-      const route = `${request.method} ${request.pathAndQuery.split("?", 1)[0]}`
-      // A transient answer fails the attempt (so the core's policy retries it)
-      // but is kept: when attempts run out, it goes to the caller as Adobe sent it.
-      const kept = new WeakMap<object, ForwardResponse>()
+  const EMPTY = new Set([204, 205, 304])
 
-      const send = (bearer: Redacted.Redacted<string>) => {
-        const requestId = randomUUID()
-        let outgoing = HttpClientRequest.make(request.method as "GET")(url).pipe(
-          HttpClientRequest.setHeaders({
-            ...request.headers,
-            authorization: `Bearer ${Redacted.value(bearer)}`,
-            "x-api-key": settings.apiKey,
-            "x-gw-ims-org-id": settings.orgId,
-            "x-sandbox-name": sandbox,
-            "x-request-id": requestId
-          })
-        )
-        if (request.body !== undefined) {
-          outgoing = HttpClientRequest.bodyUint8Array(outgoing, request.body, request.headers["content-type"])
-        }
-        const noAnswer = (error: { readonly message: string }) =>
-          new ProfileError.TransportError({ status: 0, message: `${route}: no answer (${error.message})`, requestId })
-        return client.execute(outgoing).pipe(
-          Effect.flatMap((response) =>
-            Effect.map(response.arrayBuffer, (bytes): ForwardResponse & { readonly requestId: string } => ({
-              status: response.status,
-              headers: response.headers,
-              body: withoutSecret(new Uint8Array(bytes), Redacted.value(bearer)),
-              requestId
-            }))
-          ),
-          Effect.mapError(noAnswer)
-        )
-      }
-
-      const attempt = Effect.gen(function* () {
-        let bearer = yield* token.get
-        let answer = yield* send(bearer)
-        if (answer.status === 401 && (yield* token.invalidate(bearer))) {
-          // The token expired early or was revoked: once more with a fresh one.
-          bearer = yield* token.get
-          answer = yield* send(bearer)
-        }
-        if (answer.status === 401) {
-          return yield* Effect.fail(
-            new ProfileError.Unauthorized({
-              status: 401,
-              message: `${route}: Platform rejected the proxy's access token`,
-              body: parseBody(answer.body),
-              requestId: answer.requestId
-            })
-          )
-        }
-        if (TRANSIENT.has(answer.status)) {
-          const now = yield* Clock.currentTimeMillis
-          const error = ProfileError.fromResponse({
-            status: answer.status,
-            body: parseBody(answer.body),
-            requestId: answer.requestId,
-            context: route,
-            retryAfter: ProfileError.retryAfterFromHeader(Option.getOrUndefined(Headers.get(answer.headers, "retry-after")), now)
-          })
-          kept.set(error, answer)
-          return yield* Effect.fail(error)
-        }
-        return answer as ForwardResponse
+  const forward = async (request: ForwardRequest, context: CallContext): Promise<ForwardResponse> => {
+    const effect = Effect.flatMap(ProfileClient.ProfileClient, (client) => client.forward(request)).pipe(
+      Effect.withSpan("upstream.forward", { attributes: { "http.request.method": request.method } })
+    )
+    const answer = await run(traced(effect, context), context.signal)
+    context.trace.requestIds.push(answer.requestId)
+    if (answer.status === 401) {
+      // Adobe refused the proxy's own token even after a fresh one: not the caller's fault (their key was fine).
+      void runtime.runPromise(Stream.runDrain(answer.body).pipe(Effect.ignore))
+      throw new ProfileError.Unauthorized({
+        status: 401,
+        message: `${request.method} ${request.pathAndQuery.split("?", 1)[0]}: Platform rejected the proxy's access token`,
+        requestId: answer.requestId
       })
+    }
+    const empty = request.method === "HEAD" || EMPTY.has(answer.status)
+    if (empty) {
+      void runtime.runPromise(Stream.runDrain(answer.body).pipe(Effect.ignore))
+      return { status: answer.status, headers: answer.headers, body: null, requestId: answer.requestId }
+    }
+    const length = Number(Option.getOrUndefined(Headers.get(answer.headers, "content-length")) ?? NaN)
+    if (length <= BUFFERED_BODY_BYTES) {
+      // Small answers (most of the Profile API's) in one piece: a web stream per answer costs more CPU than the bytes.
+      const chunks = await run(Stream.runCollect(answer.body), context.signal)
+      return { status: answer.status, headers: answer.headers, body: concat(Chunk.toReadonlyArray(chunks)), requestId: answer.requestId }
+    }
+    const body = Stream.toReadableStreamRuntime(answer.body, await runtime.runtime())
+    return { status: answer.status, headers: answer.headers, body, requestId: answer.requestId }
+  }
 
-      return yield* (Retry.isIdempotent(request.method, url) ? Retry.retrying(attempt, policy) : attempt).pipe(
-        Effect.catchIf(
-          (error) => kept.has(error),
-          (error) => Effect.succeed(kept.get(error)!)
+  // -- spans ----------------------------------------------------------------------
+
+  const startSpan: Upstream["startSpan"] = async (name, parent, attributes = {}) => {
+    if (options.tracing === undefined) return undefined
+    const span = await runtime.runPromise(
+      Effect.makeSpan(name, { attributes, kind: name === "proxy.request" ? "server" : "internal", ...(parent === undefined ? {} : { parent }) })
+    )
+    return {
+      span,
+      end: (more = {}, failure) => {
+        for (const [key, value] of Object.entries(more)) span.attribute(key, value)
+        span.end(nanos(), failure === undefined ? Exit.void : Exit.die(failure))
+      }
+    }
+  }
+
+  // -- lookups ------------------------------------------------------------------
+
+  const lookup: Upstream["lookup"] = async (request, context) => {
+    const identity = request.identity
+    const key = [
+      context.sandbox,
+      identity.namespace?.toLowerCase() ?? "",
+      identity.id,
+      request.mergePolicyId ?? "",
+      request.fields?.join(",") ?? "",
+      request.withCA === undefined ? "" : String(request.withCA)
+    ].join("\u0000")
+    const compute = () =>
+      // Detached from the caller (no signal): identical lookups share this one.
+      run(
+        Effect.flatMap(ProfileLookup.ProfileLookup, (lookups) =>
+          lookups.lookup(identity, { fields: request.fields, mergePolicyId: request.mergePolicyId, withCA: request.withCA })
+        ).pipe(
+          Effect.withSpan("lookup.batch"),
+          deadlined,
+          Platform.withSandbox(context.sandbox),
+          (effect) => (context.span === undefined ? effect : Effect.withParentSpan(effect, context.span))
         )
       )
-    })
+    const started = Date.now()
+    for (let attempt = 1; ; attempt++) {
+      const span = await startSpan("lookup.cache", context.span)
+      try {
+        const answer = await cache.get(key, compute, upstreamFault, context.signal)
+        metrics.lookupCache.inc({ result: answer.result })
+        span?.end({ "rtcp.cache.result": answer.result })
+        return { ...answer, profile: answer.value }
+      } catch (error) {
+        span?.end({}, error)
+        // A caller that joined a shared lookup late still has time of its own: it asks again
+        // (a new shared lookup) while its deadline allows, as the core's retry would.
+        const status = upstreamFault(error)
+        if (status === undefined || options.retryDeadlineMs === undefined) throw error
+        const hint = ProfileError.isProfileError(error) && "retryAfter" in error && error.retryAfter !== undefined ? Duration.toMillis(error.retryAfter) : 0
+        const wait = Math.max(hint, Math.min(1000, 50 * 2 ** attempt) * Math.random())
+        if (Date.now() + wait >= started + options.retryDeadlineMs) throw error
+        await sleep(wait, context.signal)
+      }
+    }
+  }
 
   // -- events -------------------------------------------------------------------
 
@@ -427,7 +488,8 @@ export const make = (options: UpstreamOptions): Upstream => {
             "children" in answer && "_page" in answer
               ? Effect.succeed(answer as Entity.EventPage)
               : Effect.fail(new ProfileError.ResponseDecodeError({ status: 502, message: "expected an event page, got a profile map" }))
-          )
+          ),
+          Effect.withSpan("upstream.events")
         )
     )
 
@@ -435,78 +497,67 @@ export const make = (options: UpstreamOptions): Upstream => {
 
   let readinessCache: { readonly at: number; readonly value: Promise<Readiness> } | undefined
 
+  const describeFailure = (error: unknown) =>
+    scrubber.text(ProfileError.isProfileError(error) ? error.message : error instanceof RequestAborted ? "no answer within 5 s" : String(error))
+
   const checkReadiness = async (): Promise<Readiness> => {
     const controller = new AbortController()
     const timer = setTimeout(() => controller.abort(), 5000)
     const guard = await runtime.runPromise(Token.TokenGuard)
+    const sharedState = shared.health()
+    const snapshot = breaker.snapshot()
+    const circuit = { state: snapshot.state, recentCalls: snapshot.recentCalls, recentFailures: snapshot.recentFailures }
+    const degraded = !sharedState.ok || snapshot.state !== "closed"
     let token: Readiness["token"]
     try {
       await run(Effect.flatMap(AccessToken.AccessToken, (t) => t.get), controller.signal)
       const status = guard.status()
       token =
         status.state === "stale"
-          ? { ok: true, state: status.state, detail: `refresh failing (${status.lastError}); using the current token` }
+          ? { ok: true, state: status.state, detail: scrubber.text(`refresh failing (${status.lastError}); using the current token`) }
           : { ok: true, state: status.state }
     } catch (error) {
       clearTimeout(timer)
-      const detail = ProfileError.isProfileError(error) ? error.message : String(error)
       return {
         ready: false,
-        token: { ok: false, state: guard.status().state, detail },
-        upstream: { kind: credentials.kind, ok: false, detail: "not tried without a token" }
+        degraded,
+        token: { ok: false, state: guard.status().state, detail: describeFailure(error) },
+        upstream: { kind: credentials.kind, ok: false, detail: "not tried without a token" },
+        sharedState,
+        circuit
       }
     }
     let upstream: Readiness["upstream"]
     try {
       const answer = await run(
-        forwardEffect(
-          { method: "GET", pathAndQuery: "/data/core/ups/config/mergePolicies?limit=1", headers: { accept: "application/json" }, body: undefined },
-          credentials.settings.sandbox
-        ).pipe(Effect.provideService(Retry.CurrentRetryPolicy, Retry.none)),
+        Effect.flatMap(ProfileClient.ProfileClient, (client) =>
+          client.forward({ method: "GET", pathAndQuery: "/data/core/ups/config/mergePolicies?limit=1", headers: { accept: "application/json" } })
+        ).pipe(
+          Effect.tap((answer) => Stream.runDrain(answer.body).pipe(Effect.ignore)),
+          Effect.provideService(Retry.CurrentRetryPolicy, Retry.none),
+          Platform.withSandbox(credentials.settings.sandbox)
+        ),
         controller.signal
       )
-      upstream =
-        answer.status < 300
-          ? { kind: credentials.kind, ok: true, detail: `answered ${answer.status}` }
-          : { kind: credentials.kind, ok: false, detail: `answered ${answer.status}` }
-    } catch (error) {
+      const hold = Option.getOrUndefined(Headers.get(answer.headers, HOLD_HEADER))
       upstream = {
         kind: credentials.kind,
-        ok: false,
-        detail: ProfileError.isProfileError(error) ? error.message : error instanceof RequestAborted ? "no answer within 5 s" : String(error)
+        ok: answer.status < 300 || hold === "upstream-gate" || hold === "upstream-budget",
+        detail: hold !== undefined ? `not asked: ${hold}` : `answered ${answer.status}`
       }
+    } catch (error) {
+      upstream = { kind: credentials.kind, ok: false, detail: describeFailure(error) }
     } finally {
       clearTimeout(timer)
     }
-    return { ready: token.ok && upstream.ok, token, upstream }
+    return { ready: token.ok && upstream.ok, degraded, token, upstream, sharedState, circuit }
   }
 
   return {
     kind: credentials.kind,
     defaultSandbox: credentials.settings.sandbox,
-    forward: (request, context) => run(traced(forwardEffect(request, context.sandbox), context), context.signal),
-    lookup: async (request, context) => {
-      const identity = request.identity
-      const key = [
-        context.sandbox,
-        identity.namespace?.toLowerCase() ?? "",
-        identity.id,
-        request.mergePolicyId ?? "",
-        request.fields?.join(",") ?? "",
-        request.withCA === undefined ? "" : String(request.withCA)
-      ].join("\u0000")
-      const { promise, result } = cache.get(key, () =>
-        // Detached from the caller (no signal): identical lookups share this one.
-        run(
-          Effect.flatMap(ProfileLookup.ProfileLookup, (lookups) =>
-            lookups.lookup(identity, { fields: request.fields, mergePolicyId: request.mergePolicyId, withCA: request.withCA })
-          ).pipe(Platform.withSandbox(context.sandbox))
-        )
-      )
-      metrics.lookupCache.inc({ result })
-      const profile = await untilAborted(promise, context.signal)
-      return { profile, cache: result }
-    },
+    forward,
+    lookup,
     events: (request, context) => run(traced(eventsEffect(request), context), context.signal),
     invalidate: () => cache.invalidate(),
     readiness: () => {
@@ -517,6 +568,13 @@ export const make = (options: UpstreamOptions): Upstream => {
       }
       return readinessCache.value
     },
-    dispose: () => runtime.dispose()
+    shared,
+    breaker,
+    tracing: options.tracing !== undefined,
+    startSpan,
+    dispose: async () => {
+      await runtime.dispose()
+      if (options.shared === undefined) await shared.close()
+    }
   }
 }

@@ -18,6 +18,7 @@ import type * as ComputedAttribute from "./ComputedAttribute.js"
 import type * as EdgeProjection from "./EdgeProjection.js"
 import * as Entity from "./Entity.js"
 import type * as Explain from "./Explain.js"
+import * as Forward from "./Forward.js"
 import type * as ExportJob from "./ExportJob.js"
 import * as Identity from "./Identity.js"
 import { lastRequestId, mapErrorResponses, normalizeError, withAttempts } from "./internal/http.js"
@@ -299,10 +300,21 @@ const makeProfileClient = Effect.gen(function* () {
     /**
      * The authenticated Platform client itself: relative URLs, the Platform
      * headers added, error answers as tagged errors, retries as the policy
-     * says. For pass-through callers (the proxy) that send AEP requests as
-     * they come.
+     * says. For calls outside the contract; gateways that pass AEP requests
+     * through as they come use `forward`, which returns error answers as
+     * values instead.
      */
     httpClient,
+    /**
+     * Pass-through (see `Forward`): an AEP request as it came, the answer as a
+     * value with a streamed body; non-2xx answers are returned, not failed.
+     */
+    forward: (request: Forward.ForwardRequest): Effect.Effect<Forward.ForwardResponse, ProfileError> =>
+      Forward.forward(request).pipe(
+        Effect.provideService(HttpClient.HttpClient, base),
+        Effect.provideService(AccessToken.AccessToken, token),
+        Effect.provideService(Platform, settings)
+      ),
     // entities
     getProfile,
     getProfiles,

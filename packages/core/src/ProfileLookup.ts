@@ -17,6 +17,7 @@
  */
 import {
   Cache,
+  Cause,
   Context,
   Deferred,
   Duration,
@@ -141,40 +142,63 @@ export const resolveBatch = (
       calls.push({ first: byKey.get(keys[i]!)![0]!, keys: keys.slice(i, i + maxBatchSize), byKey })
     }
   }
-  return Effect.map(
-    Effect.forEach(
-      calls,
-      ({ byKey, first, keys }) => {
-        const requestedFields = first.fields?.split(",")
-        // Identities are needed to match answers to requests.
-        const fields =
-          requestedFields && !requestedFields.includes("identities") ? [...requestedFields, "identities"] : requestedFields
-        const identities = keys.map((key) => identityOf(byKey.get(key)![0]!))
-        return Metric.update(batchSizes, identities.length).pipe(
-          Effect.zipRight(client.getProfiles(identities, { fields, mergePolicyId: first.mergePolicyId, withCA: first.withCA })),
-          Effect.locally(currentSandbox, Option.some(first.sandbox)),
-          Effect.exit,
-          Effect.map((exit) =>
-            keys.flatMap((key) => {
-              const waiting = byKey.get(key)!
-              let result: Exit.Exit<Entity.ProfileEntity, ProfileError>
-              if (Exit.isFailure(exit)) {
-                result = Exit.failCause(exit.cause)
-              } else {
-                const match = Object.values(exit.value).find((entity) => !isPlaceholder(entity) && identityKeysOf(entity).has(key))
-                result = match
-                  ? Exit.succeed(requestedFields && !requestedFields.includes("identities") ? withoutIdentities(match) : match)
-                  : Exit.fail(new NotFound({ status: 404, message: `no profile for ${key}` }))
-              }
-              return waiting.map((request) => [request, result] as const)
-            })
+  /**
+   * One call for `keys`; when it fails, each half is tried on its own, so an
+   * identity the service chokes on (or a transient failure) fails only the
+   * lookups it has to. Credential and quota failures (401, 403, 429) are not split.
+   */
+  const resolveKeys = (
+    first: GetProfile,
+    keys: ReadonlyArray<string>,
+    byKey: Map<string, Array<GetProfile>>
+  ): Effect.Effect<Array<readonly [GetProfile, Exit.Exit<Entity.ProfileEntity, ProfileError>]>> => {
+    const requestedFields = first.fields?.split(",")
+    // Identities are needed to match answers to requests.
+    const fields =
+      requestedFields && !requestedFields.includes("identities") ? [...requestedFields, "identities"] : requestedFields
+    const identities = keys.map((key) => identityOf(byKey.get(key)![0]!))
+    return Metric.update(batchSizes, identities.length).pipe(
+      Effect.zipRight(client.getProfiles(identities, { fields, mergePolicyId: first.mergePolicyId, withCA: first.withCA })),
+      Effect.locally(currentSandbox, Option.some(first.sandbox)),
+      Effect.exit,
+      Effect.flatMap((exit) => {
+        if (Exit.isFailure(exit) && keys.length > 1 && splittable(exit.cause)) {
+          const half = Math.ceil(keys.length / 2)
+          return Effect.map(
+            Effect.all([resolveKeys(first, keys.slice(0, half), byKey), resolveKeys(first, keys.slice(half), byKey)], {
+              concurrency: "unbounded"
+            }),
+            ([a, b]) => [...a, ...b]
           )
+        }
+        return Effect.succeed(
+          keys.flatMap((key) => {
+            const waiting = byKey.get(key)!
+            let result: Exit.Exit<Entity.ProfileEntity, ProfileError>
+            if (Exit.isFailure(exit)) {
+              result = Exit.failCause(exit.cause)
+            } else {
+              const match = Object.values(exit.value).find((entity) => !isPlaceholder(entity) && identityKeysOf(entity).has(key))
+              result = match
+                ? Exit.succeed(requestedFields && !requestedFields.includes("identities") ? withoutIdentities(match) : match)
+                : Exit.fail(new NotFound({ status: 404, message: `no profile for ${key}` }))
+            }
+            return waiting.map((request) => [request, result] as const)
+          })
         )
-      },
-      { concurrency: "unbounded" }
-    ),
+      })
+    )
+  }
+  return Effect.map(
+    Effect.forEach(calls, ({ byKey, first, keys }) => resolveKeys(first, keys, byKey), { concurrency: "unbounded" }),
     (results) => results.flat()
   )
+}
+
+/** Failures that concern every identity alike (the credential, the quota) are not split: halves would fail the same, twice the calls. */
+const splittable = (cause: Cause.Cause<ProfileError>): boolean => {
+  const failure = Cause.failureOption(cause)
+  return Option.isSome(failure) && !["Unauthorized", "Forbidden", "RateLimited"].includes(failure.value._tag)
 }
 
 /** A batched resolver for `Effect.request(new GetProfile(…), resolver)` inside `{ batching: true }` code. */

@@ -10,7 +10,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Duration, Effect, Metric, Random } from "effect"
+import { Clock, Context, Duration, Effect, Metric, Random } from "effect"
 import { isTransient, type ProfileError } from "./ProfileError.js"
 
 export interface RetryPolicy {
@@ -81,7 +81,49 @@ export const delayFor = (policy: RetryPolicy, attempt: number, error: ProfileErr
   })
 
 /**
- * Runs `attempt` again while it fails transiently, within the policy.
+ * The moment (epoch ms) by which the caller needs an answer, if it has one.
+ * With a deadline, retries are not counted: a transient failure is tried
+ * again (never sooner than the server's `Retry-After`) for as long as the
+ * wait still ends before the deadline. Without one, `maxAttempts` rules.
+ */
+export class CurrentDeadline extends Context.Reference<CurrentDeadline>()("@rtcp/core/Deadline", {
+  defaultValue: (): number | undefined => undefined
+}) {}
+
+/** Runs `effect` with a deadline `within` from now. */
+export const withDeadline =
+  (within: Duration.DurationInput) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.provideService(effect, CurrentDeadline, now + Duration.toMillis(Duration.decode(within)))
+    )
+
+/**
+ * The wait before attempt `attempt + 1` after `error`, or none when the
+ * failure is not transient or the policy (attempts, or the deadline) says stop.
+ */
+export const nextDelay = (
+  policy: RetryPolicy,
+  attempt: number,
+  error: ProfileError
+): Effect.Effect<Duration.Duration | undefined> =>
+  Effect.gen(function* () {
+    if (!isTransient(error)) return undefined
+    const deadline = yield* CurrentDeadline
+    const hint = "retryAfter" in error ? error.retryAfter : undefined
+    if (deadline === undefined) {
+      if (attempt >= policy.maxAttempts) return undefined
+      if (hint !== undefined && Duration.greaterThan(hint, Duration.decode(policy.maxRetryAfter))) return undefined
+      return yield* delayFor(policy, attempt, error)
+    }
+    const delay = yield* delayFor(policy, attempt, error)
+    const now = yield* Clock.currentTimeMillis
+    return now + Duration.toMillis(delay) < deadline ? delay : undefined
+  })
+
+/**
+ * Runs `attempt` again while it fails transiently, within the policy (or the
+ * caller's deadline, see `CurrentDeadline`).
  * `attempt` must be a fresh request each time (new token, new request id).
  */
 export const retrying = <A, R>(
@@ -89,22 +131,18 @@ export const retrying = <A, R>(
   policy: RetryPolicy
 ): Effect.Effect<A, ProfileError, R> => {
   const loop = (n: number): Effect.Effect<A, ProfileError, R> =>
-    Effect.catchAll(attempt, (error) => {
-      if (n >= policy.maxAttempts || !isTransient(error)) return Effect.fail(error)
-      const hint = "retryAfter" in error ? error.retryAfter : undefined
-      if (hint !== undefined && Duration.greaterThan(hint, Duration.decode(policy.maxRetryAfter))) {
-        return Effect.fail(error)
-      }
-      return delayFor(policy, n, error).pipe(
-        Effect.tap((delay) =>
-          Effect.logDebug("retrying upstream call").pipe(
-            Effect.annotateLogs({ attempt: n + 1, status: error.status, delayMs: Duration.toMillis(delay) })
-          )
-        ),
-        Effect.flatMap(Effect.sleep),
-        Effect.zipRight(Metric.increment(retries)),
-        Effect.zipRight(loop(n + 1))
+    Effect.catchAll(attempt, (error) =>
+      Effect.flatMap(nextDelay(policy, n, error), (delay) =>
+        delay === undefined ? Effect.fail(error) : Effect.zipRight(pause(n, error.status, delay), loop(n + 1))
       )
-    })
+    )
   return loop(1)
 }
+
+/** Logs, sleeps and counts one retry. */
+export const pause = (attempt: number, status: number, delay: Duration.Duration): Effect.Effect<void> =>
+  Effect.logDebug("retrying upstream call").pipe(
+    Effect.annotateLogs({ attempt: attempt + 1, status, delayMs: Duration.toMillis(delay) }),
+    Effect.zipRight(Effect.sleep(delay)),
+    Effect.zipRight(Metric.increment(retries))
+  )

@@ -10,6 +10,7 @@ import type { ProxyEnv } from "../env.js"
 import { ProxyError } from "../errors.js"
 import type { KeyStore } from "../keys.js"
 import type { ProxyMetrics } from "../metrics.js"
+import { scrubber } from "../scrub.js"
 
 export interface CallerAuthOptions {
   readonly keys: KeyStore
@@ -39,6 +40,8 @@ export const callerAuth = ({ keys, metrics, realm = "rtcp-proxy", skip }: Caller
     for (const key of presented) {
       const caller = keys.authenticate(key)
       if (caller !== undefined) {
+        // A key that works is a secret: no answer or log line of the proxy may repeat it.
+        scrubber.add(key)
         c.set("caller", caller)
         return next()
       }

@@ -1,20 +1,24 @@
 /**
- * Per-caller rate limit (rate-limiter-flexible, in memory: each proxy
- * instance limits on its own). Every answer carries the limit headers of
+ * Per-caller rate limit (rate-limiter-flexible): in Redis when the proxy
+ * has one, so a caller's limit holds across all replicas (while Redis is
+ * unreachable, an in-memory insurance limiter per replica stands in); else
+ * in memory. Every answer carries the limit headers of
  * the IETF draft (`RateLimit-Limit`, `RateLimit-Remaining`,
  * `RateLimit-Reset`, `RateLimit-Policy`); a caller over its limit gets 429
  * with `Retry-After`. The limit comes from the caller's key entry, so a key
  * file reload changes it on the next request.
  */
 import type { MiddlewareHandler } from "hono"
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible"
+import { RateLimiterRes } from "rate-limiter-flexible"
 import type { ProxyEnv } from "../env.js"
 import { ProxyError } from "../errors.js"
 import type { RateLimit } from "../keys.js"
 import type { ProxyMetrics } from "../metrics.js"
+import type { SharedState } from "../shared.js"
 
 export interface RateLimitOptions {
   readonly metrics?: ProxyMetrics | undefined
+  readonly shared: SharedState
 }
 
 const headersFor = (limit: RateLimit, result: RateLimiterRes) => ({
@@ -24,18 +28,9 @@ const headersFor = (limit: RateLimit, result: RateLimiterRes) => ({
   "ratelimit-policy": `${limit.points};w=${limit.duration}`
 })
 
-export const rateLimit = ({ metrics }: RateLimitOptions = {}): MiddlewareHandler<ProxyEnv> => {
-  // One limiter per (points, duration); callers are keys inside it.
-  const limiters = new Map<string, RateLimiterMemory>()
-  const limiterFor = (limit: RateLimit) => {
-    const id = `${limit.points}/${limit.duration}`
-    let limiter = limiters.get(id)
-    if (limiter === undefined) {
-      limiter = new RateLimiterMemory({ points: limit.points, duration: limit.duration })
-      limiters.set(id, limiter)
-    }
-    return limiter
-  }
+export const rateLimit = ({ metrics, shared }: RateLimitOptions): MiddlewareHandler<ProxyEnv> => {
+  // One limiter per (points, duration), shared by the replicas through Redis when there is one; callers are keys inside it.
+  const limiterFor = (limit: RateLimit) => shared.limiterFor(limit)
   return async function rateLimit(c, next) {
     const caller = c.get("caller")
     if (caller === undefined) return next()

@@ -19,7 +19,10 @@ import type { Entity } from "@rtcp/core"
 import { Hono } from "hono"
 import type { ProxyEnv } from "../env.js"
 import { signalOf } from "../env.js"
+import { readBody } from "../body.js"
+import { cacheStatus } from "../cache.js"
 import { ProxyError } from "../errors.js"
+import { scrubber } from "../scrub.js"
 import { isRead, requireAccess, resolveSandbox } from "../scope.js"
 import { endpointOf, type Upstream, type UpstreamTrace } from "../upstream.js"
 
@@ -115,7 +118,7 @@ const answers = new WeakMap<Entity.ProfileEntity, string>()
 const answerText = (profile: Entity.ProfileEntity): string => {
   let text = answers.get(profile)
   if (text === undefined) {
-    text = JSON.stringify({ [profile.entityId]: profile })
+    text = scrubber.text(JSON.stringify({ [profile.entityId]: profile }))
     answers.set(profile, text)
   }
   return text
@@ -135,15 +138,15 @@ export const aepRoutes = ({ upstream }: AepRoutesOptions) => {
     const sandbox = resolveSandbox(c, upstream.defaultSandbox)
     c.set("route", `${c.req.method} ${endpointOf(path)}`)
     const trace: UpstreamTrace = { requestIds: [] }
-    const context = { sandbox, signal: signalOf(c), trace }
+    const context = { sandbox, signal: signalOf(c), trace, caller: c.get("caller")?.name, span: c.get("span") }
     const audit = c.get("audit")
 
     const lookup = singleProfileLookup(c.req.method, path, url.searchParams)
     if (lookup !== undefined) {
-      const { cache, profile } = await upstream.lookup(lookup, context)
-      audit.cache = cache
+      const answer = await upstream.lookup(lookup, context)
+      audit.cache = answer.result
       c.header("content-type", "application/json")
-      return c.body(answerText(profile), 200, { "cache-status": `rtcp-proxy; ${cache === "hit" ? "hit" : "fwd=miss"}` })
+      return c.body(answerText(answer.profile), 200, { "cache-status": cacheStatus(answer) })
     }
 
     const method = c.req.method
@@ -152,7 +155,7 @@ export const aepRoutes = ({ upstream }: AepRoutesOptions) => {
       const value = c.req.header(name)
       if (value !== undefined) headers[name] = value
     }
-    const raw = method === "GET" || method === "HEAD" ? undefined : new Uint8Array(await c.req.arrayBuffer())
+    const raw = method === "GET" || method === "HEAD" ? undefined : await readBody(c)
     try {
       const answer = await upstream.forward(
         { method, pathAndQuery: path + url.search, headers, body: raw === undefined || raw.byteLength === 0 ? undefined : raw },
@@ -160,13 +163,25 @@ export const aepRoutes = ({ upstream }: AepRoutesOptions) => {
       )
       const upstreamRequestId = trace.requestIds.at(-1)
       if (upstreamRequestId !== undefined) audit.upstreamRequestId = upstreamRequestId
-      const empty = method === "HEAD" || answer.status === 204 || answer.status === 205 || answer.status === 304
-      const sent = responseHeaders(answer.headers, upstreamRequestId)
-      return empty
-        ? c.body(null, answer.status as 204, sent)
-        : c.body(answer.body as Uint8Array<ArrayBuffer>, answer.status as 200, sent)
+      const sent = scrubber.headers(responseHeaders(answer.headers, upstreamRequestId))
+      if (answer.body === null) return c.body(null, answer.status as 204, sent)
+      if (answer.body instanceof Uint8Array) {
+        const whole = scrubber.bodyBytes(answer.body, sent["content-encoding"])
+        if (whole.decoded) delete sent["content-encoding"]
+        return c.body(whole.body as Uint8Array<ArrayBuffer>, answer.status as 200, sent)
+      }
+      let scrubbed: ReturnType<typeof scrubber.body>
+      try {
+        scrubbed = scrubber.body(answer.body, sent["content-encoding"])
+      } catch (error) {
+        void answer.body.cancel()
+        throw error
+      }
+      if (scrubbed.decoded) delete sent["content-encoding"]
+      return c.body(scrubbed.body, answer.status as 200, sent)
     } finally {
-      if (!isRead(method, path)) upstream.invalidate()
+      // Before the answer goes back: a lookup on any replica after it sees the write.
+      if (!isRead(method, path)) await upstream.invalidate()
       const upstreamRequestId = trace.requestIds.at(-1)
       if (upstreamRequestId !== undefined) audit.upstreamRequestId = upstreamRequestId
     }

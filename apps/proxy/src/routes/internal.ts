@@ -6,7 +6,10 @@
 import { Either, ParseResult, Schema } from "effect"
 import { type Context, Hono } from "hono"
 import { type ProxyEnv, signalOf } from "../env.js"
+import { readJson } from "../body.js"
+import { cacheStatus } from "../cache.js"
 import { ProxyError, render, RequestAborted } from "../errors.js"
+import { scrubber } from "../scrub.js"
 import { BatchGetRequest, EventsQuery, IdentityRef, openApiDocument, ProfileQuery } from "../openapi.js"
 import { resolveSandbox } from "../scope.js"
 import type { Upstream, UpstreamTrace } from "../upstream.js"
@@ -52,8 +55,6 @@ const fieldsOf = (fields: string | undefined) => {
   return list && list.length > 0 ? list : undefined
 }
 
-const cacheStatus = (cache: string) => `rtcp-proxy; ${cache === "hit" ? "hit" : "fwd=miss"}`
-
 export interface InternalRoutesOptions {
   readonly upstream: Upstream
 }
@@ -65,22 +66,14 @@ export const internalRoutes = ({ upstream }: InternalRoutesOptions) => {
   const contextOf = (c: Context<ProxyEnv>) => {
     const sandbox = resolveSandbox(c, upstream.defaultSandbox)
     const trace: UpstreamTrace = { requestIds: [] }
-    return { sandbox, signal: signalOf(c), trace }
+    return { sandbox, signal: signalOf(c), trace, caller: c.get("caller")?.name, span: c.get("span") }
   }
 
   app.get("/v1/openapi.json", (c) => c.body(document, 200, { "content-type": "application/json" }))
 
   app.post("/v1/profiles:batchGet", async (c) => {
     const context = contextOf(c)
-    let json: unknown
-    try {
-      json = await c.req.json()
-    } catch (error) {
-      if (error instanceof ProxyError) throw error
-      if (error instanceof Error && error.name === "BodyLimitError") throw error
-      throw new ProxyError(400, "bad-request", "Invalid JSON body", "the body must be a JSON BatchGetRequest")
-    }
-    const request = decodeBatch(json)
+    const request = decodeBatch(await readJson(c, "BatchGetRequest"))
     const results = await Promise.all(
       request.identities.map(async (identity) => {
         try {
@@ -101,14 +94,15 @@ export const internalRoutes = ({ upstream }: InternalRoutesOptions) => {
         }
       })
     )
-    return c.json({ results })
+    // Error details come from upstream: scrubbed like everything else that leaves.
+    return c.body(scrubber.text(JSON.stringify({ results })), 200, { "content-type": "application/json" })
   })
 
   app.get("/v1/profiles/:namespace/:id", async (c) => {
     const identity = identityOf(c)
     const query = decodeProfileQuery(queryOf(c))
     const context = contextOf(c)
-    const { cache, profile } = await upstream.lookup(
+    const answer = await upstream.lookup(
       {
         identity,
         fields: fieldsOf(query.fields),
@@ -117,8 +111,8 @@ export const internalRoutes = ({ upstream }: InternalRoutesOptions) => {
       },
       context
     )
-    c.get("audit").cache = cache
-    return c.json(profile, 200, { "cache-status": cacheStatus(cache) })
+    c.get("audit").cache = answer.result
+    return c.body(scrubber.text(JSON.stringify(answer.profile)), 200, { "content-type": "application/json", "cache-status": cacheStatus(answer) })
   })
 
   app.get("/v1/profiles/:namespace/:id/events", async (c) => {

@@ -95,6 +95,7 @@ export interface TestProxyOptions {
   readonly maxBodyBytes?: number
   readonly cacheTtlMs?: number
   readonly token?: Layer.Layer<AccessToken.AccessToken, never, HttpClient.HttpClient>
+  readonly breaker?: Upstream.UpstreamOptions["breaker"]
 }
 
 /** The proxy app over a fake upstream, with the test keys and a collecting audit sink. */
@@ -108,6 +109,8 @@ export const fakeProxy = (respond: Responder, options: TestProxyOptions = {}) =>
     httpClient: fake.layer,
     metrics,
     retryPolicy: fastRetries,
+    // Fault tests fail on purpose, one after the other; the breaker has tests of its own.
+    breaker: options.breaker ?? { consecutive: 1_000_000, minCalls: 1_000_000 },
     cacheTtlMs: options.cacheTtlMs ?? 60_000,
     batchWindow: "1 millis"
   })

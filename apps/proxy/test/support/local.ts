@@ -80,6 +80,8 @@ export const localProxy = async (options: LocalProxyOptions = {}) => {
     httpClient: NodeHttpClient.layerUndici,
     metrics,
     retryPolicy: fastRetries,
+    // Fault tests fail on purpose, one after the other; the breaker has tests of its own.
+    breaker: { consecutive: 1_000_000, minCalls: 1_000_000 },
     cacheTtlMs: options.cacheTtlMs ?? 60_000,
     batchWindow: "2 millis",
     tokenRetryAfterFailure: "20 millis"

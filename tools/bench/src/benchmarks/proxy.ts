@@ -16,6 +16,11 @@
  *   calls per 100 caller requests, from the proxy's own `/metrics`.
  * - **lookups, mostly misses**: GET profile over 5,000 profiles: the
  *   proxy's batching against the upstream called one profile at a time.
+ * - **two replicas sharing Redis**: the cached lookups through two proxies
+ *   with one shared cache, half the callers on each, next to one replica.
+ * - **storm**: the upstream answers about 10 % 5xx and 25 consecutive 429s
+ *   every 6 s; the success rate callers see through `/v1/profiles/…` and the
+ *   AEP single-profile GET, with the cache on (2 s) and with `--cache-ttl 0`.
  */
 import { type Benchmark, target } from "../lib/benchmark.js"
 import { barChart } from "../lib/chart.js"
@@ -26,6 +31,7 @@ import { eventsPath, platformHeaders, profilePath, startHono, startService, with
 import { cpuProfileArgs, sizes } from "../lib/sizes.js"
 import { best, fmt } from "../lib/stats.js"
 import { ensureStore } from "../lib/store.js"
+import { storm, type StormResult, twoReplicas } from "../lib/storm.js"
 
 const CALLERS = 64
 const CACHED_RATIO_TARGET = 0.6
@@ -36,6 +42,8 @@ const COLD_KEYS = 5000
 const CACHED_KEYS = 100
 /** The offered rate of the added-latency figures, as a share of what the upstream answers directly at saturation. */
 const RATE_SHARE = 0.25
+const STORM_SUCCESS_TARGET = 0.999
+const STORM_SECONDS = 30
 
 const proxyHeaders = { "x-api-key": PROXY_KEY, "x-sandbox-name": "prod" }
 
@@ -193,6 +201,21 @@ const benchmark: Benchmark = {
       )
     }
 
+    // Issue 12's scenarios, once: replicas over Redis, and the storm (each needs its own processes).
+    context.log(`two replicas sharing Redis, then the storm scenario (${STORM_SECONDS} s per cache setting)`)
+    const replicas = (
+      await withServer(startService(context, { dir: store.dir }), ({ url: upstream }) =>
+        twoReplicas(context, { upstream, identities: identities.slice(0, CACHED_KEYS), callers: CALLERS, seconds })
+      )
+    ).value
+    const storms: ReadonlyArray<StormResult> = await storm(context, {
+      dir: store.dir,
+      identities: identities.slice(0, 1000),
+      callers: CALLERS,
+      seconds: context.size === "smoke" ? seconds : STORM_SECONDS
+    })
+    const worstStorm = Math.min(...storms.map((result) => result.successRate))
+
     // Each figure is the best of its runs: the runs are interleaved, so noise hits every subject alike.
     const h = best(runs.map((r) => r.hono), (r) => r.requestsPerSecond)
     const cached = best(runs.map((r) => r.cached), (r) => r.proxy.requestsPerSecond)
@@ -270,6 +293,18 @@ const benchmark: Benchmark = {
           proxy: { ...brief(lookups.proxy), ratioToDirect: Number((lookups.proxy.requestsPerSecond / lookupsDirect.requestsPerSecond).toFixed(3)) },
           upstreamCallsPer100: Number(lookups.upstreamCallsPer100.toFixed(2))
         },
+        twoReplicasSharedCache: {
+          redis: "one Redis, shared cache (60s), half the callers on each replica",
+          requestsPerSecond: Math.round(replicas.requestsPerSecond),
+          p50Ms: Number(replicas.p50Ms.toFixed(2)),
+          p99Ms: Number(replicas.p99Ms.toFixed(2)),
+          failed: replicas.failed,
+          singleReplicaRequestsPerSecond: Math.round(cached.proxy.requestsPerSecond)
+        },
+        storm: {
+          scenario: `${CALLERS} callers, ~10% 5xx and 25 consecutive 429s (Retry-After: 1) every 6 s`,
+          results: storms
+        },
         failedRequests: failed,
         proxyMaxRssMb: Math.round(Math.max(...runs.map((r) => r.proxyMaxRssMb))),
         nginxMaxRssMb: runs[0]!.nginxMaxRssMb === undefined ? null : Math.round(Math.max(...runs.map((r) => r.nginxMaxRssMb ?? 0))),
@@ -285,7 +320,8 @@ const benchmark: Benchmark = {
       targets: [
         target(`cached lookups / Hono hello world, ${CALLERS} callers`, cachedRatio, "×", ">=", CACHED_RATIO_TARGET),
         target(`pass-through p99 added latency at ${runs[0]!.atRate.rate} req/s`, addedProxy.p99, "ms", "<=", ADDED_P99_TARGET_MS),
-        target(`hot-key mix: upstream calls per 100 caller requests`, hot.upstreamCallsPer100, "", "<=", HOT_CALLS_TARGET)
+        target(`hot-key mix: upstream calls per 100 caller requests`, hot.upstreamCallsPer100, "", "<=", HOT_CALLS_TARGET),
+        target(`storm: success rate, worst of cache on and --cache-ttl 0`, worstStorm, "", ">=", STORM_SUCCESS_TARGET)
       ],
       summary: [
         `${CALLERS} callers, ${seconds} s per figure, upstream: local profile service (${coreStore.toLocaleString("en-US")} profiles); ${nginxLabel}${failed > 0 ? `; ${failed} failed requests` : ""}`,
@@ -297,6 +333,11 @@ const benchmark: Benchmark = {
           (addedNginx ? `, nginx ${fmt(addedNginx.p50)}/${fmt(addedNginx.p99)} ms` : "") +
           ` (direct p50 ${fmt(addedProxy.direct.latencyMs.p50)} ms, p99 ${fmt(addedProxy.direct.latencyMs.p99)} ms)`,
         `hot-key mix: ${fmt(hot.proxy.requestsPerSecond)} req/s, p99 ${fmt(hot.proxy.latencyMs.p99)} ms, ${fmt(hot.upstreamCallsPer100)} upstream calls per 100 requests`,
+        `two replicas sharing Redis, cached lookups: ${fmt(replicas.requestsPerSecond)} req/s in all (p99 ${fmt(replicas.p99Ms)} ms), one replica ${fmt(cached.proxy.requestsPerSecond)} req/s`,
+        ...storms.map(
+          (result) =>
+            `storm, cache-ttl ${result.cacheTtl}: ${(100 * result.successRate).toFixed(2)}% of ${result.requests.toLocaleString("en-US")} requests succeeded, p99 ${fmt(result.p99Ms)} ms, max ${fmt(result.maxMs)} ms`
+        ),
         `lookups over ${(COLD_KEYS + HOT_KEYS).toLocaleString("en-US")} profiles: direct ${fmt(lookupsDirect.requestsPerSecond)} req/s, proxy ${fmt(lookups.proxy.requestsPerSecond)} req/s (${fmt(lookups.upstreamCallsPer100)} upstream calls/100)`
       ],
       plots: [

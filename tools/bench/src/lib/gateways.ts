@@ -101,6 +101,10 @@ export const startProxy = async (
     readonly name: string
     /** Extra node flags (`--cpu-prof`). */
     readonly nodeArgs?: ReadonlyArray<string> | undefined
+    /** Replicas sharing state: the Redis URL and key prefix. */
+    readonly redis?: { readonly url: string; readonly prefix: string } | undefined
+    /** Extra proxy flags. */
+    readonly args?: ReadonlyArray<string> | undefined
   }
 ): Promise<ProxyGateway> => {
   const dir = join(context.cacheDir, "proxy", options.name)
@@ -146,7 +150,9 @@ export const startProxy = async (
       "--cache-ttl",
       options.cacheTtl,
       "--log-level",
-      "warning"
+      "warning",
+      ...(options.redis === undefined ? [] : ["--redis", options.redis.url, "--redis-prefix", options.redis.prefix]),
+      ...(options.args ?? [])
     ],
     { cwd: context.root, env, stdio: ["ignore", log, log] }
   )
