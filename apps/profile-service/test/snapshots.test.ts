@@ -43,7 +43,7 @@ describe("snapshots from the command line", () => {
     }
   })
 
-  it("refuses a folder that is not a snapshot in one line, exit code 1", async () => {
+  it("refuses a folder that is not a snapshot in one line, exit code 2", async () => {
     const folder = mkdtempSync(join(tmpdir(), "rtcp-cli-nosnap-"))
     try {
       const app = join(dirname(fileURLToPath(import.meta.url)), "..")
@@ -55,8 +55,8 @@ describe("snapshots from the command line", () => {
         () => undefined,
         (error: { code: number; stdout: string; stderr: string }) => error
       )
-      expect(failure?.code).toBe(1)
-      expect(failure?.stderr).toContain(`profile-service: ${folder} is not a snapshot: it has no manifest.json`)
+      expect(failure?.code).toBe(2)
+      expect(failure?.stderr).toContain(`rtcp-service: ${folder} is not a snapshot: it has no manifest.json`)
     } finally {
       rmSync(folder, { recursive: true, force: true })
     }
