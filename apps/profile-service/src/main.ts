@@ -3,9 +3,10 @@
  */
 import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Console, Effect, Layer, Option } from "effect"
+import { Config, Console, Effect, Layer, Option } from "effect"
 import { demoCustomer } from "@rtcp/seed"
 import { Faults, ImsTokens, seedDemo, Server } from "@rtcp/local-platform"
+import { ProfileStore } from "@rtcp/profile-store"
 
 const port = Options.integer("port").pipe(
   Options.withDefault(8080),
@@ -15,6 +16,24 @@ const host = Options.text("host").pipe(Options.withDefault("127.0.0.1"), Options
 const data = Options.text("data").pipe(
   Options.withDefault(".rtcp/data"),
   Options.withDescription('Data folder (SQLite database, IMS signing key); ":memory:" for a throw-away store')
+)
+const database = Options.text("database").pipe(
+  Options.withFallbackConfig(Config.string("DATABASE_URL")),
+  Options.optional,
+  Options.mapTryCatch(
+    (url) =>
+      Option.map(url, (text) => {
+        if (!ProfileStore.isPostgresUrl(text)) {
+          throw new Error(`--database "${text}" is not a PostgreSQL URL: use postgres://user:password@host:5432/database`)
+        }
+        return text
+      }),
+    (error) => HelpDoc.p(error instanceof Error ? error.message : String(error))
+  ),
+  Options.withDescription(
+    "PostgreSQL URL (postgres://user:password@host:5432/database; default: $DATABASE_URL) of the store, " +
+      "so several services can share it; without it the store is SQLite in the data folder"
+  )
 )
 const seed = Options.choice("seed", ["demo", "none"]).pipe(
   Options.withDefault("none" as const),
@@ -62,7 +81,7 @@ const admin = Options.boolean("admin").pipe(
 
 const command = Command.make(
   "profile-service",
-  { port, host, data, seed, seedProfiles, tokenTtl, fault, faultLatency, faultSeed, admin },
+  { port, host, data, database, seed, seedProfiles, tokenTtl, fault, faultLatency, faultSeed, admin },
   (options) =>
     Layer.launch(
       Server.serve(
@@ -70,6 +89,7 @@ const command = Command.make(
           port: options.port,
           host: options.host,
           directory: options.data,
+          database: Option.getOrUndefined(options.database),
           tokenTtlSeconds: options.tokenTtl,
           admin: options.admin,
           faults:
@@ -93,7 +113,7 @@ const command = Command.make(
           : Effect.void
       )
     )
-).pipe(Command.withDescription("A local Real-Time Customer Profile API on embedded SQLite"))
+).pipe(Command.withDescription("A local Real-Time Customer Profile API on embedded SQLite, or on PostgreSQL with --database"))
 
 Command.run(command, { name: "profile-service", version: "0.1.0" })(process.argv).pipe(
   // @effect/cli has already printed what is wrong with the flags; exit 2 without a second, raw copy.

@@ -182,7 +182,7 @@ export const layer = Layer.effect(
         chunks(moves, 200),
         (part) =>
           sql`UPDATE identities SET graph_id = CASE graph_id ${sql.join(" ", false)(
-            part.map(([from, to]) => sql`WHEN ${from} THEN ${to}`)
+            part.map(([from, to]) => sql`WHEN ${from} THEN CAST(${to} AS BIGINT)`)
           )} END WHERE ${sql.in("graph_id", part.map(([from]) => from))}`,
         { discard: true }
       )
