@@ -51,6 +51,7 @@ import { SqlClient } from "@effect/sql"
 import type { ComputedAttribute as Wire, ProfileError } from "@rtcp/core"
 import { randomUUID } from "node:crypto"
 import { Clock, Context, Duration, Effect, Either, Layer, Option, Queue } from "effect"
+import { JobLeases } from "./JobLeases.js"
 import { badRequest, notFound, unprocessable } from "./internal/errors.js"
 import { MergePolicies, type RequestScope } from "./MergePolicies.js"
 import * as Pql from "./Pql.js"
@@ -547,6 +548,7 @@ export const layer = Layer.scoped(
     const policies = yield* MergePolicies
     const storeEvents = yield* StoreEvents
     const turn = yield* Effect.makeSemaphore(1)
+    const leases = yield* JobLeases
 
     const all = (sandbox: string) =>
       sql`SELECT * FROM computed_attributes WHERE sandbox = ${sandbox}`.pipe(Effect.map((rows) => rows.map(toAttribute)), Effect.orDie)
@@ -667,7 +669,8 @@ export const layer = Layer.scoped(
             return { sandbox, at: yield* Clock.currentTimeMillis, attributes: [] } satisfies EvaluationReport
           })
         ),
-        turn.withPermits(1)
+        // One evaluation of a sandbox at a time, across the processes sharing the database too.
+        (work) => turn.withPermits(1)(leases.inTurn(`computed-attributes:${sandbox}`, work))
       )
 
     const sandboxesWithWork = sql`SELECT DISTINCT sandbox FROM computed_attributes WHERE ${sql.in("status", [...EVALUATED])}`.pipe(

@@ -14,6 +14,7 @@ import { lockFor } from "./internal/dialect.js"
 import { migrations as computedAttributes } from "./migrations/computedAttributes.js"
 import { migrations as edgeProjections } from "./migrations/edgeProjections.js"
 import { migrations as exportJobs } from "./migrations/exportJobs.js"
+import { migrations as jobLeases } from "./migrations/jobLeases.js"
 import { migrations as sampleStatus } from "./migrations/sampleStatus.js"
 import { statements } from "./migrations/statements.js"
 import { migrations as systemJobs } from "./migrations/systemJobs.js"
@@ -144,7 +145,8 @@ export const loader = Migrator.fromRecord({
   ...exportJobs,
   ...sampleStatus,
   ...computedAttributes,
-  ...edgeProjections
+  ...edgeProjections,
+  ...jobLeases
 })
 
 const TABLE = "rtcp_migrations"

@@ -17,10 +17,12 @@ import { join } from "node:path"
 import * as Catalog from "./Catalog.js"
 import * as ComputedAttributes from "./ComputedAttributes.js"
 import * as EdgeProjections from "./EdgeProjections.js"
+import * as DataFolderLock from "./DataFolderLock.js"
 import * as Entities from "./Entities.js"
 import * as ExportJobs from "./ExportJobs.js"
 import * as IdentityGraph from "./IdentityGraph.js"
 import * as Ingestion from "./Ingestion.js"
+import * as JobLeases from "./JobLeases.js"
 import * as MergePolicies from "./MergePolicies.js"
 import * as Migrations from "./Migrations.js"
 import * as SampleStatus from "./SampleStatus.js"
@@ -30,7 +32,7 @@ import * as SystemJobs from "./SystemJobs.js"
 
 const migrated = Layer.effectDiscard(Migrations.run.pipe(Effect.orDie))
 
-const base = Layer.mergeAll(Catalog.layer, IdentityGraph.layer, MergePolicies.layer, StoreEvents.layer).pipe(
+const base = Layer.mergeAll(Catalog.layer, IdentityGraph.layer, MergePolicies.layer, StoreEvents.layer, JobLeases.layer).pipe(
   Layer.provideMerge(Sandboxes.layer)
 )
 
@@ -67,13 +69,17 @@ const dataDirectory = (directory: string) => {
   return directory === ":memory:" ? mkdtempSync(join(tmpdir(), "rtcp-store-")) : directory
 }
 
-/** The store on embedded SQLite (WAL), in `directory/profile.db`. */
+/**
+ * The store on embedded SQLite (WAL), in `directory/profile.db`. One process
+ * at a time per folder: a second fails with `DataFolderInUse`.
+ */
 export const layerSqlite = (options: SqliteOptions) => {
   const filename = options.directory === ":memory:" ? ":memory:" : join(options.directory, "profile.db")
   const directory = dataDirectory(options.directory)
   return layer.pipe(
     Layer.provideMerge(SqliteClient.layer({ filename })),
-    Layer.provideMerge(Layer.succeed(DataDirectory, directory))
+    Layer.provideMerge(Layer.succeed(DataDirectory, directory)),
+    Layer.provide(options.directory === ":memory:" ? Layer.empty : Layer.scopedDiscard(DataFolderLock.acquire(directory)))
   )
 }
 
@@ -143,7 +149,7 @@ export interface StoreOptions {
 export type Services = Layer.Layer.Success<typeof layer> | SqlClient.SqlClient | DataDirectory
 
 /** A whole store on one database or the other. */
-export type StoreLayer = Layer.Layer<Services, ConfigError.ConfigError | SqlError.SqlError>
+export type StoreLayer = Layer.Layer<Services, ConfigError.ConfigError | SqlError.SqlError | DataFolderLock.DataFolderInUse>
 
 /** SQLite in `directory`, or Postgres when a database URL is given. */
 export const layerFor = (options: StoreOptions): StoreLayer =>

@@ -45,6 +45,7 @@ import { randomUUID } from "node:crypto"
 import { Cause, Clock, Context, Effect, Layer, Option, PubSub, Queue } from "effect"
 import { Catalog } from "./Catalog.js"
 import { Ingestion } from "./Ingestion.js"
+import { JobLeases } from "./JobLeases.js"
 import { badRequest, notFound, unprocessable } from "./internal/errors.js"
 import { StoreEvents } from "./StoreEvents.js"
 
@@ -265,6 +266,7 @@ export const layer = Layer.scoped(
     const ingestion = yield* Ingestion
     const storeEvents = yield* StoreEvents
     const settings = yield* Settings
+    const leases = yield* JobLeases
     const chunkSize = Math.max(1, Math.floor(settings.chunkSize))
     /** Counting reads more rows per statement than deleting writes. */
     const SURVEY_CHUNK = chunkSize * 4
@@ -522,24 +524,34 @@ export const layer = Layer.scoped(
         )
       )
 
-    const nextPending = sql`SELECT * FROM system_jobs WHERE status IN ('NEW', 'IN-PROGRESS') ORDER BY seq LIMIT 1`.pipe(
-      Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toJob)),
+    const pending = sql`SELECT * FROM system_jobs WHERE status IN ('NEW', 'IN-PROGRESS') ORDER BY seq LIMIT 20`.pipe(
+      Effect.map((rows) => rows.map(toJob)),
       Effect.orDie
     )
 
-    // One worker, started with the layer: it first resumes whatever a previous
-    // run left NEW or IN-PROGRESS, then waits for the doorbell.
-    const worker = Effect.gen(function* () {
-      while (true) {
-        const next = yield* nextPending
-        if (Option.isNone(next)) {
-          yield* Queue.take(doorbell)
-          continue
-        }
-        const outcome = yield* Effect.exit(run(next.value))
+    /**
+     * Runs the oldest pending job no other process holds; false when there
+     * is none. A job left NEW or IN-PROGRESS by a process that died is
+     * pending with an expired lease, and resumes here.
+     */
+    const runNext = Effect.gen(function* () {
+      for (const job of yield* pending) {
+        const outcome = yield* Effect.exit(leases.withLease(`system-job:${job.sandbox}:${job.id}`, run(job)))
+        if (outcome._tag === "Success" && Option.isNone(outcome.value)) continue
         // The store itself is failing (finishing the job failed too): wait for
         // the next request instead of spinning on the same job.
-        if (outcome._tag === "Failure" && !Cause.isInterruptedOnly(outcome.cause)) yield* Queue.take(doorbell)
+        return outcome._tag === "Success" || Cause.isInterruptedOnly(outcome.cause)
+      }
+      return false
+    })
+
+    // One worker, started with the layer: it first resumes whatever a previous
+    // run left NEW or IN-PROGRESS, then waits for the doorbell (or, on a
+    // shared database, looks again now and then for jobs other processes
+    // created or left).
+    const worker = Effect.gen(function* () {
+      while (true) {
+        if (!(yield* runNext)) yield* leases.wait(doorbell)
       }
     })
     yield* Effect.forkScoped(worker)
