@@ -18,7 +18,8 @@ export const dialectProjects = async (): Promise<Array<TestProjectInlineConfigur
   }
   const postgres: TestProjectInlineConfiguration = {
     extends: true,
-    test: { name: "postgres", env: { RTCP_TEST_DIALECT: "postgres", RTCP_TEST_DATABASE_URL: url } }
+    // Every statement crosses a socket: a test takes a few times longer than on SQLite.
+    test: { name: "postgres", env: { RTCP_TEST_DIALECT: "postgres", RTCP_TEST_DATABASE_URL: url }, testTimeout: 90_000 }
   }
   if (only === "sqlite") return [sqlite]
   const answers = await reachable(url)

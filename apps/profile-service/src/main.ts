@@ -3,10 +3,10 @@
  */
 import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Config, Console, Effect, Layer, Option } from "effect"
+import { Config, Console, Duration, Effect, Layer, Option } from "effect"
 import { demoCustomer } from "@rtcp/seed"
 import { Faults, ImsTokens, seedDemo, Server } from "@rtcp/local-platform"
-import { ProfileStore } from "@rtcp/profile-store"
+import { JobLeases, ProfileStore } from "@rtcp/profile-store"
 
 const port = Options.integer("port").pipe(
   Options.withDefault(8080),
@@ -33,6 +33,13 @@ const database = Options.text("database").pipe(
   Options.withDescription(
     "PostgreSQL URL (postgres://user:password@host:5432/database; default: $DATABASE_URL) of the store, " +
       "so several services can share it; without it the store is SQLite in the data folder"
+  )
+)
+const jobLease = Options.integer("job-lease").pipe(
+  Options.withDefault(30),
+  Options.withDescription(
+    "Seconds a background job stays claimed by a service that stopped renewing its claim (it died): " +
+      "then another service on the same --database takes the job over"
   )
 )
 const seed = Options.choice("seed", ["demo", "none"]).pipe(
@@ -81,7 +88,7 @@ const admin = Options.boolean("admin").pipe(
 
 const command = Command.make(
   "profile-service",
-  { port, host, data, database, seed, seedProfiles, tokenTtl, fault, faultLatency, faultSeed, admin },
+  { port, host, data, database, jobLease, seed, seedProfiles, tokenTtl, fault, faultLatency, faultSeed, admin },
   (options) =>
     Layer.launch(
       Server.serve(
@@ -111,6 +118,10 @@ const command = Command.make(
               )
             )
           : Effect.void
+      ).pipe(
+        Layer.provide(
+          Layer.succeed(JobLeases.Settings, { ...JobLeases.Settings.defaultValue(), lease: Duration.seconds(Math.max(1, options.jobLease)) })
+        )
       )
     )
 ).pipe(Command.withDescription("A local Real-Time Customer Profile API on embedded SQLite, or on PostgreSQL with --database"))
@@ -118,6 +129,10 @@ const command = Command.make(
 Command.run(command, { name: "profile-service", version: "0.1.0" })(process.argv).pipe(
   // @effect/cli has already printed what is wrong with the flags; exit 2 without a second, raw copy.
   Effect.catchIf(ValidationError.isValidationError, () => Effect.sync(() => void (process.exitCode = 2))),
+  // Another service has the SQLite data folder: one line that says what to do, not a stack.
+  Effect.catchTag("DataFolderInUse", (error) =>
+    Effect.zipRight(Console.error(error.message), Effect.sync(() => void (process.exitCode = 1)))
+  ),
   Effect.provide(NodeContext.layer),
   NodeRuntime.runMain
 )

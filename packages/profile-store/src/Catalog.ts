@@ -7,10 +7,10 @@
  * @since 0.1.0
  */
 import { SqlClient } from "@effect/sql"
-import type { ProfileError } from "@rtcp/core"
 import { randomBytes } from "node:crypto"
 import { Clock, Context, Effect, Layer, Option } from "effect"
-import { badRequest, notFound } from "./internal/errors.js"
+import * as StoreError from "./StoreError.js"
+import { invalid } from "./StoreError.js"
 import type { XdmClass } from "./XdmRecord.js"
 
 export const ProfileClassId = "https://ns.adobe.com/xdm/context/profile"
@@ -92,8 +92,8 @@ const toDataset = (row: any): Dataset => {
 export class Catalog extends Context.Tag("@rtcp/profile-store/Catalog")<
   Catalog,
   {
-    readonly create: (sandbox: string, input: DatasetInput) => Effect.Effect<Dataset, ProfileError.BadRequest>
-    readonly get: (sandbox: string, id: string) => Effect.Effect<Dataset, ProfileError.NotFound>
+    readonly create: (sandbox: string, input: DatasetInput) => Effect.Effect<Dataset, StoreError.InvalidInput>
+    readonly get: (sandbox: string, id: string) => Effect.Effect<Dataset, StoreError.DatasetNotFound>
     readonly find: (sandbox: string, id: string) => Effect.Effect<Option.Option<Dataset>>
     readonly list: (sandbox: string) => Effect.Effect<ReadonlyArray<Dataset>>
     /** Replaces the tags named in `tags` (Catalog's PATCH semantics). */
@@ -101,7 +101,7 @@ export class Catalog extends Context.Tag("@rtcp/profile-store/Catalog")<
       sandbox: string,
       id: string,
       tags: unknown
-    ) => Effect.Effect<Dataset, ProfileError.BadRequest | ProfileError.NotFound>
+    ) => Effect.Effect<Dataset, StoreError.InvalidInput | StoreError.DatasetNotFound>
   }
 >() {}
 
@@ -117,27 +117,27 @@ export const layer = Layer.effect(
       )
     const get = (sandbox: string, id: string) =>
       Effect.flatMap(find(sandbox, id), Option.match({
-        onNone: () => Effect.fail(notFound(`Dataset "${id}" does not exist in sandbox "${sandbox}"`)),
+        onNone: () => Effect.fail(new StoreError.DatasetNotFound({ sandbox, id })),
         onSome: Effect.succeed
       }))
 
     const create = (sandbox: string, input: DatasetInput) =>
       Effect.gen(function* () {
-        if (typeof input.name !== "string" || input.name.trim() === "") return yield* badRequest("name is required")
+        if (typeof input.name !== "string" || input.name.trim() === "") return yield* invalid("name is required")
         const schemaRef = input.schemaRef
         if (!isObject(schemaRef) || typeof schemaRef.id !== "string" || schemaRef.id === "") {
-          return yield* badRequest('schemaRef.id is required, e.g. {"id":"https://ns.adobe.com/xdm/context/profile","contentType":"application/vnd.adobe.xed+json;version=1"}')
+          return yield* invalid('schemaRef.id is required, e.g. {"id":"https://ns.adobe.com/xdm/context/profile","contentType":"application/vnd.adobe.xed+json;version=1"}')
         }
-        if (input.xdmClass !== undefined && typeof input.xdmClass !== "string") return yield* badRequest("xdmClass must be a class id string")
+        if (input.xdmClass !== undefined && typeof input.xdmClass !== "string") return yield* invalid("xdmClass must be a class id string")
         const xdmClass = classOf(schemaRef.id, input.xdmClass as string | undefined)
         if (xdmClass === undefined) {
-          return yield* badRequest(
+          return yield* invalid(
             `Cannot tell the XDM class of schema "${schemaRef.id}": use a standard class id ` +
               `(${ProfileClassId} or ${ExperienceEventClassId}) or declare "xdmClass" with the schema's meta:class`
           )
         }
         const tags = readTags(input.tags)
-        if (tags.error !== undefined) return yield* badRequest(tags.error)
+        if (tags.error !== undefined) return yield* invalid(tags.error)
         const now = yield* Clock.currentTimeMillis
         const flags = profileFlags(tags.ok!)
         const id = randomBytes(12).toString("hex")
@@ -162,12 +162,12 @@ export const layer = Layer.effect(
       Effect.gen(function* () {
         const dataset = yield* get(sandbox, id)
         const tags = readTags(input)
-        if (tags.error !== undefined) return yield* badRequest(tags.error)
+        if (tags.error !== undefined) return yield* invalid(tags.error)
         const merged = { ...dataset.tags, ...tags.ok }
         const flags = profileFlags(merged)
         if (dataset.upsert && !flags.upsert && dataset.profileEnabled) {
           // AEP does not allow turning upsert off once records were merged.
-          return yield* badRequest(`Dataset "${id}" is upsert-enabled; isUpsert cannot be turned off`)
+          return yield* invalid(`Dataset "${id}" is upsert-enabled; isUpsert cannot be turned off`)
         }
         const now = yield* Clock.currentTimeMillis
         yield* sql`UPDATE datasets SET tags = ${JSON.stringify(merged)}, profile_enabled = ${flags.profileEnabled ? 1 : 0},

@@ -48,11 +48,12 @@
  * @since 0.1.0
  */
 import { SqlClient } from "@effect/sql"
-import type { ComputedAttribute as Wire, ProfileError } from "@rtcp/core"
+import type { ComputedAttribute as Wire } from "@rtcp/core"
 import { randomUUID } from "node:crypto"
 import { Clock, Context, Duration, Effect, Either, Layer, Option, Queue } from "effect"
 import { JobLeases } from "./JobLeases.js"
-import { badRequest, notFound, unprocessable } from "./internal/errors.js"
+import * as StoreError from "./StoreError.js"
+import { invalid, refused } from "./StoreError.js"
 import { MergePolicies, type RequestScope } from "./MergePolicies.js"
 import * as Pql from "./Pql.js"
 import { StoreEvents } from "./StoreEvents.js"
@@ -520,16 +521,16 @@ export interface EvaluationReport {
 export class ComputedAttributes extends Context.Tag("@rtcp/profile-store/ComputedAttributes")<
   ComputedAttributes,
   {
-    readonly list: (sandbox: string, query: ListQuery) => Effect.Effect<ListPage, ProfileError.BadRequest>
-    readonly get: (sandbox: string, id: string) => Effect.Effect<Attribute, ProfileError.NotFound>
-    readonly create: (sandbox: string, input: unknown, owner: Owner) => Effect.Effect<Attribute, ProfileError.BadRequest>
+    readonly list: (sandbox: string, query: ListQuery) => Effect.Effect<ListPage, StoreError.InvalidInput>
+    readonly get: (sandbox: string, id: string) => Effect.Effect<Attribute, StoreError.ComputedAttributeNotFound>
+    readonly create: (sandbox: string, input: unknown, owner: Owner) => Effect.Effect<Attribute, StoreError.InvalidInput>
     readonly patch: (
       sandbox: string,
       id: string,
       body: unknown
-    ) => Effect.Effect<Attribute, ProfileError.BadRequest | ProfileError.NotFound>
+    ) => Effect.Effect<Attribute, StoreError.InvalidInput | StoreError.ComputedAttributeNotFound>
     /** Deletes a DRAFT and answers it; published attributes answer 422. */
-    readonly remove: (sandbox: string, id: string) => Effect.Effect<Attribute, ProfileError.NotFound | ProfileError.Unprocessable>
+    readonly remove: (sandbox: string, id: string) => Effect.Effect<Attribute, StoreError.ComputedAttributeNotFound | StoreError.Refused>
     /**
      * Evaluates every published attribute of `sandbox` (of every sandbox when
      * undefined) now, and answers what was written. Tests call it instead of
@@ -558,7 +559,7 @@ export const layer = Layer.scoped(
         Effect.orDie,
         Effect.flatMap((rows) =>
           rows.length === 0
-            ? Effect.fail(notFound(`Computed attribute "${id}" does not exist in sandbox "${sandbox}"`, "Computed attribute not found"))
+            ? Effect.fail(new StoreError.ComputedAttributeNotFound({ sandbox, id }))
             : Effect.succeed(toAttribute(rows[0]))
         )
       )
@@ -571,7 +572,7 @@ export const layer = Layer.scoped(
           other === undefined
             ? Effect.void
             : Effect.fail(
-                badRequest(
+                invalid(
                   `Function with the same name already exists for the specified schema or definedOn: computed attribute "${other.name}" (${other.id}) in sandbox "${sandbox}"`,
                   "Duplicate computed attribute name"
                 )
@@ -770,31 +771,31 @@ export const layer = Layer.scoped(
         Effect.gen(function* () {
           const limit = query.limit ?? LIST_DEFAULT_LIMIT
           if (!Number.isInteger(limit) || limit < 1 || limit > LIST_MAX_LIMIT) {
-            return yield* badRequest(`limit must be a whole number from 1 to ${LIST_MAX_LIMIT}`)
+            return yield* invalid(`limit must be a whole number from 1 to ${LIST_MAX_LIMIT}`)
           }
           const offset = query.offset ?? 0
-          if (!Number.isInteger(offset) || offset < 0) return yield* badRequest("offset must be a whole number of at least 0")
+          if (!Number.isInteger(offset) || offset < 0) return yield* invalid("offset must be a whole number of at least 0")
           const sortBy = (query.sortBy ?? "-updateEpoch").trim()
           const descending = sortBy.startsWith("-")
           const key = SORTABLE[sortBy.replace(/^[+-]/, "")]
-          if (!key) return yield* badRequest(`sortBy "${sortBy}" is not supported: use name, status, updateEpoch or createEpoch, with - for descending`)
+          if (!key) return yield* invalid(`sortBy "${sortBy}" is not supported: use name, status, updateEpoch or createEpoch, with - for descending`)
           const predicates: Array<Predicate> = []
           for (const raw of query.property ?? []) {
             const parsed = parseProperty(raw)
-            if (typeof parsed === "string") return yield* badRequest(parsed)
+            if (typeof parsed === "string") return yield* invalid(parsed)
             predicates.push(parsed)
           }
           if (query.status !== undefined) {
             const wanted = query.status.split(",").map((s) => s.trim().toUpperCase()).filter((s) => s !== "")
             const unknown = wanted.find((s) => !STATUSES.includes(s as Status))
             if (wanted.length === 0 || unknown !== undefined) {
-              return yield* badRequest(`status "${query.status}" is not one of ${STATUSES.map((s) => s.toLowerCase()).join(", ")}`)
+              return yield* invalid(`status "${query.status}" is not one of ${STATUSES.map((s) => s.toLowerCase()).join(", ")}`)
             }
             predicates.push((a) => wanted.includes(a.status))
           }
           if (query.state !== undefined) {
             const state = query.state.trim().toLowerCase()
-            if (state !== "published" && state !== "draft") return yield* badRequest(`state must be published or draft, not "${query.state}"`)
+            if (state !== "published" && state !== "draft") return yield* invalid(`state must be published or draft, not "${query.state}"`)
             predicates.push((a) => (a.status === "DRAFT") === (state === "draft"))
           }
           const matching = (yield* all(sandbox))
@@ -810,7 +811,7 @@ export const layer = Layer.scoped(
       create: (sandbox, input, owner) =>
         Effect.gen(function* () {
           const draft = validate(input)
-          if (typeof draft === "string") return yield* badRequest(draft, "Invalid computed attribute")
+          if (typeof draft === "string") return yield* invalid(draft, "Invalid computed attribute")
           yield* nameTaken(sandbox, draft.name, undefined)
           const now = yield* Clock.currentTimeMillis
           const id = randomUUID()
@@ -842,7 +843,7 @@ export const layer = Layer.scoped(
         Effect.gen(function* () {
           const current = yield* get(sandbox, id)
           const patched = applyPatch(current, body)
-          if (typeof patched === "string") return yield* badRequest(patched, "Invalid computed attribute update")
+          if (typeof patched === "string") return yield* invalid(patched, "Invalid computed attribute update")
           if (patched.changed.length === 0) return current
           const next = patched.attribute
           if (patched.changed.includes("name")) yield* nameTaken(sandbox, next.name, id)
@@ -873,7 +874,7 @@ export const layer = Layer.scoped(
         Effect.gen(function* () {
           const attribute = yield* get(sandbox, id)
           if (attribute.status !== "DRAFT") {
-            return yield* unprocessable(
+            return yield* refused(
               `Computed attribute "${attribute.name}" is ${attribute.status}: only DRAFT computed attributes can be deleted. ` +
                 `Disable it instead with PATCH {"status": "DISABLED"}.`,
               "Computed attribute is published"

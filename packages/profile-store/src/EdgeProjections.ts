@@ -33,10 +33,10 @@
  * @since 0.1.0
  */
 import { SqlClient } from "@effect/sql"
-import { ProfileError } from "@rtcp/core"
 import { randomUUID } from "node:crypto"
 import { Clock, Context, Effect, Either, Layer, Option } from "effect"
-import { badRequest, notFound, problem, unprocessable } from "./internal/errors.js"
+import * as StoreError from "./StoreError.js"
+import { invalid, refused } from "./StoreError.js"
 import { MergePolicies } from "./MergePolicies.js"
 import * as Selector from "./Selector.js"
 
@@ -82,38 +82,37 @@ export interface ProjectionQuery {
   readonly name?: string | undefined
 }
 
-/** 409: the request conflicts with the stored state (stale version, duplicate name). */
-export const conflict = (detail: string, title = "Conflict") =>
-  new ProfileError.BadRequest({ status: 409, message: detail, body: problem(409, title, detail) })
+/** The request conflicts with the stored state (stale version, duplicate name). */
+export const conflict = (message: string, rule = "Conflict") => new StoreError.Conflict({ message, rule })
 
 export class EdgeProjections extends Context.Tag("@rtcp/profile-store/EdgeProjections")<
   EdgeProjections,
   {
     readonly listDestinations: (sandbox: string) => Effect.Effect<ReadonlyArray<Destination>>
-    readonly getDestination: (sandbox: string, id: string) => Effect.Effect<Destination, ProfileError.NotFound>
-    readonly createDestination: (sandbox: string, input: unknown) => Effect.Effect<Destination, ProfileError.BadRequest>
-    /** Full rewrite; 409 (a `BadRequest` with status 409) when `currentVersion` is stale. */
+    readonly getDestination: (sandbox: string, id: string) => Effect.Effect<Destination, StoreError.DestinationNotFound>
+    readonly createDestination: (sandbox: string, input: unknown) => Effect.Effect<Destination, StoreError.InvalidInput>
+    /** Full rewrite; `Conflict` when `currentVersion` is stale. */
     readonly replaceDestination: (
       sandbox: string,
       id: string,
       input: unknown
-    ) => Effect.Effect<Destination, ProfileError.BadRequest | ProfileError.NotFound>
-    /** 422 naming the projections that still use it. */
+    ) => Effect.Effect<Destination, StoreError.InvalidInput | StoreError.Conflict | StoreError.DestinationNotFound>
+    /** `Refused`, naming the projections that still use it. */
     readonly removeDestination: (
       sandbox: string,
       id: string
-    ) => Effect.Effect<void, ProfileError.NotFound | ProfileError.Unprocessable>
+    ) => Effect.Effect<void, StoreError.DestinationNotFound | StoreError.Refused>
     /** `name` requires `schemaName` (names are unique per class only). */
     readonly listProjections: (
       sandbox: string,
       query: ProjectionQuery
-    ) => Effect.Effect<ReadonlyArray<Projection>, ProfileError.BadRequest>
-    readonly getProjection: (sandbox: string, id: string) => Effect.Effect<Projection, ProfileError.NotFound>
+    ) => Effect.Effect<ReadonlyArray<Projection>, StoreError.InvalidInput>
+    readonly getProjection: (sandbox: string, id: string) => Effect.Effect<Projection, StoreError.ProjectionNotFound>
     readonly createProjection: (
       sandbox: string,
       schemaName: string,
       input: unknown
-    ) => Effect.Effect<Projection, ProfileError.BadRequest | ProfileError.Unprocessable>
+    ) => Effect.Effect<Projection, StoreError.InvalidInput | StoreError.Refused | StoreError.Conflict>
     /** Create-or-update under `id`; `created` says which. */
     readonly putProjection: (
       sandbox: string,
@@ -122,9 +121,9 @@ export class EdgeProjections extends Context.Tag("@rtcp/profile-store/EdgeProjec
       options?: { readonly schemaName?: string | undefined }
     ) => Effect.Effect<
       { readonly projection: Projection; readonly created: boolean },
-      ProfileError.BadRequest | ProfileError.Unprocessable
+      StoreError.InvalidInput | StoreError.Refused | StoreError.Conflict
     >
-    readonly removeProjection: (sandbox: string, id: string) => Effect.Effect<void, ProfileError.NotFound>
+    readonly removeProjection: (sandbox: string, id: string) => Effect.Effect<void, StoreError.ProjectionNotFound>
   }
 >() {}
 
@@ -290,7 +289,7 @@ export const layer = Layer.effect(
       Effect.flatMap(findDestination(sandbox, id), (found) =>
         Option.match(found, {
           onNone: () =>
-            Effect.fail(notFound(`Destination "${id}" does not exist in sandbox "${sandbox}"`, "Destination not found")),
+            Effect.fail(new StoreError.DestinationNotFound({ sandbox, id })),
           onSome: Effect.succeed
         })
       )
@@ -305,7 +304,7 @@ export const layer = Layer.effect(
       Effect.flatMap(findProjection(sandbox, id), (found) =>
         Option.match(found, {
           onNone: () =>
-            Effect.fail(notFound(`Projection "${id}" does not exist in sandbox "${sandbox}"`, "Projection not found")),
+            Effect.fail(new StoreError.ProjectionNotFound({ sandbox, id })),
           onSome: Effect.succeed
         })
       )
@@ -343,7 +342,7 @@ export const layer = Layer.effect(
     const checkReferences = (sandbox: string, schemaName: string, draft: ProjectionDraft, id: string | undefined) =>
       Effect.gen(function* () {
         if (Option.isNone(yield* findDestination(sandbox, draft.destinationId))) {
-          return yield* unprocessable(
+          return yield* refused(
             `Destination "${draft.destinationId}" does not exist in sandbox "${sandbox}": create it with POST /config/destinations first`,
             "Unknown destination"
           )
@@ -351,13 +350,13 @@ export const layer = Layer.effect(
         if (draft.mergePolicyId !== undefined) {
           const policy = yield* Effect.option(policies.get(sandbox, draft.mergePolicyId))
           if (Option.isNone(policy)) {
-            return yield* unprocessable(
+            return yield* refused(
               `Merge policy "${draft.mergePolicyId}" does not exist in sandbox "${sandbox}": leave mergePolicyId out to use the default policy`,
               "Unknown merge policy"
             )
           }
           if (policy.value.schemaName !== schemaName) {
-            return yield* unprocessable(
+            return yield* refused(
               `Merge policy "${draft.mergePolicyId}" applies to ${policy.value.schemaName}, not to ${schemaName}`,
               "Merge policy of another class"
             )
@@ -407,7 +406,7 @@ export const layer = Layer.effect(
       }).pipe(Effect.orDie)
 
     const validated = <A>(result: A | string, title: string) =>
-      typeof result === "string" ? Effect.fail(badRequest(result, title)) : Effect.succeed(result)
+      typeof result === "string" ? Effect.fail(invalid(result, title)) : Effect.succeed(result)
 
     return EdgeProjections.of({
       listDestinations: (sandbox) =>
@@ -435,7 +434,7 @@ export const layer = Layer.effect(
           const users = yield* usersOf(sandbox, id)
           if (users.length > 0) {
             const names = users.map((p) => `"${p.name}" (${p.id}, ${p.schemaName})`).join(", ")
-            return yield* unprocessable(
+            return yield* refused(
               `Destination "${id}" is used by ${users.length === 1 ? "projection" : `${users.length} projections`} ${names}: delete ${users.length === 1 ? "it" : "them"} or point ${users.length === 1 ? "it" : "them"} at another destination first`,
               "Destination in use"
             )
@@ -448,7 +447,7 @@ export const layer = Layer.effect(
           const schemaName = query.schemaName === "" ? undefined : query.schemaName
           const name = query.name === "" ? undefined : query.name
           if (name !== undefined && schemaName === undefined) {
-            return yield* badRequest(
+            return yield* invalid(
               "the name filter requires schemaName: projection names are unique per schema class, e.g. ?schemaName=_xdm.context.profile&name=" +
                 encodeURIComponent(name),
               "Invalid query"
@@ -468,7 +467,7 @@ export const layer = Layer.effect(
       createProjection: (sandbox, schemaName, input) =>
         Effect.gen(function* () {
           const schemaProblem = checkSchemaName(schemaName)
-          if (schemaProblem !== undefined) return yield* badRequest(schemaProblem, "Invalid projection")
+          if (schemaProblem !== undefined) return yield* invalid(schemaProblem, "Invalid projection")
           const draft = yield* validated(validateProjection(input), "Invalid projection")
           yield* checkReferences(sandbox, schemaName, draft, undefined)
           return yield* writeProjection(sandbox, randomUUID(), schemaName, draft, undefined)
@@ -476,7 +475,7 @@ export const layer = Layer.effect(
       putProjection: (sandbox, id, input, options = {}) =>
         Effect.gen(function* () {
           if (!ID.test(id)) {
-            return yield* badRequest(`projection id "${id}" is invalid: use letters, digits, ".", "_" and "-" (at most 128)`, "Invalid projection")
+            return yield* invalid(`projection id "${id}" is invalid: use letters, digits, ".", "_" and "-" (at most 128)`, "Invalid projection")
           }
           const draft = yield* validated(validateProjection(input), "Invalid projection")
           const bodySchema = isObject(input) && typeof input.schemaName === "string" && input.schemaName !== "" ? input.schemaName : undefined
@@ -491,12 +490,12 @@ export const layer = Layer.effect(
             }
             const schemaName = asked ?? DEFAULT_SCHEMA
             const schemaProblem = checkSchemaName(schemaName)
-            if (schemaProblem !== undefined) return yield* badRequest(schemaProblem, "Invalid projection")
+            if (schemaProblem !== undefined) return yield* invalid(schemaProblem, "Invalid projection")
             yield* checkReferences(sandbox, schemaName, draft, id)
             return { projection: yield* writeProjection(sandbox, id, schemaName, draft, undefined), created: true }
           }
           if (asked !== undefined && asked !== previous.schemaName) {
-            return yield* badRequest(
+            return yield* invalid(
               `schemaName is read-only: projection "${id}" belongs to ${previous.schemaName}, not ${asked}; create a new projection for another class`,
               "Invalid projection"
             )

@@ -5,11 +5,11 @@
  * @since 0.1.0
  */
 import { SqlClient } from "@effect/sql"
-import { ProfileError } from "@rtcp/core"
 import { Clock, Context, Effect, Layer, Option } from "effect"
 import { profileValues } from "./ComputedAttributes.js"
 import { IdentityGraph, type IdentityRow, MAX_GRAPH_SIZE, xidOf } from "./IdentityGraph.js"
-import { badRequest, tooManyRelatedIdentities, upsError } from "./internal/errors.js"
+import * as StoreError from "./StoreError.js"
+import { invalid } from "./StoreError.js"
 import { mergedEntity } from "./internal/mergedEntity.js"
 import { deepAssign, type Fragment, pathValue, project } from "./Merge.js"
 import { MergePolicies, type Policy } from "./MergePolicies.js"
@@ -75,19 +75,19 @@ export interface EventPage {
   readonly start: string | undefined
 }
 
-type LookupError = ProfileError.NotFound | ProfileError.TooManyRelatedIdentities | ProfileError.Unprocessable | ProfileError.BadRequest
+type LookupError =
+  | StoreError.ProfileNotFound
+  | StoreError.PolicyNotFound
+  | StoreError.NoDefaultPolicy
+  | StoreError.GraphTooLarge
+  | StoreError.InvalidInput
 
 export const DEFAULT_EVENT_LIMIT = 1000
 export const MAX_PROPERTY_FILTERS = 3
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z")
 
-const upsNotFound = (identity: IdentityRef) =>
-  new ProfileError.NotFound({
-    status: 404,
-    message: `no profile for ${identity.namespace ?? "XID"} ${identity.value}`,
-    body: { ...upsError(404, "UPS-ACC-1000003", `No data found for entityId ${identity.value}${identity.namespace ? ` in namespace ${identity.namespace}` : ""}`) }
-  })
+const upsNotFound = (identity: IdentityRef) => new StoreError.ProfileNotFound({ namespace: identity.namespace, value: identity.value })
 
 // ---------------------------------------------------------------------------
 // event cursor and property filters
@@ -202,7 +202,7 @@ export const layer = Layer.effect(
         const found = yield* graph.graphOf(sandbox, identity.namespace?.toLowerCase(), identity.value)
         if (Option.isNone(found)) return yield* Effect.fail(upsNotFound(identity))
         const { members, requested: row } = found.value
-        if (members.length > MAX_GRAPH_SIZE) return yield* Effect.fail(tooManyRelatedIdentities(members.length))
+        if (members.length > MAX_GRAPH_SIZE) return yield* Effect.fail(new StoreError.GraphTooLarge({ count: members.length, limit: MAX_GRAPH_SIZE }))
         const root = members.find((member) => member.id === row.graphId) ?? (yield* graph.root(row.graphId))
         return { xid: root.xid, members, requested: row }
       })
@@ -270,17 +270,17 @@ export const layer = Layer.effect(
       Effect.gen(function* () {
         const limit = query.limit ?? DEFAULT_EVENT_LIMIT
         if (!Number.isInteger(limit) || limit < 1 || limit > DEFAULT_EVENT_LIMIT) {
-          return yield* badRequest(`limit must be an integer from 1 to ${DEFAULT_EVENT_LIMIT}`)
+          return yield* invalid(`limit must be an integer from 1 to ${DEFAULT_EVENT_LIMIT}`)
         }
         const filters: Array<PropertyFilter> = []
         for (const raw of query.property ?? []) {
           const parsed = parseProperty(raw)
-          if (typeof parsed === "string") return yield* badRequest(parsed)
+          if (typeof parsed === "string") return yield* invalid(parsed)
           filters.push(parsed)
         }
-        if (filters.length > MAX_PROPERTY_FILTERS) return yield* badRequest(`at most ${MAX_PROPERTY_FILTERS} property filters are allowed`)
+        if (filters.length > MAX_PROPERTY_FILTERS) return yield* invalid(`at most ${MAX_PROPERTY_FILTERS} property filters are allowed`)
         const after = query.start === undefined || query.start === "" ? undefined : decodeCursor(query.start)
-        if (query.start && after === undefined) return yield* badRequest(`start "${query.start}" is not a cursor this service issued`)
+        if (query.start && after === undefined) return yield* invalid(`start "${query.start}" is not a cursor this service issued`)
         const policy = yield* policies.resolve(sandbox, query.mergePolicyId, "_xdm.context.profile")
         const { members, xid } = yield* scope(sandbox, query.identity, policy)
         const ids = members.map((member) => member.id)
@@ -340,7 +340,7 @@ export const layer = Layer.effect(
             const result = yield* Effect.either(assemble(sandbox, identity, policy, query.fields, query.withCA))
             if (result._tag === "Right") {
               out[result.right.xid] = result.right.body
-            } else if (result.left._tag === "NotFound") {
+            } else if (result.left._tag === "ProfileNotFound") {
               // Unknown identities still get an entry, as AEP answers them.
               const xid = xidOf((identity.namespace ?? "").toLowerCase(), identity.value)
               out[xid] = { entityId: xid, sources: [""], entity: {}, lastModifiedAt: "1970-01-01T00:00:00Z", mergePolicy: { id: policy.id } }

@@ -41,14 +41,16 @@
  * @since 0.1.0
  */
 import { SqlClient } from "@effect/sql"
-import type { ExportJob, ProfileError } from "@rtcp/core"
+import type { ExportJob } from "@rtcp/core"
 import { randomBytes, randomUUID } from "node:crypto"
 import { Cause, Clock, Context, Duration, Effect, FiberSet, Layer, Option } from "effect"
 import { Catalog } from "./Catalog.js"
 import { JobLeases, Settings as LeaseSettings } from "./JobLeases.js"
 import { lockFor } from "./internal/dialect.js"
-import { badRequest, notFound, unprocessable } from "./internal/errors.js"
-import { batchDirectory, DataDirectory, listParts, partWriter, removeDirectory } from "./internal/exportFiles.js"
+import * as StoreError from "./StoreError.js"
+import { invalid, refused } from "./StoreError.js"
+import { DataDirectory } from "./DataDirectory.js"
+import { batchDirectory, listParts, partWriter, removeDirectory } from "./internal/exportFiles.js"
 import { type PolicySnapshot, type ProfilePage, readPage } from "./internal/exportProfiles.js"
 import * as ExportRequest from "./internal/exportRequest.js"
 import { MergePolicies } from "./MergePolicies.js"
@@ -118,14 +120,14 @@ export class ExportJobs extends Context.Tag("@rtcp/profile-store/ExportJobs")<
       sandbox: string,
       body: unknown,
       caller: Caller
-    ) => Effect.Effect<ExportJob.ExportJob, ProfileError.BadRequest | ProfileError.Unprocessable>
-    readonly get: (sandbox: string, id: number) => Effect.Effect<ExportJob.ExportJob, ProfileError.NotFound>
+    ) => Effect.Effect<ExportJob.ExportJob, StoreError.InvalidInput | StoreError.Refused | StoreError.NoDefaultPolicy>
+    readonly get: (sandbox: string, id: number) => Effect.Effect<ExportJob.ExportJob, StoreError.ExportJobNotFound>
     /** Newest first. */
-    readonly list: (sandbox: string, query: ListQuery) => Effect.Effect<ListPage, ProfileError.BadRequest>
+    readonly list: (sandbox: string, query: ListQuery) => Effect.Effect<ListPage, StoreError.InvalidInput>
     /** Marks a `NEW` or `PROCESSING` job for cancelling; a finished job is left as it is. */
-    readonly cancel: (sandbox: string, id: number) => Effect.Effect<CancelResult, ProfileError.NotFound>
+    readonly cancel: (sandbox: string, id: number) => Effect.Effect<CancelResult, StoreError.ExportJobNotFound>
     /** The part files a job wrote (absolute paths, in order). */
-    readonly files: (sandbox: string, id: number) => Effect.Effect<ReadonlyArray<string>, ProfileError.NotFound>
+    readonly files: (sandbox: string, id: number) => Effect.Effect<ReadonlyArray<string>, StoreError.ExportJobNotFound>
   }
 >() {}
 
@@ -232,7 +234,7 @@ export const toWire = (row: Row): ExportJob.ExportJob => {
 const cursorOf = (row: Row) => `${row.createdAt}_${row.id}`
 const CURSOR = /^(\d+)_(\d+)$/
 
-const jobNotFound = (id: number) => notFound(`Export job ${id} does not exist`, "Export job not found")
+const jobNotFound = (id: number) => new StoreError.ExportJobNotFound({ id })
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error))
 
@@ -434,38 +436,38 @@ export const layerWith = (options: Options = {}) =>
       const create = (sandbox: string, body: unknown, caller: Caller) =>
         Effect.gen(function* () {
           const read = ExportRequest.read(body)
-          if (read.error !== undefined) return yield* badRequest(read.error, "Invalid export job payload")
+          if (read.error !== undefined) return yield* invalid(read.error, "Invalid export job payload")
           const request = read.ok!
 
           const policy = yield* (request.mergePolicyId === undefined
             ? policies.resolve(sandbox, undefined, ExportRequest.PROFILE_SCHEMA)
             : policies.get(sandbox, request.mergePolicyId)
           ).pipe(
-            Effect.catchTag("NotFound", () =>
-              Effect.fail(unprocessable(`Merge policy "${request.mergePolicyId}" does not exist in sandbox "${sandbox}"`, "Invalid export job payload"))
+            Effect.catchTag("PolicyNotFound", () =>
+              Effect.fail(refused(`Merge policy "${request.mergePolicyId}" does not exist in sandbox "${sandbox}"`, "Invalid export job payload"))
             )
           )
           if (policy.schemaName !== ExportRequest.PROFILE_SCHEMA) {
-            return yield* unprocessable(
+            return yield* refused(
               `Merge policy "${policy.id}" is for ${policy.schemaName}; an export needs a ${ExportRequest.PROFILE_SCHEMA} policy`,
               "Invalid export job payload"
             )
           }
           if (request.mergePolicyVersion !== undefined && request.mergePolicyVersion !== policy.version) {
-            return yield* unprocessable(
+            return yield* refused(
               `Merge policy "${policy.id}" is at version ${policy.version}; version ${request.mergePolicyVersion} is not available (omit version for the latest)`,
               "Invalid export job payload"
             )
           }
           const dataset = yield* catalog.find(sandbox, request.datasetId)
           if (Option.isNone(dataset)) {
-            return yield* unprocessable(
+            return yield* refused(
               `Destination dataset "${request.datasetId}" does not exist in sandbox "${sandbox}"`,
               "Invalid export job payload"
             )
           }
           if (dataset.value.xdmClass !== "profile") {
-            return yield* unprocessable(
+            return yield* refused(
               `Destination dataset "${request.datasetId}" holds ${dataset.value.xdmClass} data; profiles export into a profile-class dataset (e.g. on the profile union schema)`,
               "Invalid export job payload"
             )
@@ -539,18 +541,18 @@ export const layerWith = (options: Options = {}) =>
       const list = (sandbox: string, query: ListQuery) =>
         Effect.gen(function* () {
           const requested = query.limit ?? DEFAULT_LIST_LIMIT
-          if (!Number.isInteger(requested) || requested < 1) return yield* badRequest(`limit must be a positive integer (at most ${MAX_LIST_LIMIT})`)
+          if (!Number.isInteger(requested) || requested < 1) return yield* invalid(`limit must be a positive integer (at most ${MAX_LIST_LIMIT})`)
           const limit = Math.min(requested, MAX_LIST_LIMIT)
           let statuses: Array<string> | undefined
           if (query.status !== undefined && query.status.trim() !== "") {
             statuses = query.status.split(",").map((s) => s.trim().toUpperCase()).filter((s) => s !== "")
             const wrong = statuses.find((s) => !STATUSES.includes(s as Status))
-            if (wrong !== undefined) return yield* badRequest(`status "${wrong}" is not one of ${STATUSES.join(", ")}`)
+            if (wrong !== undefined) return yield* invalid(`status "${wrong}" is not one of ${STATUSES.join(", ")}`)
           }
           let after: { createdAt: number; id: number } | undefined
           if (query.offset !== undefined && query.offset !== "") {
             const match = CURSOR.exec(query.offset)
-            if (!match) return yield* badRequest(`offset "${query.offset}" is not a cursor "<creationTime>_<id>" from a previous page`)
+            if (!match) return yield* invalid(`offset "${query.offset}" is not a cursor "<creationTime>_<id>" from a previous page`)
             after = { createdAt: Number(match[1]), id: Number(match[2]) }
           }
           const byStatus = statuses === undefined ? sql`` : sql`AND ${sql.in("status", statuses)}`

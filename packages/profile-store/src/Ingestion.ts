@@ -13,12 +13,12 @@
  * @since 0.1.0
  */
 import { SqlClient } from "@effect/sql"
-import type { ProfileError } from "@rtcp/core"
 import { randomBytes } from "node:crypto"
 import { Clock, Context, Effect, Either, FiberSet, Layer } from "effect"
 import { Catalog, type Dataset } from "./Catalog.js"
 import { IdentityGraph, keyOf } from "./IdentityGraph.js"
-import { badRequest, notFound } from "./internal/errors.js"
+import * as StoreError from "./StoreError.js"
+import { invalid } from "./StoreError.js"
 import { deepAssign } from "./Merge.js"
 import { StoreEvents } from "./StoreEvents.js"
 import * as XdmRecord from "./XdmRecord.js"
@@ -97,27 +97,27 @@ export class Ingestion extends Context.Tag("@rtcp/profile-store/Ingestion")<
     readonly createBatch: (
       sandbox: string,
       input: { readonly datasetId: unknown; readonly partialIngestion?: unknown }
-    ) => Effect.Effect<Batch, ProfileError.BadRequest | ProfileError.NotFound>
+    ) => Effect.Effect<Batch, StoreError.InvalidInput | StoreError.DatasetNotFound>
     readonly uploadFile: (
       sandbox: string,
       batchId: string,
       datasetId: string,
       name: string,
       content: string
-    ) => Effect.Effect<void, ProfileError.BadRequest | ProfileError.NotFound>
+    ) => Effect.Effect<void, StoreError.InvalidInput | StoreError.BatchNotFound | StoreError.DatasetNotFound>
     /** Closes the batch and processes it in the background. */
-    readonly complete: (sandbox: string, batchId: string) => Effect.Effect<Batch, ProfileError.BadRequest | ProfileError.NotFound>
+    readonly complete: (sandbox: string, batchId: string) => Effect.Effect<Batch, StoreError.InvalidInput | StoreError.BatchNotFound | StoreError.DatasetNotFound>
     /** Closes the batch and processes it before returning. */
-    readonly completeAndWait: (sandbox: string, batchId: string) => Effect.Effect<Batch, ProfileError.BadRequest | ProfileError.NotFound>
-    readonly abort: (sandbox: string, batchId: string) => Effect.Effect<Batch, ProfileError.BadRequest | ProfileError.NotFound>
-    readonly getBatch: (sandbox: string, batchId: string) => Effect.Effect<Batch, ProfileError.NotFound>
+    readonly completeAndWait: (sandbox: string, batchId: string) => Effect.Effect<Batch, StoreError.InvalidInput | StoreError.BatchNotFound | StoreError.DatasetNotFound>
+    readonly abort: (sandbox: string, batchId: string) => Effect.Effect<Batch, StoreError.InvalidInput | StoreError.BatchNotFound | StoreError.DatasetNotFound>
+    readonly getBatch: (sandbox: string, batchId: string) => Effect.Effect<Batch, StoreError.BatchNotFound>
     readonly listBatches: (sandbox: string, datasetId?: string) => Effect.Effect<ReadonlyArray<Batch>>
     /** Streaming ingestion of one record: validated and written before returning. */
     readonly streamRecord: (
       sandbox: string,
       datasetId: string,
       record: unknown
-    ) => Effect.Effect<void, ProfileError.BadRequest | ProfileError.NotFound>
+    ) => Effect.Effect<void, StoreError.InvalidRecord | StoreError.DatasetNotFound>
     /**
      * Ingests an iterable of records as one successful batch (seeding and
      * benchmarks): no files are stored, records are read once.
@@ -126,7 +126,7 @@ export class Ingestion extends Context.Tag("@rtcp/profile-store/Ingestion")<
       sandbox: string,
       datasetId: string,
       records: Iterable<unknown>
-    ) => Effect.Effect<Batch, ProfileError.BadRequest | ProfileError.NotFound>
+    ) => Effect.Effect<Batch, StoreError.InvalidInput | StoreError.DatasetNotFound>
   }
 >() {}
 
@@ -148,7 +148,7 @@ export const layer = Layer.scoped(
     const getBatch = (sandbox: string, batchId: string) =>
       Effect.gen(function* () {
         const rows = yield* sql`SELECT * FROM batches WHERE sandbox = ${sandbox} AND id = ${batchId}`.pipe(Effect.orDie)
-        if (rows.length === 0) return yield* notFound(`Batch "${batchId}" does not exist in sandbox "${sandbox}"`)
+        if (rows.length === 0) return yield* new StoreError.BatchNotFound({ sandbox, id: batchId })
         return toBatch(rows[0], yield* filesOf(sandbox, batchId))
       })
 
@@ -308,9 +308,9 @@ export const layer = Layer.scoped(
       Effect.gen(function* () {
         const batch = yield* getBatch(sandbox, batchId)
         if (batch.status !== "loading") {
-          return yield* badRequest(`Batch "${batchId}" is ${batch.status}; only a loading batch can be completed`)
+          return yield* invalid(`Batch "${batchId}" is ${batch.status}; only a loading batch can be completed`)
         }
-        if (batch.files.length === 0) return yield* badRequest(`Batch "${batchId}" has no files: upload at least one before completing it`)
+        if (batch.files.length === 0) return yield* invalid(`Batch "${batchId}" has no files: upload at least one before completing it`)
         yield* sql`UPDATE batches SET status = 'processing' WHERE sandbox = ${sandbox} AND id = ${batchId}`.pipe(Effect.orDie)
         return { ...batch, status: "processing" as const }
       })
@@ -338,20 +338,21 @@ export const layer = Layer.scoped(
       createBatch: (sandbox, input) =>
         Effect.gen(function* () {
           if (typeof input.datasetId !== "string" || input.datasetId === "") {
-            return yield* badRequest('datasetId is required: {"datasetId":"<dataset id>","inputFormat":{"format":"json"}}')
+            return yield* invalid('datasetId is required: {"datasetId":"<dataset id>","inputFormat":{"format":"json"}}')
           }
           yield* catalog.get(sandbox, input.datasetId)
           const id = yield* newBatch(sandbox, input.datasetId, input.partialIngestion === true)
-          return yield* getBatch(sandbox, id)
+          // Just written: a batch missing here is a defect, not the caller's mistake.
+          return yield* Effect.orDie(getBatch(sandbox, id))
         }),
       uploadFile: (sandbox, batchId, datasetId, name, content) =>
         Effect.gen(function* () {
           const batch = yield* getBatch(sandbox, batchId)
           if (batch.datasetId !== datasetId) {
-            return yield* badRequest(`Batch "${batchId}" belongs to dataset "${batch.datasetId}", not "${datasetId}"`)
+            return yield* invalid(`Batch "${batchId}" belongs to dataset "${batch.datasetId}", not "${datasetId}"`)
           }
-          if (batch.status !== "loading") return yield* badRequest(`Batch "${batchId}" is ${batch.status}; files can only be added while it is loading`)
-          if (!/^[\w.\-]{1,200}$/.test(name)) return yield* badRequest(`File name "${name}" is invalid: use letters, digits, dot, dash and underscore`)
+          if (batch.status !== "loading") return yield* invalid(`Batch "${batchId}" is ${batch.status}; files can only be added while it is loading`)
+          if (!/^[\w.\-]{1,200}$/.test(name)) return yield* invalid(`File name "${name}" is invalid: use letters, digits, dot, dash and underscore`)
           yield* sql`INSERT INTO batch_files ${sql.insert({ sandbox, batch_id: batchId, name, content })}
             ON CONFLICT (sandbox, batch_id, name) DO UPDATE SET content = excluded.content`.pipe(Effect.orDie)
         }),
@@ -365,7 +366,7 @@ export const layer = Layer.scoped(
       abort: (sandbox, batchId) =>
         Effect.gen(function* () {
           const batch = yield* getBatch(sandbox, batchId)
-          if (batch.status !== "loading") return yield* badRequest(`Batch "${batchId}" is ${batch.status}; only a loading batch can be aborted`)
+          if (batch.status !== "loading") return yield* invalid(`Batch "${batchId}" is ${batch.status}; only a loading batch can be aborted`)
           yield* finish(sandbox, batchId, { total: 0, failed: 0, failures: [] }, "aborted")
           return yield* getBatch(sandbox, batchId)
         }),
@@ -382,7 +383,7 @@ export const layer = Layer.scoped(
         Effect.gen(function* () {
           const dataset = yield* catalog.get(sandbox, datasetId)
           const parsed = XdmRecord.parse(record, dataset.xdmClass)
-          if (Either.isLeft(parsed)) return yield* badRequest(`${parsed.left.code}: ${parsed.left.message}`, "Invalid XDM record")
+          if (Either.isLeft(parsed)) return yield* new StoreError.InvalidRecord({ message: `${parsed.left.code}: ${parsed.left.message}` })
           if (!dataset.profileEnabled) return
           yield* applyChunk(sandbox, dataset, null, [parsed.right]).pipe(sql.withTransaction, Effect.orDie)
           const now = yield* Clock.currentTimeMillis
@@ -422,9 +423,9 @@ export const layer = Layer.scoped(
             { total: total + (Either.isLeft(written) ? 1 : 0), failed: Either.isLeft(written) ? 1 : 0, failures },
             Either.isLeft(written) ? "failed" : "success"
           )
-          const batch = yield* getBatch(sandbox, batchId)
+          const batch = yield* Effect.orDie(getBatch(sandbox, batchId))
           if (Either.isLeft(written)) {
-            return yield* badRequest(`record ${failures[0]!.index} is invalid: ${failures[0]!.code} ${failures[0]!.message}`)
+            return yield* invalid(`record ${failures[0]!.index} is invalid: ${failures[0]!.code} ${failures[0]!.message}`)
           }
           return batch
         }),

@@ -7,11 +7,12 @@
  * @since 0.1.0
  */
 import { SqlClient } from "@effect/sql"
-import type { MergePolicy, ProfileError } from "@rtcp/core"
+import type { MergePolicy } from "@rtcp/core"
 import { randomUUID } from "node:crypto"
 import { Clock, Context, Effect, Layer } from "effect"
 import { isShared } from "./internal/dialect.js"
-import { badRequest, notFound, unprocessable } from "./internal/errors.js"
+import * as StoreError from "./StoreError.js"
+import { invalid, refused } from "./StoreError.js"
 import type { AttributeMerge } from "./Merge.js"
 
 export const MAX_POLICIES_PER_SANDBOX = 5
@@ -215,29 +216,29 @@ const SORTABLE: Record<string, (p: Policy) => string | number> = {
 export class MergePolicies extends Context.Tag("@rtcp/profile-store/MergePolicies")<
   MergePolicies,
   {
-    readonly list: (sandbox: string, query: ListQuery) => Effect.Effect<ListPage, ProfileError.BadRequest>
-    readonly get: (sandbox: string, id: string) => Effect.Effect<Policy, ProfileError.NotFound>
-    readonly create: (sandbox: string, input: unknown) => Effect.Effect<Policy, ProfileError.BadRequest | ProfileError.Unprocessable>
+    readonly list: (sandbox: string, query: ListQuery) => Effect.Effect<ListPage, StoreError.InvalidInput>
+    readonly get: (sandbox: string, id: string) => Effect.Effect<Policy, StoreError.PolicyNotFound>
+    readonly create: (sandbox: string, input: unknown) => Effect.Effect<Policy, StoreError.InvalidInput | StoreError.Refused>
     readonly replace: (
       sandbox: string,
       id: string,
       input: unknown
-    ) => Effect.Effect<Policy, ProfileError.BadRequest | ProfileError.NotFound | ProfileError.Unprocessable>
+    ) => Effect.Effect<Policy, StoreError.InvalidInput | StoreError.PolicyNotFound | StoreError.Refused>
     readonly patch: (
       sandbox: string,
       id: string,
       ops: unknown
-    ) => Effect.Effect<Policy, ProfileError.BadRequest | ProfileError.NotFound | ProfileError.Unprocessable>
-    readonly remove: (sandbox: string, id: string) => Effect.Effect<void, ProfileError.NotFound | ProfileError.Unprocessable>
+    ) => Effect.Effect<Policy, StoreError.InvalidInput | StoreError.PolicyNotFound | StoreError.Refused>
+    readonly remove: (sandbox: string, id: string) => Effect.Effect<void, StoreError.PolicyNotFound | StoreError.Refused>
     /**
      * The policy a read uses: the one named, else the default of the schema
-     * class, else 422 as AEP answers.
+     * class, else `NoDefaultPolicy`.
      */
     readonly resolve: (
       sandbox: string,
       id: string | undefined,
       schemaName: string
-    ) => Effect.Effect<Policy, ProfileError.NotFound | ProfileError.Unprocessable>
+    ) => Effect.Effect<Policy, StoreError.PolicyNotFound | StoreError.NoDefaultPolicy>
   }
 >() {}
 
@@ -284,7 +285,7 @@ export const layer = Layer.effect(
         Effect.orDie,
         Effect.flatMap((rows) =>
           rows.length === 0
-            ? Effect.fail(notFound(`Merge policy "${id}" does not exist in sandbox "${sandbox}"`, "Merge policy not found"))
+            ? Effect.fail(new StoreError.PolicyNotFound({ sandbox, id }))
             : Effect.succeed(toPolicy(rows[0]))
         )
       )
@@ -294,14 +295,14 @@ export const layer = Layer.effect(
       Effect.gen(function* () {
         const policies = yield* all(sandbox)
         if (previous === undefined && policies.length >= MAX_POLICIES_PER_SANDBOX) {
-          return yield* unprocessable(
+          return yield* refused(
             `Sandbox "${sandbox}" already has ${policies.length} merge policies; AEP allows at most ${MAX_POLICIES_PER_SANDBOX}. Delete one first.`,
             "Too many merge policies"
           )
         }
         const otherOnEdge = policies.find((p) => p.activeOnEdge && p.id !== previous?.id)
         if (draft.activeOnEdge && otherOnEdge) {
-          return yield* unprocessable(
+          return yield* refused(
             `Merge policy "${otherOnEdge.name}" (${otherOnEdge.id}) is already active on edge; only one policy per sandbox can be. Deactivate it first.`,
             "Another merge policy is active on edge"
           )
@@ -337,20 +338,20 @@ export const layer = Layer.effect(
       })
 
     const validated = (input: Draft | string) =>
-      typeof input === "string" ? Effect.fail(badRequest(input, "Invalid merge policy")) : Effect.succeed(input)
+      typeof input === "string" ? Effect.fail(invalid(input, "Invalid merge policy")) : Effect.succeed(input)
 
     return MergePolicies.of({
       list: (sandbox, query) =>
         Effect.gen(function* () {
           const limit = query.limit ?? 20
-          if (!Number.isInteger(limit) || limit < 1 || limit > 100) return yield* badRequest("limit must be an integer from 1 to 100")
+          if (!Number.isInteger(limit) || limit < 1 || limit > 100) return yield* invalid("limit must be an integer from 1 to 100")
           const start = query.start === undefined || query.start === "" ? 0 : Number(query.start)
-          if (!Number.isInteger(start) || start < 0) return yield* badRequest(`start "${query.start}" is not a cursor this service issued`)
+          if (!Number.isInteger(start) || start < 0) return yield* invalid(`start "${query.start}" is not a cursor this service issued`)
           const orderBy = (query.orderBy ?? "name").trim()
           const descending = orderBy.startsWith("-")
           const field = orderBy.replace(/^[+-]/, "")
           const key = SORTABLE[field]
-          if (!key) return yield* badRequest(`orderBy "${orderBy}" is not supported: use name, updateEpoch, version or id, with + or -`)
+          if (!key) return yield* invalid(`orderBy "${orderBy}" is not supported: use name, updateEpoch, version or id, with + or -`)
           const filtered = (yield* all(sandbox))
             .filter((p) => query.schemaName === undefined || p.schemaName === query.schemaName)
             .filter((p) => query.isDefault === undefined || p.isDefault === query.isDefault)
@@ -379,7 +380,7 @@ export const layer = Layer.effect(
         Effect.gen(function* () {
           const policy = yield* get(sandbox, id)
           if (policy.activeOnEdge) {
-            return yield* unprocessable(
+            return yield* refused(
               `Merge policy "${policy.name}" is active on edge and cannot be deleted; set isActiveOnEdge to false first`,
               "Merge policy is active on edge"
             )
@@ -393,12 +394,7 @@ export const layer = Layer.effect(
               const found = policies.find((p) => p.isDefault && p.schemaName === schemaName)
               return found
                 ? Effect.succeed(found)
-                : Effect.fail(
-                    unprocessable(
-                      `No default merge policy exists for ${schemaName} in sandbox "${sandbox}": pass mergePolicyId or make a policy default`,
-                      "No default merge policy"
-                    )
-                  )
+                : Effect.fail(new StoreError.NoDefaultPolicy({ sandbox, schemaName }))
             })
     })
   })

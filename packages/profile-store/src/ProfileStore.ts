@@ -9,13 +9,14 @@ import type { SqlClient, SqlError } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import type { ConfigError } from "effect"
-import { Context, Effect, Layer, Redacted } from "effect"
+import { Effect, Layer, Redacted } from "effect"
 import pg from "pg"
 import { mkdirSync, mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Catalog from "./Catalog.js"
 import * as ComputedAttributes from "./ComputedAttributes.js"
+import { DataDirectory } from "./DataDirectory.js"
 import * as EdgeProjections from "./EdgeProjections.js"
 import * as DataFolderLock from "./DataFolderLock.js"
 import * as Entities from "./Entities.js"
@@ -53,11 +54,8 @@ const features = Layer.mergeAll(
 /** Every store service, over whatever `SqlClient` is provided (SQLite or Postgres). */
 export const layer = features.pipe(Layer.provideMerge(engine), Layer.provide(migrated))
 
-/**
- * Where the store keeps files besides its database (export job output).
- * In-memory stores get a fresh temporary folder.
- */
-export class DataDirectory extends Context.Tag("@rtcp/profile-store/DataDirectory")<DataDirectory, string>() {}
+/** Kept here too for callers that knew it as `ProfileStore.DataDirectory`. */
+export { DataDirectory }
 
 export interface SqliteOptions {
   /** Folder of the database (created if missing); `":memory:"` for a throw-away store. */
@@ -124,7 +122,8 @@ export const layerPgClient = (options: Omit<PostgresOptions, "directory">) => {
   return PgClient.layer({
     url: Redacted.make(url.toString()),
     types: pgTypes,
-    applicationName: "rtcp-profile-store",
+    // The pid tells an operator (pg_stat_activity) which process a connection serves.
+    applicationName: `rtcp-profile-store:${process.pid}`,
     maxConnections: options.maxConnections ?? 10
   })
 }

@@ -53,11 +53,12 @@
  * @since 0.1.0
  */
 import { SqlClient } from "@effect/sql"
-import type { PreviewSampleStatus, ProfileError } from "@rtcp/core"
+import type { PreviewSampleStatus } from "@rtcp/core"
 import { Cause, Clock, Context, Duration, Effect, FiberMap, Layer, Option, Queue, Ref } from "effect"
 import { JobLeases } from "./JobLeases.js"
 import { Catalog } from "./Catalog.js"
-import { badRequest, notFound } from "./internal/errors.js"
+import * as StoreError from "./StoreError.js"
+import { invalid } from "./StoreError.js"
 import {
   addProfile,
   apportion,
@@ -150,30 +151,30 @@ export class SampleStatus extends Context.Tag("@rtcp/profile-store/SampleStatus"
     /** Samples the sandbox now (after any job already running) and stores the snapshot. */
     readonly runSample: (sandbox: string) => Effect.Effect<Snapshot>
     /** The latest snapshot of `date` (`YYYY-MM-DD`, UTC), or the latest overall. */
-    readonly snapshot: (sandbox: string, date?: string | undefined) => Effect.Effect<Option.Option<Snapshot>, ProfileError.BadRequest>
+    readonly snapshot: (sandbox: string, date?: string | undefined) => Effect.Effect<Option.Option<Snapshot>, StoreError.InvalidInput>
     /** Whether a job is submitted or running for the sandbox. */
     readonly running: (sandbox: string) => Effect.Effect<boolean>
     readonly status: (sandbox: string) => Effect.Effect<PreviewSampleStatus.SampleStatus>
     readonly datasetReport: (
       sandbox: string,
       date?: string | undefined
-    ) => Effect.Effect<PreviewSampleStatus.DatasetReport, ProfileError.BadRequest | ProfileError.NotFound>
+    ) => Effect.Effect<PreviewSampleStatus.DatasetReport, StoreError.InvalidInput | StoreError.ReportNotFound>
     readonly namespaceReport: (
       sandbox: string,
       date?: string | undefined
-    ) => Effect.Effect<PreviewSampleStatus.NamespaceReport, ProfileError.BadRequest | ProfileError.NotFound>
+    ) => Effect.Effect<PreviewSampleStatus.NamespaceReport, StoreError.InvalidInput | StoreError.ReportNotFound>
     readonly datasetOverlapReport: (
       sandbox: string,
       date?: string | undefined
-    ) => Effect.Effect<PreviewSampleStatus.OverlapReport, ProfileError.BadRequest | ProfileError.NotFound>
+    ) => Effect.Effect<PreviewSampleStatus.OverlapReport, StoreError.InvalidInput | StoreError.ReportNotFound>
     readonly namespaceOverlapReport: (
       sandbox: string,
       date?: string | undefined
-    ) => Effect.Effect<PreviewSampleStatus.OverlapReport, ProfileError.BadRequest | ProfileError.NotFound>
+    ) => Effect.Effect<PreviewSampleStatus.OverlapReport, StoreError.InvalidInput | StoreError.ReportNotFound>
     /** Always the latest sample (AEP takes no `date` here). */
     readonly unstitchedProfilesReport: (
       sandbox: string
-    ) => Effect.Effect<PreviewSampleStatus.UnstitchedProfilesReport, ProfileError.NotFound>
+    ) => Effect.Effect<PreviewSampleStatus.UnstitchedProfilesReport, StoreError.ReportNotFound>
   }
 >() {}
 
@@ -523,7 +524,7 @@ export const layer = Layer.scoped(
     const snapshot = (sandbox: string, date?: string | undefined) =>
       Effect.gen(function* () {
         if (date !== undefined && parseDay(date) === undefined) {
-          return yield* badRequest(`date "${date}" is not a valid day: use YYYY-MM-DD, e.g. 2024-05-31`, "Invalid date")
+          return yield* invalid(`date "${date}" is not a valid day: use YYYY-MM-DD, e.g. 2024-05-31`, "Invalid date")
         }
         const rows = yield* (date === undefined
           ? sql`SELECT body FROM sample_snapshots WHERE sandbox = ${sandbox} ORDER BY sampled_at DESC LIMIT 1`
@@ -537,14 +538,7 @@ export const layer = Layer.scoped(
         Option.match(found, {
           onSome: (s) => Effect.succeed(render(s)),
           onNone: () =>
-            Effect.fail(
-              notFound(
-                date === undefined
-                  ? `No sample has run in sandbox "${sandbox}" yet: reports appear once a sample job ran after ingestion`
-                  : `No sample report exists for ${date} in sandbox "${sandbox}"`,
-                "Report not found"
-              )
-            )
+            Effect.fail(new StoreError.ReportNotFound({ sandbox, date }))
         })
       )
 
@@ -599,7 +593,7 @@ export const layer = Layer.scoped(
       namespaceOverlapReport: (sandbox, date) => report(sandbox, date, (s) => overlapWire(s, "namespace")),
       unstitchedProfilesReport: (sandbox) =>
         report(sandbox, undefined, unstitchedWire).pipe(
-          Effect.catchTag("BadRequest", (error) => Effect.die(error))
+          Effect.catchTag("InvalidInput", (error) => Effect.die(error))
         )
     })
   })

@@ -5,11 +5,11 @@
  * @since 0.1.0
  */
 import { SqlClient } from "@effect/sql"
-import { ProfileError } from "@rtcp/core"
 import { randomUUID } from "node:crypto"
 import { Clock, Context, Effect, Layer, Option } from "effect"
 import { lockFor } from "./internal/dialect.js"
-import { badRequest } from "./internal/errors.js"
+import type * as StoreError from "./StoreError.js"
+import { invalid } from "./StoreError.js"
 import { insertDefaultPolicy } from "./internal/defaultPolicy.js"
 
 export interface Sandbox {
@@ -31,7 +31,7 @@ export class Sandboxes extends Context.Tag("@rtcp/profile-store/Sandboxes")<
       readonly name: string
       readonly title?: string | undefined
       readonly type?: "production" | "development" | undefined
-    }) => Effect.Effect<Sandbox, ProfileError.BadRequest>
+    }) => Effect.Effect<Sandbox, StoreError.InvalidInput>
   }
 >() {}
 
@@ -90,12 +90,12 @@ export const layer = Layer.effect(
       create: (input) =>
         Effect.gen(function* () {
           if (!NAME.test(input.name)) {
-            return yield* badRequest(
+            return yield* invalid(
               `Sandbox name "${input.name}" is invalid: use lower-case letters, digits and dashes (at most 64)`
             )
           }
           if (Option.isSome(yield* get(input.name))) {
-            return yield* badRequest(`Sandbox "${input.name}" already exists`)
+            return yield* invalid(`Sandbox "${input.name}" already exists`)
           }
           return yield* insert(input.name, input.title ?? input.name, input.type ?? "development")
         })

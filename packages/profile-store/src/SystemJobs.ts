@@ -40,13 +40,14 @@
  * @since 0.1.0
  */
 import { SqlClient } from "@effect/sql"
-import type { ProfileError, SystemJob } from "@rtcp/core"
+import type { SystemJob } from "@rtcp/core"
 import { randomUUID } from "node:crypto"
 import { Cause, Clock, Context, Effect, Layer, Option, PubSub, Queue } from "effect"
 import { Catalog } from "./Catalog.js"
 import { Ingestion } from "./Ingestion.js"
 import { JobLeases } from "./JobLeases.js"
-import { badRequest, notFound, unprocessable } from "./internal/errors.js"
+import * as StoreError from "./StoreError.js"
+import { invalid, refused } from "./StoreError.js"
 import { StoreEvents } from "./StoreEvents.js"
 
 export type RequestType = "TRUNCATE_DATASET" | "DELETE_EE_BATCH"
@@ -136,14 +137,14 @@ export class SystemJobs extends Context.Tag("@rtcp/profile-store/SystemJobs")<
     readonly create: (
       owner: Owner,
       input: CreateInput
-    ) => Effect.Effect<Job, ProfileError.BadRequest | ProfileError.Unprocessable>
+    ) => Effect.Effect<Job, StoreError.InvalidInput | StoreError.Refused>
     /** Newest first (unless `sort` says otherwise), among the newest 100. */
-    readonly list: (sandbox: string, options?: ListOptions) => Effect.Effect<JobPage, ProfileError.BadRequest>
-    readonly get: (sandbox: string, id: string) => Effect.Effect<Job, ProfileError.NotFound>
+    readonly list: (sandbox: string, options?: ListOptions) => Effect.Effect<JobPage, StoreError.InvalidInput>
+    readonly get: (sandbox: string, id: string) => Effect.Effect<Job, StoreError.SystemJobNotFound>
     /** Removes the job record: cancels a `NEW` job, lets a running one finish unseen. */
-    readonly remove: (sandbox: string, id: string) => Effect.Effect<void, ProfileError.NotFound>
+    readonly remove: (sandbox: string, id: string) => Effect.Effect<void, StoreError.SystemJobNotFound>
     /** Waits until the job is `SUCCESS` or `FAILED` (fails with NotFound if its record goes first). */
-    readonly await: (sandbox: string, id: string) => Effect.Effect<Job, ProfileError.NotFound>
+    readonly await: (sandbox: string, id: string) => Effect.Effect<Job, StoreError.SystemJobNotFound>
   }
 >() {}
 
@@ -287,7 +288,7 @@ export const layer = Layer.scoped(
         Effect.orDie,
         Effect.flatMap((rows) =>
           rows.length === 0
-            ? Effect.fail(notFound(`System job "${id}" does not exist in sandbox "${sandbox}"`, "System job not found"))
+            ? Effect.fail(new StoreError.SystemJobNotFound({ sandbox, id }))
             : Effect.succeed(toJob(rows[0]))
         )
       )
@@ -296,43 +297,43 @@ export const layer = Layer.scoped(
     // create
     // -----------------------------------------------------------------------
 
-    const invalid = (detail: string) => unprocessable(detail, INVALID_PAYLOAD_TITLE, INVALID_PAYLOAD)
+    const invalidPayload = (detail: string) => refused(detail, INVALID_PAYLOAD_TITLE, INVALID_PAYLOAD)
 
     const create = (owner: Owner, input: CreateInput) =>
       Effect.gen(function* () {
         const { sandbox } = owner
         if (typeof input !== "object" || input === null || Array.isArray(input)) {
-          return yield* badRequest(`The body must be a JSON object: ${USAGE}`, INVALID_PAYLOAD_TITLE)
+          return yield* invalid(`The body must be a JSON object: ${USAGE}`, INVALID_PAYLOAD_TITLE)
         }
         const fields = { dataSetId: idField(input, "dataSetId"), datasetId: idField(input, "datasetId"), batchId: idField(input, "batchId") }
         for (const value of Object.values(fields)) {
-          if (typeof value === "object") return yield* badRequest(`${value.error}: ${USAGE}`, INVALID_PAYLOAD_TITLE)
+          if (typeof value === "object") return yield* invalid(`${value.error}: ${USAGE}`, INVALID_PAYLOAD_TITLE)
         }
         const { batchId, dataSetId, datasetId } = fields as Record<keyof typeof fields, string | undefined>
         if (dataSetId !== undefined && datasetId !== undefined && dataSetId !== datasetId) {
-          return yield* badRequest(
+          return yield* invalid(
             `dataSetId "${dataSetId}" and datasetId "${datasetId}" differ: they are two spellings of one field, send one`,
             INVALID_PAYLOAD_TITLE
           )
         }
         let dataset = dataSetId ?? datasetId
         if (dataset === undefined && batchId === undefined) {
-          return yield* badRequest(`dataSetId is required: ${USAGE}`, INVALID_PAYLOAD_TITLE)
+          return yield* invalid(`dataSetId is required: ${USAGE}`, INVALID_PAYLOAD_TITLE)
         }
         if (batchId !== undefined) {
           // Older guides send the batch alone: its dataset is known.
           const batch = yield* ingestion.getBatch(sandbox, batchId).pipe(
-            Effect.catchTag("NotFound", () => Effect.fail(invalid(`Batch "${batchId}" does not exist in sandbox "${sandbox}"`)))
+            Effect.catchTag("BatchNotFound", () => Effect.fail(invalidPayload(`Batch "${batchId}" does not exist in sandbox "${sandbox}"`)))
           )
           if (dataset !== undefined && batch.datasetId !== dataset) {
-            return yield* invalid(`Batch "${batchId}" belongs to dataset "${batch.datasetId}", not to dataset "${dataset}"`)
+            return yield* invalidPayload(`Batch "${batchId}" belongs to dataset "${batch.datasetId}", not to dataset "${dataset}"`)
           }
           dataset = batch.datasetId
         }
         const found = yield* catalog.find(sandbox, dataset!)
-        if (Option.isNone(found)) return yield* invalid(`Dataset "${dataset}" does not exist in sandbox "${sandbox}"`)
+        if (Option.isNone(found)) return yield* invalidPayload(`Dataset "${dataset}" does not exist in sandbox "${sandbox}"`)
         if (batchId !== undefined && found.value.xdmClass !== "experienceevent") {
-          return yield* invalid(
+          return yield* invalidPayload(
             `Batch can only be specified for EE type '${dataset}': dataset "${dataset}" holds profile records, which ` +
               `replace each other, so one batch cannot be undone. Delete the whole dataset ({"dataSetId":"${dataset}"}) or re-ingest corrected records`
           )
@@ -345,7 +346,7 @@ export const layer = Layer.scoped(
             AND status IN ('NEW', 'IN-PROGRESS') AND removed = 0`
           if (active.length > 0) {
             const what = batchId === undefined ? `dataset "${dataset}"` : `batch "${batchId}" of dataset "${dataset}"`
-            return yield* unprocessable(
+            return yield* refused(
               `A ${requestType} request already exists for ${what}: "${(active[0] as any).id}" is ${(active[0] as any).status}`,
               "Request already exists"
             )
@@ -459,12 +460,30 @@ export const layer = Layer.scoped(
     const deleteChunk = (job: Job, table: "fragments" | "events") =>
       Effect.gen(function* () {
         const { events, fragments } = scopeOf(job)
-        const deleted =
-          table === "fragments"
-            ? yield* sql`DELETE FROM fragments WHERE sandbox = ${job.sandbox} AND dataset_id = ${job.datasetId}
-                AND identity_id IN (SELECT f.identity_id FROM fragments f WHERE ${fragments!} LIMIT ${chunkSize}) RETURNING identity_id`
-            : yield* sql`DELETE FROM events WHERE sandbox = ${job.sandbox} AND dataset_id = ${job.datasetId}
-                AND id IN (SELECT e.id FROM events e WHERE ${events} LIMIT ${chunkSize}) RETURNING id`
+        // Postgres plans `key IN (SELECT … LIMIT n)` on a freshly loaded
+        // table (no statistics yet) as a rescan per row: it reads the chunk's
+        // keys first, then deletes them by primary key.
+        const deleted = yield* sql.onDialectOrElse({
+          pg: () =>
+            Effect.gen(function* () {
+              if (table === "fragments") {
+                const keys = yield* sql`SELECT f.identity_id FROM fragments f WHERE ${fragments!} LIMIT ${chunkSize}`
+                if (keys.length === 0) return keys
+                return yield* sql`DELETE FROM fragments WHERE sandbox = ${job.sandbox} AND dataset_id = ${job.datasetId}
+                  AND ${sql.in("identity_id", keys.map((row: any) => row.identity_id))} RETURNING identity_id`
+              }
+              const keys = yield* sql`SELECT e.id FROM events e WHERE ${events} LIMIT ${chunkSize}`
+              if (keys.length === 0) return keys
+              return yield* sql`DELETE FROM events WHERE sandbox = ${job.sandbox} AND dataset_id = ${job.datasetId}
+                AND ${sql.in("id", keys.map((row: any) => row.id))} RETURNING id`
+            }),
+          orElse: () =>
+            table === "fragments"
+              ? sql`DELETE FROM fragments WHERE sandbox = ${job.sandbox} AND dataset_id = ${job.datasetId}
+                  AND identity_id IN (SELECT f.identity_id FROM fragments f WHERE ${fragments!} LIMIT ${chunkSize}) RETURNING identity_id`
+              : sql`DELETE FROM events WHERE sandbox = ${job.sandbox} AND dataset_id = ${job.datasetId}
+                  AND id IN (SELECT e.id FROM events e WHERE ${events} LIMIT ${chunkSize}) RETURNING id`
+        })
         const now = yield* Clock.currentTimeMillis
         yield* table === "fragments"
           ? sql`UPDATE system_jobs SET fragments_deleted = fragments_deleted + ${deleted.length}, updated_at = ${now}
@@ -508,7 +527,10 @@ export const layer = Layer.scoped(
         const claimed = yield* claim(pending)
         if (Option.isNone(claimed)) return
         const job = claimed.value
-        yield* Effect.logDebug(`system job ${job.id}: ${job.requestType} of ${job.datasetId}${job.batchId ? `/${job.batchId}` : ""}`)
+        // Info, not debug: with several processes on one database, the log says which one ran (or resumed) a job.
+        yield* Effect.logInfo(
+          `system job ${job.id} ${pending.status === "NEW" ? "started" : "resumed"}: ${job.requestType} of ${job.datasetId}${job.batchId ? `/${job.batchId}` : ""}`
+        )
         if (job.requestType === "TRUNCATE_DATASET") yield* drain(job, "fragments")
         yield* drain(job, "events")
         yield* finish(job, "SUCCESS", undefined)
@@ -564,13 +586,13 @@ export const layer = Layer.scoped(
       Effect.gen(function* () {
         const start = options.start ?? 0
         const limit = options.limit ?? DEFAULT_LIMIT
-        if (!Number.isInteger(start) || start < 0) return yield* badRequest(`start is a 0-based page number; got ${start}`)
+        if (!Number.isInteger(start) || start < 0) return yield* invalid(`start is a 0-based page number; got ${start}`)
         if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LISTED) {
-          return yield* badRequest(`limit is the page size, an integer from 1 to ${MAX_LISTED}; got ${limit}`)
+          return yield* invalid(`limit is the page size, an integer from 1 to ${MAX_LISTED}; got ${limit}`)
         }
         const sort = parseSort(options.sort)
         if (sort === undefined) {
-          return yield* badRequest(`sort "${options.sort}" is not supported: use createdAt:desc, createdAt:asc, updatedAt:desc or updatedAt:asc`)
+          return yield* invalid(`sort "${options.sort}" is not supported: use createdAt:desc, createdAt:asc, updatedAt:desc or updatedAt:asc`)
         }
         const rows = yield* sql`SELECT * FROM system_jobs WHERE sandbox = ${sandbox} AND removed = 0
           ORDER BY created_at DESC, seq DESC LIMIT ${MAX_LISTED}`.pipe(Effect.orDie)

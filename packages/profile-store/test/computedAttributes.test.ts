@@ -432,7 +432,7 @@ describe("ComputedAttributes lifecycle", () => {
         Effect.gen(function* () {
           const before = yield* ca.get("prod", id)
           const error = yield* Effect.flip(ca.patch("prod", id, body))
-          expect(error._tag).toBe("BadRequest")
+          expect(error._tag).toBe("InvalidInput")
           expect(error.message).toMatch(message)
           expect(yield* ca.get("prod", id)).toEqual(before)
         })
@@ -488,23 +488,23 @@ describe("ComputedAttributes lifecycle", () => {
       yield* rejects({ status: "NEW" }, /a PROCESSED computed attribute can only be disabled/)
 
       const deleteError = yield* Effect.flip(ca.remove("prod", id))
-      expect(deleteError._tag).toBe("Unprocessable")
+      expect(deleteError._tag).toBe("Refused")
       expect(deleteError.message).toMatch(/is PROCESSED: only DRAFT computed attributes can be deleted/)
 
       const disabled = yield* ca.patch("prod", id, { status: "DISABLED" })
       expect(disabled.status).toBe("DISABLED")
       yield* rejects({ status: "NEW" }, /a DISABLED computed attribute cannot be changed/)
       yield* rejects({ description: "again" }, /a DISABLED computed attribute cannot be changed/)
-      expect((yield* Effect.flip(ca.remove("prod", id)))._tag).toBe("Unprocessable")
+      expect((yield* Effect.flip(ca.remove("prod", id)))._tag).toBe("Refused")
       // disabled attributes are no longer evaluated
       expect((yield* ca.evaluateNow("prod"))[0]!.attributes).toEqual([])
 
       // a draft can be deleted; the answer is the deleted attribute
       const other = yield* ca.create("prod", input("other", "xEvent.count()", { count: 1, unit: "HOURS" }, { status: "DRAFT" }), owner)
       expect(yield* ca.remove("prod", other.id)).toEqual(other)
-      expect((yield* Effect.flip(ca.get("prod", other.id)))._tag).toBe("NotFound")
-      expect((yield* Effect.flip(ca.remove("prod", other.id)))._tag).toBe("NotFound")
-      expect((yield* Effect.flip(ca.patch("prod", other.id, { status: "NEW" })))._tag).toBe("NotFound")
+      expect((yield* Effect.flip(ca.get("prod", other.id)))._tag).toBe("ComputedAttributeNotFound")
+      expect((yield* Effect.flip(ca.remove("prod", other.id)))._tag).toBe("ComputedAttributeNotFound")
+      expect((yield* Effect.flip(ca.patch("prod", other.id, { status: "NEW" })))._tag).toBe("ComputedAttributeNotFound")
     }).pipe(Effect.provide(store()))
   )
 
@@ -560,7 +560,7 @@ describe("ComputedAttributes lifecycle", () => {
       ]
       for (const [body, message] of bad) {
         const error = yield* Effect.flip(ca.create("prod", body, owner))
-        expect(error._tag).toBe("BadRequest")
+        expect(error._tag).toBe("InvalidInput")
         expect(error.message).toMatch(message)
       }
       const page = yield* ca.list("prod", {})

@@ -8,8 +8,13 @@ const edge = EdgeProjections.EdgeProjections
 const destination = (overrides: Record<string, unknown> = {}) =>
   Effect.flatMap(edge, (s) => s.createDestination("prod", { type: "EDGE", dataCenters: ["OR1"], ...overrides }))
 
-const failure = <A, E>(effect: Effect.Effect<A, E, EdgeProjections.EdgeProjections>) =>
-  Effect.flip(effect) as Effect.Effect<any, A, EdgeProjections.EdgeProjections>
+// The kind of each domain error, written as the status the HTTP edge answers it with,
+// so these cases read as the API documentation does.
+const STATUS: Record<string, number> = { InvalidInput: 400, Conflict: 409, Refused: 422, DestinationNotFound: 404, ProjectionNotFound: 404 }
+
+const failure = <A, E extends { readonly _tag: string; readonly message: string }>(
+  effect: Effect.Effect<A, E, EdgeProjections.EdgeProjections>
+) => Effect.map(Effect.flip(effect), (error) => ({ error, status: STATUS[error._tag], message: error.message }))
 
 describe("EdgeProjections: destinations", () => {
   it.effect("creates with defaults, versions every update, and refuses stale versions with 409", () =>

@@ -58,7 +58,7 @@ describe("entity lookups", () => {
       expect(own.body.entity).not.toHaveProperty("loyalty")
       expect(((own.body.entity as any).identities as Array<unknown>).length).toBe(1)
       // The email keys no fragment of its own: nothing to show without stitching.
-      expect((yield* Effect.flip(entities.getProfile("prod", profileQuery("Email", "jane@x.com", isolated.id))))._tag).toBe("NotFound")
+      expect((yield* Effect.flip(entities.getProfile("prod", profileQuery("Email", "jane@x.com", isolated.id))))._tag).toBe("ProfileNotFound")
     }).pipe(Effect.provide(store()))
   )
 
@@ -90,12 +90,11 @@ describe("entity lookups", () => {
       const entities = yield* Entities.Entities
       const policies = yield* MergePolicies.MergePolicies
       const unknown = yield* Effect.flip(entities.getProfile("prod", profileQuery("CRMID", "c1", "nope")))
-      expect(unknown._tag).toBe("NotFound")
+      expect(unknown._tag).toBe("PolicyNotFound")
       const page = yield* policies.list("prod", {})
       yield* policies.remove("prod", page.policies[0]!.id)
       const noDefault = yield* Effect.flip(entities.getProfile("prod", profileQuery("CRMID", "c1")))
-      expect(noDefault._tag).toBe("Unprocessable")
-      expect(noDefault.status).toBe(422)
+      expect(noDefault._tag).toBe("NoDefaultPolicy")
     }).pipe(Effect.provide(store()))
   )
 
@@ -160,7 +159,7 @@ describe("entity lookups", () => {
       const entities = yield* Entities.Entities
       const removed = yield* entities.deleteEntity("prod", { namespace: "Email", value: "jane@x.com" }, undefined)
       expect(removed).toEqual({ fragments: 2, events: 1 })
-      expect((yield* Effect.flip(entities.getProfile("prod", profileQuery("CRMID", "c1"))))._tag).toBe("NotFound")
+      expect((yield* Effect.flip(entities.getProfile("prod", profileQuery("CRMID", "c1"))))._tag).toBe("ProfileNotFound")
     }).pipe(Effect.provide(store()))
   )
 })

@@ -323,14 +323,14 @@ describe("export jobs", () => {
       ]
       for (const [body, status, detail] of cases) {
         const error = yield* Effect.flip(jobs.create(SANDBOX, body, { imsOrgId: ORG }))
-        expect(error.status, JSON.stringify(body)).toBe(status)
-        expect(error.body).toMatchObject({ status, title: "Invalid export job payload", detail: expect.stringContaining(detail) })
+        expect(error._tag, JSON.stringify(body)).toBe(status === 400 ? "InvalidInput" : "Refused")
+        expect(error).toMatchObject({ rule: "Invalid export job payload", message: expect.stringContaining(detail) })
       }
       expect((yield* jobs.list(SANDBOX, {})).records).toEqual([])
       const ingestion = yield* Ingestion.Ingestion
       expect(yield* ingestion.listBatches(SANDBOX, destination.id)).toEqual([])
       // Jobs belong to their sandbox.
-      expect((yield* Effect.flip(jobs.get(SANDBOX, 1)))._tag).toBe("NotFound")
+      expect((yield* Effect.flip(jobs.get(SANDBOX, 1)))._tag).toBe("ExportJobNotFound")
     }).pipe(Effect.provide(store()))
   )
 
@@ -368,7 +368,7 @@ const cancelScenario = (gate: Effect.Latch) =>
       const finished = yield* jobs.cancel(SANDBOX, third.id)
       expect(finished.status).toBe(false)
       expect((yield* jobs.get(SANDBOX, third.id)).status).toBe("SUCCEEDED")
-      expect((yield* Effect.flip(jobs.cancel(SANDBOX, 999)))._tag).toBe("NotFound")
+      expect((yield* Effect.flip(jobs.cancel(SANDBOX, 999)))._tag).toBe("ExportJobNotFound")
       const ingestion = yield* Ingestion.Ingestion
       const statuses = (yield* ingestion.listBatches(SANDBOX, destination.id)).map((b) => b.status).sort()
       expect(statuses).toEqual(["aborted", "aborted", "success"])
@@ -389,6 +389,6 @@ const cancelScenario = (gate: Effect.Latch) =>
       expect((yield* jobs.list(SANDBOX, { status: "SUCCEEDED,FAILED" })).records.map((job) => job.id)).toEqual([third.id])
       for (const query of [{ status: "DONE" }, { offset: "yesterday" }, { limit: 0 }]) {
         const error = yield* Effect.flip(jobs.list(SANDBOX, query))
-        expect(error.status).toBe(400)
+        expect(error._tag).toBe("InvalidInput")
       }
     })

@@ -52,7 +52,7 @@ describe("ingestion", () => {
         ["part-1.ndjson", 3]
       ])
       expect((yield* lookup("CRMID", "kept")).body.entity).toMatchObject({ v: "before" })
-      expect((yield* Effect.flip(lookup("CRMID", "new")))._tag).toBe("NotFound")
+      expect((yield* Effect.flip(lookup("CRMID", "new")))._tag).toBe("ProfileNotFound")
     }).pipe(Effect.provide(store()))
   )
 
@@ -72,7 +72,7 @@ describe("ingestion", () => {
       const lake = yield* dataset("Lake only", "profile", { enabled: false })
       const batch = yield* ingest(lake.id, [person([["CRMID", "lake"]])])
       expect(batch.status).toBe("success")
-      expect((yield* Effect.flip(lookup("CRMID", "lake")))._tag).toBe("NotFound")
+      expect((yield* Effect.flip(lookup("CRMID", "lake")))._tag).toBe("ProfileNotFound")
     }).pipe(Effect.provide(store()))
   )
 
@@ -112,7 +112,7 @@ describe("ingestion", () => {
       expect((yield* lookup("CRMID", "c1")).body.entity).toMatchObject({ where: "prod" })
       // A dataset of one sandbox does not exist in another.
       const error = yield* Effect.flip(ingest(prodCrm.id, [person([["CRMID", "x"]])], "dev"))
-      expect(error._tag).toBe("NotFound")
+      expect(error._tag).toBe("DatasetNotFound")
     }).pipe(Effect.provide(store()))
   )
 })

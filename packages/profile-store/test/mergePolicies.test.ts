@@ -35,7 +35,7 @@ describe("merge policies", () => {
       yield* policies.patch("prod", first.id, [{ op: "add", path: "/default", value: "true" }])
       yield* policies.remove("prod", second.id)
       expect((yield* policies.list("prod", {})).policies.map((p) => p.id)).toEqual([first.id])
-      expect(yield* Effect.flip(policies.resolve("prod", second.id, "_xdm.context.profile"))).toMatchObject({ status: 404 })
+      expect(yield* Effect.flip(policies.resolve("prod", second.id, "_xdm.context.profile"))).toMatchObject({ _tag: "PolicyNotFound" })
     }).pipe(Effect.provide(store()))
   )
 
@@ -83,7 +83,7 @@ describe("merge policies", () => {
       yield* policies.create("prod", input("4"))
       yield* policies.create("prod", input("5"))
       const sixth = yield* Effect.flip(policies.create("prod", input("6")))
-      expect(sixth.status).toBe(422)
+      expect(sixth).toMatchObject({ _tag: "Refused", rule: "Too many merge policies" })
     }).pipe(Effect.provide(store()))
   )
 

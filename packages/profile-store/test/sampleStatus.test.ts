@@ -88,10 +88,8 @@ describe("sample status", () => {
         sampleJobRunning: { status: false, submissionTimestamp: null }
       })
       const missing = yield* Effect.flip(samples.datasetReport("prod"))
-      expect(missing._tag).toBe("NotFound")
-      expect(missing.status).toBe(404)
-      expect(missing.body).toMatchObject({ status: 404, title: "Report not found" })
-      expect((yield* Effect.flip(samples.unstitchedProfilesReport("prod")))._tag).toBe("NotFound")
+      expect(missing._tag).toBe("ReportNotFound")
+      expect((yield* Effect.flip(samples.unstitchedProfilesReport("prod")))._tag).toBe("ReportNotFound")
     }).pipe(Effect.provide(storeWith()))
   )
 
@@ -221,14 +219,13 @@ describe("sample status", () => {
       expect((yield* samples.status("prod")).lastSampledTimestamp).toBe("1970-05-02 12:00:00.5")
 
       const none = yield* Effect.flip(samples.namespaceReport("prod", "1970-05-03"))
-      expect(none._tag).toBe("NotFound")
+      expect(none._tag).toBe("ReportNotFound")
       for (const bad of ["2024-13-45", "yesterday", "2025-02-30", "2025-6-1"]) {
         const error = yield* Effect.flip(samples.datasetReport("prod", bad))
-        expect(error._tag).toBe("BadRequest")
-        expect(error.body).toMatchObject({ status: 400, title: "Invalid date" })
+        expect(error).toMatchObject({ _tag: "InvalidInput", rule: "Invalid date" })
       }
       // Sandboxes are separate.
-      expect((yield* Effect.flip(samples.datasetReport("other")))._tag).toBe("NotFound")
+      expect((yield* Effect.flip(samples.datasetReport("other")))._tag).toBe("ReportNotFound")
     }).pipe(Effect.provide(storeWith()))
   )
 

@@ -117,7 +117,7 @@ describe("SystemJobs engine", () => {
       expect(p1.body.sources).toEqual([loyaltySet.id])
       expect(p1.body.entity.person).toBeUndefined()
       const p2 = yield* Effect.flip(profile("CRMID", "c2"))
-      expect(p2._tag).toBe("NotFound")
+      expect(p2._tag).toBe("ProfileNotFound")
 
       const event = yield* Queue.take(published)
       expect(event._tag).toBe("DataDeleted")
@@ -154,7 +154,7 @@ describe("SystemJobs engine", () => {
       expect(yield* count("events", other.id)).toBe(1)
       expect((yield* events("email", "p1@example.com")).events.map((e) => e.entityId)).toEqual(["o1"])
       // p2 had only events: with them gone the profile is gone too.
-      expect((yield* Effect.flip(profile("email", "p2@example.com")))._tag).toBe("NotFound")
+      expect((yield* Effect.flip(profile("email", "p2@example.com")))._tag).toBe("ProfileNotFound")
       // Identities are Identity Service data: the graph is still there.
       expect((yield* profile("ECID", ecid(1))).body.sources).toEqual([crmSet.id])
     }).pipe(Effect.provide(store({ chunkSize: 4 })))
@@ -189,17 +189,11 @@ describe("SystemJobs engine", () => {
       const batch = yield* ingest(web.id, [pageView("e1", 1, 1)])
 
       const recordBatch = yield* Effect.flip(jobs.create(owner, { datasetId: crmSet.id, batchId: records.id }))
-      expect(recordBatch._tag).toBe("Unprocessable")
-      expect(recordBatch.status).toBe(422)
-      expect(recordBatch.body).toMatchObject({
-        type: "https://ns.adobe.com/aep/errors/UPAPI-036002-422",
-        title: "Invalid system job payload.",
-        status: 422
-      })
-      expect((recordBatch.body as any).detail).toContain(crmSet.id)
+      expect(recordBatch).toMatchObject({ _tag: "Refused", code: "UPAPI-036002-422", rule: "Invalid system job payload." })
+      expect(recordBatch.message).toContain(crmSet.id)
 
       const unknownDataset = yield* Effect.flip(jobs.create(owner, { dataSetId: "nope" }))
-      expect(unknownDataset).toMatchObject({ _tag: "Unprocessable", status: 422 })
+      expect(unknownDataset).toMatchObject({ _tag: "Refused" })
       expect(unknownDataset.message).toContain('Dataset "nope" does not exist')
 
       const unknownBatch = yield* Effect.flip(jobs.create(owner, { datasetId: web.id, batchId: "NOBATCH" }))
@@ -210,8 +204,8 @@ describe("SystemJobs engine", () => {
 
       for (const input of [{}, { dataSetId: "" }, { dataSetId: 42 }, { dataSetId: "a", datasetId: "b" }, { batchId: ["x"] }]) {
         const error = yield* Effect.flip(jobs.create(owner, input))
-        expect(error).toMatchObject({ _tag: "BadRequest", status: 400 })
-        expect((error.body as any).detail).toMatch(/dataSetId|batchId|datasetId/)
+        expect(error).toMatchObject({ _tag: "InvalidInput" })
+        expect(error.message).toMatch(/dataSetId|batchId|datasetId/)
       }
 
       const otherSandbox = yield* Effect.flip(jobs.create({ ...owner, sandbox: "dev" }, { dataSetId: crmSet.id }))
@@ -239,7 +233,7 @@ describe("SystemJobs engine", () => {
         expect(SystemJobs.progressOf(halfway)).toBe(30)
 
         const duplicate = yield* Effect.flip(jobs.create(owner, { datasetId: crmSet.id }))
-        expect(duplicate).toMatchObject({ _tag: "Unprocessable", status: 422 })
+        expect(duplicate._tag).toBe("Refused")
         expect(duplicate.message).toContain("already exists")
         expect(duplicate.message).toContain(running.id)
 
@@ -247,12 +241,12 @@ describe("SystemJobs engine", () => {
         const queued = yield* jobs.create(owner, { dataSetId: other.id })
         expect(queued.status).toBe("NEW")
         yield* jobs.remove("prod", queued.id)
-        expect((yield* Effect.flip(jobs.get("prod", queued.id)))._tag).toBe("NotFound")
-        expect((yield* Effect.flip(jobs.remove("prod", queued.id)))._tag).toBe("NotFound")
+        expect((yield* Effect.flip(jobs.get("prod", queued.id)))._tag).toBe("SystemJobNotFound")
+        expect((yield* Effect.flip(jobs.remove("prod", queued.id)))._tag).toBe("SystemJobNotFound")
 
         // Removing the running job hides it at once; it still finishes.
         yield* jobs.remove("prod", running.id)
-        expect((yield* Effect.flip(jobs.get("prod", running.id)))._tag).toBe("NotFound")
+        expect((yield* Effect.flip(jobs.get("prod", running.id)))._tag).toBe("SystemJobNotFound")
         expect((yield* jobs.list("prod")).jobs).toHaveLength(0)
         // A new request for the dataset is accepted (the hidden one is not shown as active).
         const again = yield* jobs.create(owner, { dataSetId: crmSet.id })
@@ -283,7 +277,7 @@ describe("SystemJobs engine", () => {
         const done = yield* jobs.await("prod", job.id)
         expect(done).toMatchObject({ status: "SUCCESS", fragmentsDeleted: 6 })
         expect((yield* profile("CRMID", "c50")).body.sources).toEqual([crmSet.id])
-        expect((yield* Effect.flip(profile("CRMID", "c1")))._tag).toBe("NotFound")
+        expect((yield* Effect.flip(profile("CRMID", "c1")))._tag).toBe("ProfileNotFound")
       }).pipe(Effect.provide(store(gate.settings)))
     })
   )
@@ -313,12 +307,12 @@ describe("SystemJobs engine", () => {
       const oldestFirst = yield* jobs.list("prod", { sort: "createdAt:asc", limit: 3 })
       expect(oldestFirst.jobs.map((j) => j.id)).toEqual(ids.slice(5, 8))
       for (const bad of [{ limit: 0 }, { limit: 101 }, { start: -1 }, { start: 1.5 }, { sort: "name:asc" }]) {
-        expect((yield* Effect.flip(jobs.list("prod", bad)))._tag).toBe("BadRequest")
+        expect((yield* Effect.flip(jobs.list("prod", bad)))._tag).toBe("InvalidInput")
       }
       // Other sandboxes see none of them.
       yield* Effect.flatMap(Sandboxes.Sandboxes, (s) => s.create({ name: "dev" }))
       expect((yield* jobs.list("dev")).totalCount).toBe(0)
-      expect((yield* Effect.flip(jobs.get("dev", ids[0]!)))._tag).toBe("NotFound")
+      expect((yield* Effect.flip(jobs.get("dev", ids[0]!)))._tag).toBe("SystemJobNotFound")
     }).pipe(Effect.provide(store()))
   )
 
@@ -359,7 +353,7 @@ describe("SystemJobs engine", () => {
         const done = yield* jobs.await("prod", jobId)
         expect(done).toMatchObject({ status: "SUCCESS", fragmentsTotal: 50, fragmentsDeleted: 50 })
         expect(yield* count("fragments", datasetId)).toBe(0)
-        expect((yield* Effect.flip(profile("CRMID", "c7")))._tag).toBe("NotFound")
+        expect((yield* Effect.flip(profile("CRMID", "c7")))._tag).toBe("ProfileNotFound")
         const resumed = yield* jobs.await("prod", "crashed-job")
         expect(resumed).toMatchObject({ status: "SUCCESS", eventsDeleted: 2, eventsTotal: 2 })
         expect(yield* count("events", crashed)).toBe(0)

@@ -8,13 +8,14 @@ import { PlatformGateway, ProfileApi } from "@rtcp/core"
 import { ComputedAttributes, type MergePolicies, Sandboxes } from "@rtcp/profile-store"
 import { Effect } from "effect"
 import { requestScope } from "./scope.js"
+import { aepService } from "./storeErrors.js"
 
 const asArray = (value: string | ReadonlyArray<string> | undefined) =>
   value === undefined ? undefined : typeof value === "string" ? [value] : value
 
 export const ComputedAttributesLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "computedAttributes", (handlers) =>
   Effect.gen(function* () {
-    const attributes = yield* ComputedAttributes.ComputedAttributes
+    const attributes = aepService(yield* ComputedAttributes.ComputedAttributes)
     const sandboxes = yield* Sandboxes.Sandboxes
     const scoped = <A, E, R>(f: (scope: MergePolicies.RequestScope) => Effect.Effect<A, E, R>) =>
       Effect.flatMap(Effect.provideService(requestScope, Sandboxes.Sandboxes, sandboxes), f)

@@ -24,6 +24,7 @@ import { EdgeProjection, PlatformGateway, ProfileError, ProfileApi } from "@rtcp
 import { EdgeProjections } from "@rtcp/profile-store"
 import { Effect } from "effect"
 import { badRequest } from "./errors.js"
+import { aepService } from "./storeErrors.js"
 
 export const CONFIG_BASE = "/data/core/ups/config"
 
@@ -103,7 +104,7 @@ const sandboxName = Effect.map(PlatformGateway.PlatformContext, (context) => con
 
 export const DestinationsLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "destinations", (handlers) =>
   Effect.gen(function* () {
-    const store = yield* EdgeProjections.EdgeProjections
+    const store = aepService(yield* EdgeProjections.EdgeProjections)
     return handlers
       .handle("list", () =>
         Effect.gen(function* () {

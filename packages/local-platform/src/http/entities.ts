@@ -7,6 +7,7 @@ import { Entity, PlatformGateway, ProfileApi } from "@rtcp/core"
 import { Entities } from "@rtcp/profile-store"
 import { Effect } from "effect"
 import { badRequest } from "./errors.js"
+import { aepService } from "./storeErrors.js"
 
 const splitFields = (fields: string | undefined) =>
   fields === undefined || fields.trim() === "" ? undefined : fields.split(",").map((f) => f.trim()).filter((f) => f !== "")
@@ -32,7 +33,7 @@ const nextHref = (url: string, cursor: string | undefined) => {
 
 export const EntitiesLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "entities", (handlers) =>
   Effect.gen(function* () {
-    const entities = yield* Entities.Entities
+    const entities = aepService(yield* Entities.Entities)
     return handlers
       .handle("get", ({ urlParams: q }) =>
         Effect.gen(function* () {

@@ -8,6 +8,7 @@ import { HttpApiBuilder, HttpApiError, HttpServerError, HttpServerRequest, HttpS
 import { ProfileError } from "@rtcp/core"
 import { Effect, Layer } from "effect"
 import { randomUUID } from "node:crypto"
+import { toAep } from "./storeErrors.js"
 
 export const badRequest = (detail: string) =>
   new ProfileError.BadRequest({
@@ -21,7 +22,9 @@ const withRequestId = (body: unknown, requestId: string) =>
     ? { ...body, requestId: (body as any).requestId ?? requestId }
     : body
 
-export const render = (error: unknown, requestId: string): HttpServerResponse.HttpServerResponse | undefined => {
+export const render = (failure: unknown, requestId: string): HttpServerResponse.HttpServerResponse | undefined => {
+  // A store error that reached here unmapped still answers as AEP would.
+  const error = toAep(failure)
   if (ProfileError.isProfileError(error)) {
     const body = error.body ?? { title: error.message, status: error.status }
     const problem = typeof body === "object" && body !== null && "type" in body && "title" in body

@@ -7,6 +7,7 @@ import { HttpApiBuilder } from "@effect/platform"
 import { PlatformGateway, ProfileApi } from "@rtcp/core"
 import { ExportJobs } from "@rtcp/profile-store"
 import { Effect } from "effect"
+import { aepService } from "./storeErrors.js"
 
 /** AEP's `link.next`: relative to `/data/core/ups`, trailing slash included, filters kept. */
 const nextLink = (limit: number, offset: string, status: string | undefined) =>
@@ -14,7 +15,7 @@ const nextLink = (limit: number, offset: string, status: string | undefined) =>
 
 export const ExportJobsLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "exportJobs", (handlers) =>
   Effect.gen(function* () {
-    const jobs = yield* ExportJobs.ExportJobs
+    const jobs = aepService(yield* ExportJobs.ExportJobs)
     return handlers
       .handle("list", ({ urlParams: q }) =>
         Effect.gen(function* () {

@@ -4,10 +4,11 @@ import { ProfileApi } from "@rtcp/core"
 import { MergePolicies, Sandboxes } from "@rtcp/profile-store"
 import { Effect } from "effect"
 import { requestScope } from "./scope.js"
+import { aepService } from "./storeErrors.js"
 
 export const MergePoliciesLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "mergePolicies", (handlers) =>
   Effect.gen(function* () {
-    const policies = yield* MergePolicies.MergePolicies
+    const policies = aepService(yield* MergePolicies.MergePolicies)
     const sandboxes = yield* Sandboxes.Sandboxes
     const scoped = <A, E>(f: (scope: MergePolicies.RequestScope) => Effect.Effect<A, E>) =>
       Effect.flatMap(Effect.provideService(requestScope, Sandboxes.Sandboxes, sandboxes), f)

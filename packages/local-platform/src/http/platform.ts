@@ -12,6 +12,7 @@ import { randomUUID } from "node:crypto"
 import { check } from "../Gateway.js"
 import { ImsTokens } from "../ImsTokens.js"
 import { badRequest } from "./errors.js"
+import { aepService } from "./storeErrors.js"
 
 /** Upper bound of one uploaded batch file. */
 export const MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -84,16 +85,17 @@ const isObject = (u: unknown): u is Record<string, any> => typeof u === "object"
 
 export const PlatformRoutesLive = HttpApiBuilder.Router.use((router) =>
   Effect.gen(function* () {
-    const catalog = yield* Catalog.Catalog
-    const ingestion = yield* Ingestion.Ingestion
-    const sandboxes = yield* Sandboxes.Sandboxes
+    const catalog = aepService(yield* Catalog.Catalog)
+    const ingestion = aepService(yield* Ingestion.Ingestion)
+    const store = yield* Sandboxes.Sandboxes
+    const sandboxes = aepService(store)
     const tokens = yield* ImsTokens
 
     const authorized = (options: { readonly sandbox?: boolean } = {}) =>
       Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
         check(request.headers, options).pipe(
           Effect.provideService(ImsTokens, tokens),
-          Effect.provideService(Sandboxes.Sandboxes, sandboxes)
+          Effect.provideService(Sandboxes.Sandboxes, store)
         )
       )
     const sandboxWire = (sandbox: Sandboxes.Sandbox) => ({

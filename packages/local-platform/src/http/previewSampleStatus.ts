@@ -13,12 +13,13 @@ import { SampleStatus, Sandboxes } from "@rtcp/profile-store"
 import { Effect, Layer } from "effect"
 import { check } from "../Gateway.js"
 import { ImsTokens } from "../ImsTokens.js"
+import { aepService } from "./storeErrors.js"
 
 const sandbox = Effect.map(PlatformGateway.PlatformContext, (context) => context.sandboxName)
 
 const Group = HttpApiBuilder.group(ProfileApi.ProfileApi, "previewSampleStatus", (handlers) =>
   Effect.gen(function* () {
-    const samples = yield* SampleStatus.SampleStatus
+    const samples = aepService(yield* SampleStatus.SampleStatus)
     return handlers
       .handle("status", () => Effect.flatMap(sandbox, samples.status))
       .handle("datasetReport", ({ urlParams }) => Effect.flatMap(sandbox, (s) => samples.datasetReport(s, urlParams.date)))
@@ -40,7 +41,7 @@ export const UNKNOWN_PROFILES_PATH = "/data/core/ups/previewsamplestatus/report/
 
 const UnknownProfilesAlias = HttpApiBuilder.Router.use((router) =>
   Effect.gen(function* () {
-    const samples = yield* SampleStatus.SampleStatus
+    const samples = aepService(yield* SampleStatus.SampleStatus)
     const tokens = yield* ImsTokens
     const sandboxes = yield* Sandboxes.Sandboxes
     yield* router.get(

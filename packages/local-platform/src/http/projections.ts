@@ -17,6 +17,7 @@ import { EdgeProjection, PlatformGateway, ProfileApi } from "@rtcp/core"
 import { EdgeProjections } from "@rtcp/profile-store"
 import { Effect } from "effect"
 import { CONFIG_BASE, destinationHref, destinationItem, readVendorJson } from "./destinations.js"
+import { aepService } from "./storeErrors.js"
 
 const link = (href: string) => ({ href, templated: false })
 
@@ -24,7 +25,7 @@ const sandboxName = Effect.map(PlatformGateway.PlatformContext, (context) => con
 
 export const ProjectionsLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "projections", (handlers) =>
   Effect.gen(function* () {
-    const store = yield* EdgeProjections.EdgeProjections
+    const store = aepService(yield* EdgeProjections.EdgeProjections)
 
     /** The wire item, with its destination embedded (looked up once per destination). */
     const items = (sandbox: string, projections: ReadonlyArray<EdgeProjections.Projection>) =>

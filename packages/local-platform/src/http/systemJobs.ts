@@ -9,10 +9,11 @@ import { ProfileApi } from "@rtcp/core"
 import { Sandboxes, SystemJobs } from "@rtcp/profile-store"
 import { Effect } from "effect"
 import { requestScope } from "./scope.js"
+import { aepService } from "./storeErrors.js"
 
 export const SystemJobsLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "systemJobs", (handlers) =>
   Effect.gen(function* () {
-    const jobs = yield* SystemJobs.SystemJobs
+    const jobs = aepService(yield* SystemJobs.SystemJobs)
     const sandboxes = yield* Sandboxes.Sandboxes
     const scope = Effect.provideService(requestScope, Sandboxes.Sandboxes, sandboxes)
     return handlers

@@ -5,19 +5,10 @@
  * page is read, so a slow disk slows the export down instead of filling
  * memory.
  */
-import { Context, Data, Effect, type Scope } from "effect"
+import { Data, Effect, type Scope } from "effect"
 import { mkdir, open, readdir, rm } from "node:fs/promises"
 import type { FileHandle } from "node:fs/promises"
 import { join } from "node:path"
-import type { DataDirectory as DataDirectoryTag } from "../ProfileStore.js"
-
-/**
- * `ProfileStore.DataDirectory`, by its key. ProfileStore.ts imports every
- * feature layer, so a value import of it from a feature would be a module
- * cycle; a tag with the same key is the same service (only the type is
- * imported).
- */
-export const DataDirectory = Context.GenericTag<DataDirectoryTag, string>("@rtcp/profile-store/DataDirectory")
 
 export class ExportWriteError extends Data.TaggedError("ExportWriteError")<{
   readonly path: string
