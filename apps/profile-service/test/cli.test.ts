@@ -12,7 +12,7 @@ const cli = (...args: ReadonlyArray<string>) =>
 describe("npm run service", () => {
   it("documents every flag in --help", async () => {
     const { stdout } = await cli("--help")
-    for (const flag of ["--port", "--host", "--data", "--seed", "--seed-profiles", "--token-ttl", "--fault", "--admin"]) {
+    for (const flag of ["--port", "--host", "--data", "--database", "--job-lease", "--seed", "--seed-profiles", "--token-ttl", "--fault", "--admin"]) {
       expect(stdout).toContain(flag)
     }
   })

@@ -129,7 +129,10 @@ export const layer = Layer.effect(
     const inTurn = <A, E, R>(job: string, work: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
       Effect.flatMap(
         withLease(job, work),
-        Option.match({ onSome: Effect.succeed, onNone: () => Effect.zipRight(Effect.sleep(poll), inTurn(job, work)) })
+        Option.match({
+          onSome: Effect.succeed,
+          onNone: () => Effect.zipRight(Effect.sync(() => console.error("DEBUG inTurn busy", job, owner)), Effect.zipRight(Effect.sleep(poll), inTurn(job, work)))
+        })
       )
 
     return JobLeases.of({ owner, shared, withLease, inTurn, holds, wait })
