@@ -84,7 +84,9 @@ const benchmark: Benchmark = {
         }
 
         const measure = async (key: keyof typeof lookups, servers: ReadonlyArray<{ readonly dir: string; readonly database?: string }>) => {
-          const running = await Promise.all(servers.map((args) => startService(context, args)))
+          // One after the other: two workers picking a free port at once may pick the same one.
+          const running: Array<Awaited<ReturnType<typeof startService>>> = []
+          for (const args of servers) running.push(await startService(context, args))
           try {
             for (const server of running) {
               const response = await fetch(`${server.info.url}${paths[0]}`, { headers: platformHeaders(server.info.token) })
