@@ -7,15 +7,41 @@
  */
 import { Command, HelpDoc, Options } from "@effect/cli"
 import { CommandLine } from "@rtcp/command-line"
-import { Cause, Console, Effect, Layer, Option, Predicate } from "effect"
+import { Cause, Config, Console, Duration, Effect, Layer, Option, Predicate } from "effect"
 import { demoCustomer } from "@rtcp/seed"
 import { Faults, ImsTokens, LocalProfileApi, seedDemo, Server } from "@rtcp/local-platform"
+import { JobLeases, ProfileStore } from "@rtcp/profile-store"
 
 const port = CommandLine.port("port", { default: 8080, description: "Port to listen on; 0 picks a free one" })
 const host = Options.text("host").pipe(Options.withDefault("127.0.0.1"), Options.withDescription("Address to bind (default 127.0.0.1)"))
 const data = Options.text("data").pipe(
   Options.withDefault(".rtcp/data"),
   Options.withDescription('Data folder (SQLite database, IMS signing key), created if missing; ":memory:" for a throw-away store (default .rtcp/data)')
+)
+const database = Options.text("database").pipe(
+  Options.withFallbackConfig(Config.string("DATABASE_URL")),
+  Options.optional,
+  Options.mapTryCatch(
+    (url) =>
+      Option.map(url, (text) => {
+        if (!ProfileStore.isPostgresUrl(text)) {
+          throw new Error(`--database "${text}" is not a PostgreSQL URL: use postgres://user:password@host:5432/database`)
+        }
+        return text
+      }),
+    (error) => HelpDoc.p(error instanceof Error ? error.message : String(error))
+  ),
+  Options.withDescription(
+    "PostgreSQL URL (postgres://user:password@host:5432/database; default: $DATABASE_URL) of the store, " +
+      "so several services can share it; without it the store is SQLite in the data folder"
+  )
+)
+const jobLease = Options.integer("job-lease").pipe(
+  Options.withDefault(30),
+  Options.withDescription(
+    "Seconds a background job stays claimed by a service that stopped renewing its claim (it died): " +
+      "then another service on the same --database takes the job over"
+  )
 )
 const seed = Options.choice("seed", ["demo", "none"]).pipe(
   Options.withDefault("none" as const),
@@ -78,7 +104,7 @@ const inspectorSize = Options.integer("inspector-size").pipe(
 
 const command = Command.make(
   "rtcp-service",
-  { port, host, data, seed, seedProfiles, tokenTtl, fault, faultLatency, faultSeed, admin, importFrom, exportOnExit, inspectorSize },
+  { port, host, data, database, jobLease, seed, seedProfiles, tokenTtl, fault, faultLatency, faultSeed, admin, importFrom, exportOnExit, inspectorSize },
   (options) =>
     Effect.gen(function* () {
       // Before seeding, which takes seconds: a folder that cannot be one, a port already taken.
@@ -90,6 +116,7 @@ const command = Command.make(
             port: options.port,
             host: options.host,
             directory: options.data,
+            database: Option.getOrUndefined(options.database),
             tokenTtlSeconds: options.tokenTtl,
             admin: options.admin,
             inspector: { size: options.inspectorSize },
@@ -114,6 +141,10 @@ const command = Command.make(
                 )
               )
             : Effect.void
+        ).pipe(
+          Layer.provide(
+            Layer.succeed(JobLeases.Settings, { ...JobLeases.Settings.defaultValue(), lease: Duration.seconds(Math.max(1, options.jobLease)) })
+          )
         )
       ).pipe(
         // Node's listen errors (the port taken meanwhile, an address that is not local) as one line.
@@ -121,6 +152,10 @@ const command = Command.make(
           if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause)
           // A snapshot that cannot be imported says why in its message.
           const failure = Cause.failureOption(cause)
+          // So does another service holding the SQLite data folder.
+          if (Option.isSome(failure) && Predicate.isTagged(failure.value, "DataFolderInUse") && Predicate.hasProperty(failure.value, "message")) {
+            return Effect.fail(new CommandLine.UsageError({ message: String(failure.value.message) }))
+          }
           if (Option.isSome(failure) && Predicate.isTagged(failure.value, "SnapshotError") && Predicate.hasProperty(failure.value, "message")) {
             return Effect.fail(new CommandLine.UsageError({ message: String(failure.value.message) }))
           }
@@ -129,6 +164,6 @@ const command = Command.make(
         })
       )
     })
-).pipe(Command.withDescription("A local Real-Time Customer Profile API on embedded SQLite"))
+).pipe(Command.withDescription("A local Real-Time Customer Profile API on embedded SQLite, or on PostgreSQL with --database"))
 
 CommandLine.main(command, { name: "rtcp-service", version: "0.1.0" })

@@ -20,7 +20,7 @@ describe("rtcp-service --help", { timeout: 120_000 }, () => {
     expect(code).toBe(0)
     expect(stdout).not.toMatch(/\u001b\[/)
     const options = stdout.slice(stdout.indexOf("OPTIONS"))
-    for (const flag of ["--port", "--host", "--data", "--seed", "--seed-profiles", "--token-ttl", "--fault", "--fault-latency", "--fault-seed", "--admin", "--log-level"]) {
+    for (const flag of ["--port", "--host", "--data", "--database", "--job-lease", "--seed", "--seed-profiles", "--token-ttl", "--fault", "--fault-latency", "--fault-seed", "--admin", "--log-level"]) {
       expect(options.match(new RegExp(`^${flag}( |$)`, "gm")) ?? [], flag).toHaveLength(1)
     }
     for (const shown of ["(default 8080)", "(default 127.0.0.1)", "(default .rtcp/data)", "(default none)", "(default 1000)", "(default 86400)"]) {

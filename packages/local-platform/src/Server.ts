@@ -32,6 +32,14 @@ import * as RequestInspector from "./RequestInspector.js"
 export interface ServiceOptions {
   /** Data folder, or ":memory:" for a store that lives as long as the process. */
   readonly directory: string
+  /**
+   * A `postgres://` URL: the store lives in that database (several services
+   * may share it) instead of the folder's SQLite file. The folder still holds
+   * export files and the IMS signing key.
+   */
+  readonly database?: string | undefined
+  /** The Postgres schema of the store's tables (default: the connection's `search_path`). */
+  readonly databaseSchema?: string | undefined
   readonly clients?: ReadonlyArray<ImsTokens.ImsClient> | undefined
   readonly tokenTtlSeconds?: number | undefined
   /** Fault injection (see Faults.ts); off when undefined, unless `admin` turns it on with no rule. */
@@ -109,7 +117,9 @@ export const layer = (options: ServiceOptions) =>
         secretFile: options.directory === ":memory:" ? undefined : join(options.directory, "ims-secret")
       })
     ),
-    Layer.provideMerge(ProfileStore.layerSqlite({ directory: options.directory }))
+    Layer.provideMerge(
+      ProfileStore.layerFor({ directory: options.directory, database: options.database, schema: options.databaseSchema })
+    )
   )
 
 /**

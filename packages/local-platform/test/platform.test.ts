@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Identity, ProfileClient } from "@rtcp/core"
-import { Effect, Schedule } from "effect"
+import { Effect, Schedule, TestServices } from "effect"
 import { layer } from "./support/harness.js"
 import { json, raw } from "./support/raw.js"
 
@@ -31,12 +31,14 @@ const batch = (datasetId: string, files: Record<string, string>, extra: Record<s
     }
     expect((yield* raw("POST", `/data/foundation/import/batches/${id}?action=COMPLETE`)).status).toBe(200)
     // The batch is processed in the background: poll Catalog as a pipeline would.
+    // Real time between polls: on a database across a socket the batch takes some.
     const done: any = yield* raw("GET", `/data/foundation/catalog/batches/${id}`).pipe(
       Effect.map((answer): any => answer.body[id]),
       Effect.repeat({
         schedule: Schedule.passthrough(Schedule.spaced("20 millis")),
         until: (b: any) => b.status !== "processing" && b.status !== "loading"
-      })
+      }),
+      TestServices.provideLive
     )
     return done
   })

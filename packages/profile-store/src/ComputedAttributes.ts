@@ -50,6 +50,7 @@
 import { SqlClient } from "@effect/sql"
 import { randomUUID } from "node:crypto"
 import { Clock, Context, Duration, Effect, Either, Layer, Option, Queue } from "effect"
+import { JobLeases } from "./JobLeases.js"
 import * as StoreError from "./StoreError.js"
 import { invalid, refused } from "./StoreError.js"
 import { MergePolicies } from "./MergePolicies.js"
@@ -510,6 +511,7 @@ export const layer = Layer.scoped(
     const policies = yield* MergePolicies
     const storeEvents = yield* StoreEvents
     const turn = yield* Effect.makeSemaphore(1)
+    const leases = yield* JobLeases
 
     const all = (sandbox: string) =>
       sql`SELECT * FROM computed_attributes WHERE sandbox = ${sandbox}`.pipe(Effect.map((rows) => rows.map(toAttribute)), Effect.orDie)
@@ -630,7 +632,8 @@ export const layer = Layer.scoped(
             return { sandbox, at: yield* Clock.currentTimeMillis, attributes: [] } satisfies EvaluationReport
           })
         ),
-        turn.withPermits(1)
+        // One evaluation of a sandbox at a time, across the processes sharing the database too.
+        (work) => turn.withPermits(1)(leases.inTurn(`computed-attributes:${sandbox}`, work))
       )
 
     const sandboxesWithWork = sql`SELECT DISTINCT sandbox FROM computed_attributes WHERE ${sql.in("status", [...EVALUATED])}`.pipe(

@@ -47,8 +47,10 @@
 import { SqlClient } from "@effect/sql"
 import type { ExportJob } from "@rtcp/core"
 import { randomBytes, randomUUID } from "node:crypto"
-import { Cause, Clock, Context, Effect, FiberSet, Layer, Option } from "effect"
+import { Cause, Clock, Context, Duration, Effect, FiberSet, Layer, Option } from "effect"
 import { Catalog } from "./Catalog.js"
+import { JobLeases, Settings as LeaseSettings } from "./JobLeases.js"
+import { lockFor } from "./internal/dialect.js"
 import * as StoreError from "./StoreError.js"
 import { invalid, refused } from "./StoreError.js"
 import { DataDirectory } from "./DataDirectory.js"
@@ -252,6 +254,8 @@ export const layerWith = (options: Options = {}) =>
       const catalog = yield* Catalog
       const policies = yield* MergePolicies
       const dataDirectory = yield* DataDirectory
+      const leases = yield* JobLeases
+      const leaseSettings = yield* LeaseSettings
       const background = yield* FiberSet.make()
       const turn = yield* Effect.makeSemaphore(1)
       const profilesPerFile = Math.max(1, options.profilesPerFile ?? DEFAULT_PROFILES_PER_FILE)
@@ -357,14 +361,24 @@ export const layerWith = (options: Options = {}) =>
           }).pipe(sql.withTransaction, Effect.orDie)
         })
 
-      /** Waits for its turn, then runs the job unless it was cancelled meanwhile. */
+      const leaseOf = (id: number) => `export-job:${id}`
+
+      /**
+       * Waits for its turn, then runs the job unless it was cancelled
+       * meanwhile, or another process holds it. A job PROCESSING here was
+       * left by a process that died (its lease ran out): it runs again from
+       * the start, its partial files removed first.
+       */
       const run = (sandbox: string, id: number) =>
         turn.withPermits(1)(
           Effect.gen(function* () {
             const now = yield* Clock.currentTimeMillis
             const gateway = { exportJob: randomUUID(), pushJob: randomUUID() }
+            const [before] = yield* sql`SELECT * FROM export_jobs WHERE id = ${id} AND status IN ('NEW', 'PROCESSING')`.pipe(Effect.orDie)
+            if (before === undefined) return
+            if (toRow(before).status === "PROCESSING") yield* removeDirectory(directoryOf(toRow(before)))
             const started = yield* sql`UPDATE export_jobs SET status = 'PROCESSING', compute_gateway = ${JSON.stringify(gateway)},
-              updated_at = ${now} WHERE id = ${id} AND status = 'NEW' RETURNING *`.pipe(Effect.orDie)
+              updated_at = ${now} WHERE id = ${id} AND status IN ('NEW', 'PROCESSING') RETURNING *`.pipe(Effect.orDie)
             if (started.length === 0) return
             const row = toRow(started[0])
             const metrics: Metrics = { ...row.metrics, profileExportTime: timing(now) }
@@ -376,32 +390,47 @@ export const layerWith = (options: Options = {}) =>
                       failure("0100000003", `Error in Export Job: ${messageOf(Cause.squash(cause))}`, Cause.pretty(cause).slice(0, 4000))
                     ])
               ),
+              // A stop fails the job; a lease lost to another process (which now runs it) leaves it alone.
               Effect.onInterrupt(() =>
-                end(row, "FAILED", metrics, [failure("0100000003", "Error in Export Job: the service stopped while the job was running")])
+                Effect.flatMap(leases.holds(leaseOf(id)), (held) =>
+                  held
+                    ? end(row, "FAILED", metrics, [failure("0100000003", "Error in Export Job: the service stopped while the job was running")])
+                    : Effect.void
+                )
               )
             )
-          })
+          }).pipe((work) => leases.withLease(leaseOf(id), work))
         ).pipe(
           Effect.annotateLogs({ sandbox, exportJob: id }),
           Effect.withSpan("ExportJobs.run", { attributes: { sandbox, exportJob: id } }),
           Effect.catchAllCause((cause) => (Cause.isInterruptedOnly(cause) ? Effect.void : Effect.logError("export job failed", cause)))
         )
 
-      const start = (sandbox: string, id: number) => FiberSet.run(background, run(sandbox, id))
+      /** Jobs this process has queued or runs, so a poll does not queue them twice. */
+      const queued = new Set<number>()
+      const start = (sandbox: string, id: number) =>
+        Effect.suspend(() => {
+          if (queued.has(id)) return Effect.void
+          queued.add(id)
+          return FiberSet.run(background, run(sandbox, id).pipe(Effect.ensuring(Effect.sync(() => queued.delete(id)))))
+        })
 
-      // Jobs left by a previous run of the store: running ones cannot resume, queued ones run now.
-      const left = yield* sql`SELECT * FROM export_jobs WHERE status IN ('NEW', 'PROCESSING') ORDER BY created_at, id`.pipe(Effect.orDie)
-      for (const raw of left) {
-        const row = toRow(raw)
-        if (row.status === "PROCESSING") {
-          yield* end(row, "FAILED", row.metrics, [
-            failure("0100000003", "Error in Export Job: the service stopped while the job was running")
-          ])
-        } else if (row.cancelRequested) {
-          yield* end(row, "CANCELLED", row.metrics, [])
-        } else {
-          yield* start(row.sandbox, row.id)
+      /**
+       * Jobs no process runs: those left by a previous run of the store, or
+       * by another process that died, or created by another process that has
+       * not started them yet. Whoever claims a job's lease first runs it.
+       */
+      const adopt = Effect.gen(function* () {
+        const left = yield* sql`SELECT * FROM export_jobs WHERE status IN ('NEW', 'PROCESSING') ORDER BY created_at, id`.pipe(Effect.orDie)
+        for (const raw of left) {
+          const row = toRow(raw)
+          if (row.status === "NEW" && row.cancelRequested) yield* end(row, "CANCELLED", row.metrics, [])
+          else yield* start(row.sandbox, row.id)
         }
+      })
+      yield* adopt
+      if (leases.shared) {
+        yield* adopt.pipe(Effect.delay(Duration.decode(leaseSettings.poll)), Effect.forever, Effect.forkScoped)
       }
 
       // -----------------------------------------------------------------------
@@ -469,6 +498,8 @@ export const layerWith = (options: Options = {}) =>
             exportedProfileByNamespaceCounter: {}
           }
           const id = yield* Effect.gen(function* () {
+            // Job ids are global: processes sharing a database allocate them in turn.
+            yield* lockFor(sql, "rtcp:export_jobs")
             const [{ next }] = (yield* sql`SELECT COALESCE(MAX(id), 0) + 1 AS next FROM export_jobs`) as any
             const id = Number(next)
             yield* sql`INSERT INTO export_jobs ${sql.insert({

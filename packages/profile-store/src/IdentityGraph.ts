@@ -18,6 +18,7 @@ import { SqlClient } from "@effect/sql"
 import { createHash } from "node:crypto"
 import { Clock, Context, Effect, Layer, Option } from "effect"
 import type * as Rows from "./migrations/rows.js"
+import { lockFor } from "./internal/dialect.js"
 
 export interface IdentityRow {
   readonly id: number
@@ -159,6 +160,34 @@ export const layer = Layer.effect(
         { discard: true }
       )
 
+    /**
+     * Ids for `n` new identities, all above every id stored in the sandbox.
+     * Stitching holds the sandbox's lock (`lockFor`), taken before anything
+     * is read, so on SQLite (one writer) MAX + 1 is safe, and on Postgres the
+     * sequence's next values are above every id a writer before it committed.
+     */
+    const allocate = (n: number) =>
+      sql.onDialectOrElse({
+        pg: () =>
+          Effect.map(
+            sql`SELECT nextval(pg_get_serial_sequence('identities', 'id')) AS id FROM generate_series(1, ${n})`,
+            (rows) => rows.map((row: any) => Number(row.id)).sort((a, b) => a - b)
+          ),
+        orElse: () =>
+          Effect.map(sql`SELECT COALESCE(MAX(id), 0) AS max FROM identities`, (rows: any) => {
+            const max = Number(rows[0].max)
+            return Array.from({ length: n }, (_, i) => max + 1 + i)
+          })
+      })
+
+    /**
+     * Stitching reads graphs then relabels them: two processes merging into
+     * the same graph at once would each relabel from what they read. The
+     * sandbox's lock (held to the end of the caller's transaction) makes
+     * every stitch of a sandbox see the one before it.
+     */
+    const locked = (sandbox: string) => lockFor(sql, `rtcp:identities:${sandbox}`)
+
     const select = (sandbox: string, keys: ReadonlyArray<IdentityKey>) =>
       Effect.gen(function* () {
         const byNs = new Map<string, Array<string>>()
@@ -183,6 +212,7 @@ export const layer = Layer.effect(
 
     const resolve = (sandbox: string, keys: ReadonlyArray<IdentityKey>, create: boolean) =>
       Effect.gen(function* () {
+        if (create) yield* locked(sandbox)
         const found = yield* select(sandbox, keys)
         if (!create) return found
         const missing = new Map<string, IdentityKey>()
@@ -191,15 +221,12 @@ export const layer = Layer.effect(
           if (!found.has(k)) missing.set(k, key)
         }
         if (missing.size === 0) return found
-        // Writers are serialised (one SQLite connection, inside the caller's
-        // transaction), so ids can be allocated here and each new identity is
-        // its own graph's root.
-        const max = (yield* sql<{ readonly max: Rows.Int }>`SELECT COALESCE(MAX(id), 0) AS max FROM identities`)[0]!.max
-        let next = Number(max)
+        // Each new identity is its own graph's root.
+        const ids = yield* allocate(missing.size)
         const now = yield* Clock.currentTimeMillis
         const fresh: Array<IdentityRow> = []
         for (const [k, key] of missing) {
-          next += 1
+          const next = ids[fresh.length]!
           const row: IdentityRow = { id: next, ns: key.nsKey, value: key.value, xid: xidOf(key.nsKey, key.value), graphId: next }
           fresh.push(row)
           found.set(k, row)
@@ -225,13 +252,14 @@ export const layer = Layer.effect(
         chunks(moves, 200),
         (part) =>
           sql`UPDATE identities SET graph_id = CASE graph_id ${sql.join(" ", false)(
-            part.map(([from, to]) => sql`WHEN ${from} THEN ${to}`)
+            part.map(([from, to]) => sql`WHEN ${from} THEN CAST(${to} AS BIGINT)`)
           )} END WHERE ${sql.in("graph_id", part.map(([from]) => from))}`,
         { discard: true }
       )
 
-    const link = (_sandbox: string, groups: ReadonlyArray<ReadonlyArray<IdentityRow>>) =>
+    const link = (sandbox: string, groups: ReadonlyArray<ReadonlyArray<IdentityRow>>) =>
       Effect.gen(function* () {
+        yield* locked(sandbox)
         const graphIds = graphsToJoin(groups)
         if (graphIds.size === 0) return
         const findRoot = unite(groups, yield* sizesOf([...graphIds]))
@@ -249,14 +277,14 @@ export const layer = Layer.effect(
             if (!keys.has(k)) keys.set(k, key)
           }
         }
+        yield* locked(sandbox)
         const found = yield* select(sandbox, [...keys.values()])
         const fresh: Array<IdentityRow> = []
         if (found.size < keys.size) {
-          const max = (yield* sql<{ readonly max: Rows.Int }>`SELECT COALESCE(MAX(id), 0) AS max FROM identities`)[0]!.max
-          let next = Number(max)
+          const ids = yield* allocate(keys.size - found.size)
           for (const [k, key] of keys) {
             if (found.has(k)) continue
-            next += 1
+            const next = ids[fresh.length]!
             const row: IdentityRow = { id: next, ns: key.nsKey, value: key.value, xid: xidOf(key.nsKey, key.value), graphId: next }
             fresh.push(row)
             found.set(k, row)

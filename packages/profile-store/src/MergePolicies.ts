@@ -9,6 +9,7 @@
 import { SqlClient } from "@effect/sql"
 import { randomUUID } from "node:crypto"
 import { Clock, Context, Effect, Layer } from "effect"
+import { isShared } from "./internal/dialect.js"
 import * as StoreError from "./StoreError.js"
 import { invalid, refused } from "./StoreError.js"
 import type { AttributeMerge } from "./Merge.js"
@@ -123,6 +124,12 @@ export const layer = Layer.effect(
     // it), so each sandbox's list is kept in memory and dropped on every
     // write. The generation keeps a read that raced a write from caching
     // what the write replaced.
+    //
+    // Several processes on one Postgres database would each keep a copy that
+    // another's write leaves stale, so there every read goes to the table (a
+    // primary-key range of at most five rows): a write acknowledged by one
+    // process is what the next read on any process resolves.
+    const shared = isShared(sql)
     const cached = new Map<string, ReadonlyArray<Policy>>()
     let generation = 0
     const forget = Effect.sync(() => {
@@ -131,14 +138,14 @@ export const layer = Layer.effect(
     })
     const all = (sandbox: string) =>
       Effect.suspend(() => {
-        const hit = cached.get(sandbox)
+        const hit = shared ? undefined : cached.get(sandbox)
         if (hit !== undefined) return Effect.succeed(hit)
         const seen = generation
         return sql<Rows.MergePolicy>`SELECT * FROM merge_policies WHERE sandbox = ${sandbox}`.pipe(
           Effect.map((rows) => rows.map(toPolicy)),
           Effect.tap((policies) =>
             Effect.sync(() => {
-              if (seen === generation && policies.length > 0) cached.set(sandbox, policies)
+              if (!shared && seen === generation && policies.length > 0) cached.set(sandbox, policies)
             })
           ),
           Effect.orDie

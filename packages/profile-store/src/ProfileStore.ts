@@ -1,11 +1,16 @@
 /**
- * The whole engine as one layer over a `SqlClient`, and the embedded SQLite
- * flavour of it.
+ * The whole engine as one layer over a `SqlClient`: on embedded SQLite (the
+ * default, one process per data folder) or on PostgreSQL (several processes
+ * on one database).
  *
  * @since 0.1.0
  */
+import type { SqlClient, SqlError } from "@effect/sql"
+import { PgClient } from "@effect/sql-pg"
 import { SqliteClient } from "@effect/sql-sqlite-node"
-import { Effect, Layer } from "effect"
+import type { ConfigError } from "effect"
+import { Effect, Layer, Redacted } from "effect"
+import pg from "pg"
 import { mkdirSync, mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -13,10 +18,12 @@ import * as Catalog from "./Catalog.js"
 import * as ComputedAttributes from "./ComputedAttributes.js"
 import { DataDirectory } from "./DataDirectory.js"
 import * as EdgeProjections from "./EdgeProjections.js"
+import * as DataFolderLock from "./DataFolderLock.js"
 import * as Entities from "./Entities.js"
 import * as ExportJobs from "./ExportJobs.js"
 import * as IdentityGraph from "./IdentityGraph.js"
 import * as Ingestion from "./Ingestion.js"
+import * as JobLeases from "./JobLeases.js"
 import * as MergePolicies from "./MergePolicies.js"
 import * as Migrations from "./Migrations.js"
 import * as SampleStatus from "./SampleStatus.js"
@@ -27,7 +34,7 @@ import * as SystemJobs from "./SystemJobs.js"
 
 const migrated = Layer.effectDiscard(Migrations.run.pipe(Effect.orDie))
 
-const base = Layer.mergeAll(Catalog.layer, IdentityGraph.layer, MergePolicies.layer, StoreEvents.layer).pipe(
+const base = Layer.mergeAll(Catalog.layer, IdentityGraph.layer, MergePolicies.layer, StoreEvents.layer, JobLeases.layer).pipe(
   Layer.provideMerge(Sandboxes.layer)
 )
 
@@ -46,7 +53,7 @@ const features = Layer.mergeAll(
   // attributes, edge projections): one line each, above this comment.
 )
 
-/** Every store service, over whatever `SqlClient` is provided (SQLite here; the SQL is portable). */
+/** Every store service, over whatever `SqlClient` is provided (SQLite or Postgres). */
 export const layer = features.pipe(Layer.provideMerge(engine), Layer.provide(migrated))
 
 /** Kept here too for callers that knew it as `ProfileStore.DataDirectory`. */
@@ -57,14 +64,136 @@ export interface SqliteOptions {
   readonly directory: string
 }
 
-/** The store on embedded SQLite (WAL), in `directory/profile.db`. */
+const dataDirectory = (directory: string) => {
+  if (directory !== ":memory:") mkdirSync(directory, { recursive: true })
+  return directory === ":memory:" ? mkdtempSync(join(tmpdir(), "rtcp-store-")) : directory
+}
+
+/**
+ * The store on embedded SQLite (WAL), in `directory/profile.db`. One process
+ * at a time per folder: a second fails with `DataFolderInUse`.
+ */
 export const layerSqlite = (options: SqliteOptions) => {
   const filename = options.directory === ":memory:" ? ":memory:" : join(options.directory, "profile.db")
-  if (options.directory !== ":memory:") mkdirSync(options.directory, { recursive: true })
-  const directory =
-    options.directory === ":memory:" ? mkdtempSync(join(tmpdir(), "rtcp-store-")) : options.directory
+  const directory = dataDirectory(options.directory)
   return layer.pipe(
     Layer.provideMerge(SqliteClient.layer({ filename })),
-    Layer.provideMerge(Layer.succeed(DataDirectory, directory))
+    Layer.provideMerge(Layer.succeed(DataDirectory, directory)),
+    Layer.provide(options.directory === ":memory:" ? Layer.empty : Layer.scopedDiscard(DataFolderLock.acquire(directory)))
   )
 }
+
+export interface PostgresOptions {
+  /** `postgres://user:password@host:5432/database` */
+  readonly url: string
+  /** Folder of the files besides the database (export job output); `":memory:"` for a temporary one. */
+  readonly directory: string
+  /** Schema of the store's tables (default: the connection's `search_path`, usually `public`). */
+  readonly schema?: string | undefined
+  readonly maxConnections?: number | undefined
+}
+
+/**
+ * How rows come back from Postgres: BIGINT and NUMERIC (times, ids, counts,
+ * sums) as numbers like SQLite's, and JSON as its text, which the store
+ * parses itself as it does on SQLite.
+ */
+const pgTypes: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") => {
+    switch (oid) {
+      case pg.types.builtins.INT8:
+      case pg.types.builtins.NUMERIC:
+        return (value: string) => Number(value)
+      case pg.types.builtins.JSON:
+      case pg.types.builtins.JSONB:
+        return (value: string) => value
+      default:
+        return pg.types.getTypeParser(oid, format ?? "text")
+    }
+  }) as pg.CustomTypesConfig["getTypeParser"]
+}
+
+/** Whether `url` names a Postgres database (`postgres://` or `postgresql://`). */
+export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//i.test(url)
+
+/** The `SqlClient` (and `PgClient`) of a Postgres store, with the store's type parsers. */
+export const layerPgClient = (options: Omit<PostgresOptions, "directory">) => {
+  const url = new URL(options.url)
+  // The schema travels as a startup option, so every pooled connection has it.
+  if (options.schema !== undefined) url.searchParams.set("options", `-c search_path=${options.schema}`)
+  return PgClient.layer({
+    url: Redacted.make(url.toString()),
+    types: pgTypes,
+    // The pid tells an operator (pg_stat_activity) which process a connection serves.
+    applicationName: `rtcp-profile-store:${process.pid}`,
+    maxConnections: options.maxConnections ?? 10
+  })
+}
+
+/** The store on PostgreSQL: several processes may share the database. */
+export const layerPostgres = (options: PostgresOptions) =>
+  layer.pipe(
+    Layer.provideMerge(layerPgClient(options)),
+    Layer.provideMerge(Layer.succeed(DataDirectory, dataDirectory(options.directory)))
+  )
+
+export interface StoreOptions {
+  /** Data folder (SQLite database, export files); `":memory:"` for a throw-away store. */
+  readonly directory: string
+  /** A `postgres://` URL: the store lives there instead of in the folder's SQLite file. */
+  readonly database?: string | undefined
+  /** The Postgres schema of the store's tables (default: the connection's `search_path`). */
+  readonly schema?: string | undefined
+}
+
+/** What every store layer provides, whichever the database. */
+export type Services = Layer.Layer.Success<typeof layer> | SqlClient.SqlClient | DataDirectory
+
+/** A whole store on one database or the other. */
+export type StoreLayer = Layer.Layer<Services, ConfigError.ConfigError | SqlError.SqlError | DataFolderLock.DataFolderInUse>
+
+/** SQLite in `directory`, or Postgres when a database URL is given. */
+export const layerFor = (options: StoreOptions): StoreLayer =>
+  options.database === undefined
+    ? layerSqlite({ directory: options.directory })
+    : layerPostgres({ url: options.database, directory: options.directory, schema: options.schema })
+
+const adminQuery = (url: string, text: string) =>
+  Effect.tryPromise({
+    try: async () => {
+      const client = new pg.Client({ connectionString: url, application_name: "rtcp-profile-store" })
+      await client.connect()
+      try {
+        await client.query(text)
+      } finally {
+        await client.end()
+      }
+    },
+    catch: (cause) => new Error(`PostgreSQL at ${new URL(url).host}: ${cause instanceof Error ? cause.message : String(cause)}`)
+  })
+
+let scratchCount = 0
+
+/**
+ * A new, empty schema on the Postgres database at `url`, dropped (with
+ * everything in it) when the scope closes: a throw-away store, as
+ * `":memory:"` is on SQLite.
+ */
+export const scratchSchema = (url: string) =>
+  Effect.acquireRelease(
+    Effect.suspend(() => {
+      const schema = `rtcp_scratch_${process.pid}_${Date.now().toString(36)}_${(scratchCount++).toString(36)}`
+      return Effect.as(adminQuery(url, `CREATE SCHEMA ${schema}`), schema)
+    }),
+    (schema) => Effect.orDie(adminQuery(url, `DROP SCHEMA IF EXISTS ${schema} CASCADE`))
+  )
+
+/** Creates `schema` unless it exists (for a store kept in a named schema). */
+export const ensureSchema = (url: string, schema: string) => adminQuery(url, `CREATE SCHEMA IF NOT EXISTS ${schema}`)
+
+/** Drops `schema` and all of the store's tables in it. */
+export const dropSchema = (url: string, schema: string) => adminQuery(url, `DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+
+/** A Postgres store in a scratch schema that is dropped when the layer is released. */
+export const layerPostgresScratch = (options: Omit<PostgresOptions, "schema">) =>
+  Layer.unwrapScoped(Effect.map(Effect.orDie(scratchSchema(options.url)), (schema) => layerPostgres({ ...options, schema })))

@@ -55,6 +55,7 @@
 import { SqlClient } from "@effect/sql"
 import type { PreviewSampleStatus } from "@rtcp/core"
 import { Cause, Clock, Context, Duration, Effect, FiberMap, Layer, Option, Queue, Ref } from "effect"
+import { JobLeases } from "./JobLeases.js"
 import { Catalog } from "./Catalog.js"
 import * as StoreError from "./StoreError.js"
 import { invalid } from "./StoreError.js"
@@ -312,6 +313,7 @@ export const layer = Layer.scoped(
     const settings = yield* Settings
     const jobs = yield* Ref.make(new Map<string, { readonly running: number; readonly submittedAt: number }>())
     const oneAtATime = yield* Effect.makeSemaphore(1)
+    const leases = yield* JobLeases
 
     /** The default profile policy as the sample reads it: graph mode and `mergeStrategy` tag. */
     const strategy = (sandbox: string) =>
@@ -506,7 +508,8 @@ export const layer = Layer.scoped(
       Effect.gen(function* () {
         const submittedAt = yield* Clock.currentTimeMillis
         yield* Ref.update(jobs, (all) => new Map(all).set(sandbox, { running: (all.get(sandbox)?.running ?? 0) + 1, submittedAt }))
-        return yield* oneAtATime.withPermits(1)(compute(sandbox, submittedAt)).pipe(
+        // One sample of a sandbox at a time, across the processes sharing the database too.
+        return yield* oneAtATime.withPermits(1)(leases.inTurn(`sample:${sandbox}`, compute(sandbox, submittedAt))).pipe(
           Effect.orDie,
           Effect.ensuring(
             Ref.update(jobs, (all) => {

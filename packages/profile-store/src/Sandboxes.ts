@@ -7,6 +7,7 @@
 import { SqlClient } from "@effect/sql"
 import { randomUUID } from "node:crypto"
 import { Clock, Context, Effect, Layer, Option } from "effect"
+import { lockFor } from "./internal/dialect.js"
 import type * as StoreError from "./StoreError.js"
 import { invalid } from "./StoreError.js"
 import { insertDefaultPolicy } from "./internal/defaultPolicy.js"
@@ -49,8 +50,14 @@ export const layer = Layer.effect(
   Sandboxes,
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
+    // Processes sharing a Postgres database may create the same sandbox at
+    // once (every one creates `prod` on its first start): they take turns,
+    // and the later one finds it there.
     const insert = (name: string, title: string, type: string) =>
       Effect.gen(function* () {
+        yield* lockFor(sql, `rtcp:sandbox:${name}`)
+        const existing = yield* sql`SELECT * FROM sandboxes WHERE name = ${name}`
+        if (existing.length > 0) return toSandbox(existing[0])
         const now = yield* Clock.currentTimeMillis
         const sandbox: Sandbox = { name, id: randomUUID(), title, type: type as Sandbox["type"], createdAt: now }
         yield* sql`INSERT INTO sandboxes ${sql.insert({ name, id: sandbox.id, title, type, created_at: now })}`
@@ -59,7 +66,8 @@ export const layer = Layer.effect(
       }).pipe(sql.withTransaction, Effect.orDie)
 
     // Every Platform request checks its sandbox; sandboxes are never deleted
-    // or renamed, so one found stays found.
+    // or renamed, so one found stays found (in every process sharing the
+    // database: only misses are asked again).
     const known = new Map<string, Sandbox>()
     const get = (name: string) =>
       Effect.suspend(() => {

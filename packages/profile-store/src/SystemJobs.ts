@@ -45,6 +45,7 @@ import { Cause, Clock, Context, Effect, Layer, Option, PubSub, Queue } from "eff
 import { Catalog } from "./Catalog.js"
 import { Ingestion } from "./Ingestion.js"
 import type * as Rows from "./migrations/rows.js"
+import { JobLeases } from "./JobLeases.js"
 import * as StoreError from "./StoreError.js"
 import { invalid, refused } from "./StoreError.js"
 import { StoreEvents } from "./StoreEvents.js"
@@ -238,6 +239,7 @@ export const layer = Layer.scoped(
     const ingestion = yield* Ingestion
     const storeEvents = yield* StoreEvents
     const settings = yield* Settings
+    const leases = yield* JobLeases
     const chunkSize = Math.max(1, Math.floor(settings.chunkSize))
     /** Counting reads more rows per statement than deleting writes. */
     const SURVEY_CHUNK = chunkSize * 4
@@ -430,12 +432,30 @@ export const layer = Layer.scoped(
     const deleteChunk = (job: Job, table: "fragments" | "events") =>
       Effect.gen(function* () {
         const { events, fragments } = scopeOf(job)
-        const deleted =
-          table === "fragments"
-            ? yield* sql`DELETE FROM fragments WHERE sandbox = ${job.sandbox} AND dataset_id = ${job.datasetId}
-                AND identity_id IN (SELECT f.identity_id FROM fragments f WHERE ${fragments!} LIMIT ${chunkSize}) RETURNING identity_id`
-            : yield* sql`DELETE FROM events WHERE sandbox = ${job.sandbox} AND dataset_id = ${job.datasetId}
-                AND id IN (SELECT e.id FROM events e WHERE ${events} LIMIT ${chunkSize}) RETURNING id`
+        // Postgres plans `key IN (SELECT … LIMIT n)` on a freshly loaded
+        // table (no statistics yet) as a rescan per row: it reads the chunk's
+        // keys first, then deletes them by primary key.
+        const deleted = yield* sql.onDialectOrElse({
+          pg: () =>
+            Effect.gen(function* () {
+              if (table === "fragments") {
+                const keys = yield* sql`SELECT f.identity_id FROM fragments f WHERE ${fragments!} LIMIT ${chunkSize}`
+                if (keys.length === 0) return keys
+                return yield* sql`DELETE FROM fragments WHERE sandbox = ${job.sandbox} AND dataset_id = ${job.datasetId}
+                  AND ${sql.in("identity_id", keys.map((row: any) => row.identity_id))} RETURNING identity_id`
+              }
+              const keys = yield* sql`SELECT e.id FROM events e WHERE ${events} LIMIT ${chunkSize}`
+              if (keys.length === 0) return keys
+              return yield* sql`DELETE FROM events WHERE sandbox = ${job.sandbox} AND dataset_id = ${job.datasetId}
+                AND ${sql.in("id", keys.map((row: any) => row.id))} RETURNING id`
+            }),
+          orElse: () =>
+            table === "fragments"
+              ? sql`DELETE FROM fragments WHERE sandbox = ${job.sandbox} AND dataset_id = ${job.datasetId}
+                  AND identity_id IN (SELECT f.identity_id FROM fragments f WHERE ${fragments!} LIMIT ${chunkSize}) RETURNING identity_id`
+              : sql`DELETE FROM events WHERE sandbox = ${job.sandbox} AND dataset_id = ${job.datasetId}
+                  AND id IN (SELECT e.id FROM events e WHERE ${events} LIMIT ${chunkSize}) RETURNING id`
+        })
         const now = yield* Clock.currentTimeMillis
         yield* table === "fragments"
           ? sql`UPDATE system_jobs SET fragments_deleted = fragments_deleted + ${deleted.length}, updated_at = ${now}
@@ -490,7 +510,10 @@ export const layer = Layer.scoped(
         const claimed = yield* claim(pending)
         if (Option.isNone(claimed)) return
         const job = claimed.value
-        yield* Effect.logDebug(`system job ${job.id}: ${job.requestType} of ${job.datasetId}${job.batchId ? `/${job.batchId}` : ""}`)
+        // Info, not debug: with several processes on one database, the log says which one ran (or resumed) a job.
+        yield* Effect.logInfo(
+          `system job ${job.id} ${pending.status === "NEW" ? "started" : "resumed"}: ${job.requestType} of ${job.datasetId}${job.batchId ? `/${job.batchId}` : ""}`
+        )
         if (job.requestType === "TRUNCATE_DATASET") yield* drain(job, "fragments")
         yield* drain(job, "events")
         yield* forgetLinks(job)
@@ -507,24 +530,34 @@ export const layer = Layer.scoped(
         )
       )
 
-    const nextPending = sql<Rows.SystemJob>`SELECT * FROM system_jobs WHERE status IN ('NEW', 'IN-PROGRESS') ORDER BY seq LIMIT 1`.pipe(
-      Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toJob)),
+    const pending = sql<Rows.SystemJob>`SELECT * FROM system_jobs WHERE status IN ('NEW', 'IN-PROGRESS') ORDER BY seq LIMIT 20`.pipe(
+      Effect.map((rows) => rows.map(toJob)),
       Effect.orDie
     )
 
-    // One worker, started with the layer: it first resumes whatever a previous
-    // run left NEW or IN-PROGRESS, then waits for the doorbell.
-    const worker = Effect.gen(function* () {
-      while (true) {
-        const next = yield* nextPending
-        if (Option.isNone(next)) {
-          yield* Queue.take(doorbell)
-          continue
-        }
-        const outcome = yield* Effect.exit(run(next.value))
+    /**
+     * Runs the oldest pending job no other process holds; false when there
+     * is none. A job left NEW or IN-PROGRESS by a process that died is
+     * pending with an expired lease, and resumes here.
+     */
+    const runNext = Effect.gen(function* () {
+      for (const job of yield* pending) {
+        const outcome = yield* Effect.exit(leases.withLease(`system-job:${job.sandbox}:${job.id}`, run(job)))
+        if (outcome._tag === "Success" && Option.isNone(outcome.value)) continue
         // The store itself is failing (finishing the job failed too): wait for
         // the next request instead of spinning on the same job.
-        if (outcome._tag === "Failure" && !Cause.isInterruptedOnly(outcome.cause)) yield* Queue.take(doorbell)
+        return outcome._tag === "Success" || Cause.isInterruptedOnly(outcome.cause)
+      }
+      return false
+    })
+
+    // One worker, started with the layer: it first resumes whatever a previous
+    // run left NEW or IN-PROGRESS, then waits for the doorbell (or, on a
+    // shared database, looks again now and then for jobs other processes
+    // created or left).
+    const worker = Effect.gen(function* () {
+      while (true) {
+        if (!(yield* runNext)) yield* leases.wait(doorbell)
       }
     })
     yield* Effect.forkScoped(worker)

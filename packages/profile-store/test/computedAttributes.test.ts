@@ -1,16 +1,17 @@
 import { describe, expect, it } from "@effect/vitest"
+import { storeAt } from "./support/database.js"
 import { Duration, Effect, TestClock } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Catalog, ComputedAttributes, Entities, Ingestion, MergePolicies, ProfileStore, Sandboxes } from "../src/index.js"
+import { Catalog, ComputedAttributes, Entities, Ingestion, MergePolicies, Sandboxes } from "../src/index.js"
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
 /** A Wednesday, noon UTC. */
 const NOW = Date.UTC(2025, 5, 18, 12, 0, 0)
 
-const store = () => ProfileStore.layerSqlite({ directory: ":memory:" })
+const store = () => storeAt(":memory:")
 const owner = { imsOrgId: "ACME@AdobeOrg", createdBy: "tester@AdobeID" }
 const PROFILE = "_xdm.context.profile"
 
@@ -365,7 +366,7 @@ describe("ComputedAttributes evaluation", () => {
     Effect.gen(function* () {
       yield* TestClock.setTime(NOW)
       const directory = mkdtempSync(join(tmpdir(), "rtcp-ca-"))
-      const onDisk = ProfileStore.layerSqlite({ directory })
+      const onDisk = storeAt(directory)
       const id = yield* Effect.gen(function* () {
         const web = yield* dataset("Web", "experienceevent")
         yield* ingest(web.id, [toRecord({ profile: "P2", identity: ["CRMID", "c2"], id: "x", ts: NOW - HOUR, type: "commerce.purchases", price: 4 })])

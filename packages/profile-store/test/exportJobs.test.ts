@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Catalog, Entities, ExportJobs, Ingestion, MergePolicies, ProfileStore } from "@rtcp/profile-store"
+import { storeAt } from "./support/database.js"
+import { Catalog, Entities, ExportJobs, Ingestion, MergePolicies } from "@rtcp/profile-store"
 import { Effect, Layer } from "effect"
 import { readFile } from "node:fs/promises"
 
@@ -10,7 +11,7 @@ const ecid = (n: number) => String(n).padStart(38, "1")
 
 /** A fresh in-memory store whose export jobs use `options`. */
 const store = (options: ExportJobs.Options = {}) =>
-  ProfileStore.layerSqlite({ directory: ":memory:" }).pipe(Layer.provide(Layer.succeed(ExportJobs.Config, options)))
+  storeAt(":memory:").pipe(Layer.provide(Layer.succeed(ExportJobs.Config, options)))
 
 const crm = (i: number, first: string) => ({
   _id: `crm-${i}`,

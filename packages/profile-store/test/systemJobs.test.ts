@@ -1,10 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
+import { storeAt } from "./support/database.js"
 import { SqlClient } from "@effect/sql"
 import { Deferred, Effect, Layer, Queue, TestClock } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Catalog, Entities, Ingestion, ProfileStore, Sandboxes, StoreEvents, SystemJobs } from "../src/index.js"
+import { Catalog, Entities, Ingestion, Sandboxes, StoreEvents, SystemJobs } from "../src/index.js"
 
 const owner: SystemJobs.Owner = { sandbox: "prod", sandboxId: "prod-sandbox-id", imsOrgId: "TEST@AdobeOrg" }
 const ecid = (n: number) => String(n).padStart(38, "0")
@@ -72,7 +73,7 @@ type Settings = ReturnType<typeof SystemJobs.Settings.defaultValue>
 
 /** A store (in memory unless `directory`) whose system jobs run with `settings`. */
 const store = (settings?: Partial<Settings>, directory = ":memory:") => {
-  const base = ProfileStore.layerSqlite({ directory })
+  const base = storeAt(directory)
   return settings === undefined
     ? base
     : base.pipe(Layer.provide(Layer.succeed(SystemJobs.Settings, { ...SystemJobs.Settings.defaultValue(), ...settings })))

@@ -7,17 +7,35 @@
 import { HttpApiBuilder, HttpClient } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { AccessToken, Platform, ProfileClient } from "@rtcp/core"
-import { Catalog, Ingestion } from "@rtcp/profile-store"
+import { Catalog, Ingestion, ProfileStore } from "@rtcp/profile-store"
 import { Effect, Layer, Redacted } from "effect"
 import { demoClient } from "../../src/ImsTokens.js"
 import * as Server from "../../src/Server.js"
 
 export const orgId = demoClient.orgId
 
+/**
+ * The database of the tests: SQLite unless `RTCP_TEST_DIALECT=postgres` (the
+ * `postgres` vitest project), then a scratch schema per service on the
+ * server at `RTCP_TEST_DATABASE_URL`, dropped with the service.
+ */
+export const dialect: "sqlite" | "postgres" = process.env.RTCP_TEST_DIALECT === "postgres" ? "postgres" : "sqlite"
+const databaseUrl = process.env.RTCP_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test"
+
+/** `Server.layer` on the test database. */
+export const serverLayer = (options: Partial<Server.ServiceOptions> = {}) =>
+  dialect === "sqlite"
+    ? Server.layer({ directory: ":memory:", ...options })
+    : Layer.unwrapScoped(
+        Effect.map(Effect.orDie(ProfileStore.scratchSchema(databaseUrl)), (schema) =>
+          Server.layer({ directory: ":memory:", database: databaseUrl, databaseSchema: schema, ...options })
+        )
+      )
+
 /** The service (store services included) plus an HttpClient aimed at it. */
 export const service = (options: Partial<Server.ServiceOptions> = {}) =>
   HttpApiBuilder.serve().pipe(
-    Layer.provideMerge(Server.layer({ directory: ":memory:", ...options })),
+    Layer.provideMerge(serverLayer(options)),
     Layer.provideMerge(NodeHttpServer.layerTest)
   )
 

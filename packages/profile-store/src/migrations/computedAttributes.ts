@@ -31,11 +31,11 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.S
     )`,
     `CREATE UNIQUE INDEX computed_attributes_name ON computed_attributes (sandbox, name_key)`,
     // The values of the last evaluation, per merged profile (its XID).
-    `CREATE TABLE computed_attribute_values (
+    (t) => `CREATE TABLE computed_attribute_values (
       sandbox TEXT NOT NULL,
       attribute_id TEXT NOT NULL,
       xid TEXT NOT NULL,
-      value TEXT NOT NULL,
+      value ${t.json} NOT NULL,
       value_ts BIGINT,
       evaluated_at BIGINT NOT NULL,
       PRIMARY KEY (sandbox, attribute_id, xid)

@@ -6,11 +6,11 @@ import { statements } from "./statements.js"
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
   "0009_edge_projections": statements(
     // Where projected profiles are replicated. `data_centers` is a JSON array.
-    `CREATE TABLE projection_destinations (
+    (t) => `CREATE TABLE projection_destinations (
       sandbox TEXT NOT NULL,
       id TEXT NOT NULL,
       type TEXT NOT NULL,
-      data_centers TEXT NOT NULL,
+      data_centers ${t.json} NOT NULL,
       ttl INTEGER NOT NULL,
       replication_policy TEXT NOT NULL,
       version INTEGER NOT NULL,

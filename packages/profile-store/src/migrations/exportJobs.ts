@@ -10,21 +10,21 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.S
     // transaction), so the SQL stays portable. `request` keeps what the
     // caller sent (echoed back as AEP does), `plan` the validated request and
     // the merge policy as it was at creation (the version is pinned).
-    `CREATE TABLE export_jobs (
-      id INTEGER PRIMARY KEY,
+    (t) => `CREATE TABLE export_jobs (
+      id ${t.serial},
       sandbox TEXT NOT NULL,
       status TEXT NOT NULL,
-      request TEXT NOT NULL,
-      plan TEXT NOT NULL,
+      request ${t.json} NOT NULL,
+      plan ${t.json} NOT NULL,
       merge_policy_id TEXT NOT NULL,
       merge_policy_version INTEGER NOT NULL,
       dataset_id TEXT NOT NULL,
       batch_id TEXT NOT NULL,
       request_id TEXT NOT NULL,
       ims_org_id TEXT NOT NULL,
-      compute_gateway TEXT NOT NULL,
-      metrics TEXT NOT NULL,
-      errors TEXT NOT NULL,
+      compute_gateway ${t.json} NOT NULL,
+      metrics ${t.json} NOT NULL,
+      errors ${t.json} NOT NULL,
       cancel_requested INTEGER NOT NULL,
       created_at BIGINT NOT NULL,
       updated_at BIGINT NOT NULL

@@ -10,8 +10,8 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.S
     // orders jobs created within the same millisecond. Counters are updated
     // in the same transaction as each deleted chunk. `removed` hides a job
     // whose record was deleted while it ran: it finishes, then its row goes.
-    `CREATE TABLE system_jobs (
-      seq INTEGER PRIMARY KEY,
+    (t) => `CREATE TABLE system_jobs (
+      seq ${t.serial},
       sandbox TEXT NOT NULL,
       id TEXT NOT NULL,
       request_type TEXT NOT NULL,

@@ -1,8 +1,9 @@
 import { Effect, Layer } from "effect"
-import { Catalog, Ingestion, ProfileStore } from "../../src/index.js"
+import { Catalog, Ingestion } from "../../src/index.js"
+import { storeAt } from "./database.js"
 
-/** A fresh in-memory store per test. */
-export const store = () => ProfileStore.layerSqlite({ directory: ":memory:" })
+/** A fresh store per test (in memory on SQLite, a scratch schema on Postgres). */
+export const store = () => storeAt(":memory:")
 
 export const dataset = (
   name: string,

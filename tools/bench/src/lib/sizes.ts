@@ -9,6 +9,7 @@ export const sizes = (context: Context) =>
         growth: [1_000, 3_000],
         coreStore: 3_000,
         jobs: 3_000,
+        postgresStore: 3_000,
         loadSeconds: 2
       }
     : context.size === "1m"
@@ -18,6 +19,7 @@ export const sizes = (context: Context) =>
         growth: [10_000, 31_623, 100_000, 316_228, 1_000_000],
         coreStore: 100_000,
         jobs: 100_000,
+        postgresStore: 100_000,
         loadSeconds: 15
       }
     : {
@@ -26,6 +28,7 @@ export const sizes = (context: Context) =>
         growth: [10_000, 31_623, 100_000],
         coreStore: 100_000,
         jobs: 100_000,
+        postgresStore: 20_000,
         loadSeconds: 6
       }
 

@@ -25,6 +25,8 @@ export interface IngestArgs {
   readonly dir?: string
   /** SQLite page cache of the writing connection in MiB; SQLite's default (2 MiB) when undefined. */
   readonly cacheMb?: number | undefined
+  /** A `postgres://` URL: `service` ingests into that database instead of the folder's SQLite file. */
+  readonly database?: string | undefined
 }
 
 export interface DatasetTiming {
@@ -123,10 +125,10 @@ const raw = (dir: string, profiles: number, cacheMb: number | undefined) => {
   return timings
 }
 
-const service = (dir: string, profiles: number, cacheMb: number | undefined) =>
+const service = (dir: string, profiles: number, cacheMb: number | undefined, database?: string) =>
   Effect.gen(function* () {
     // The store has one connection, so the pragma holds for every statement below.
-    if (cacheMb !== undefined) yield* (yield* SqlClient.SqlClient).unsafe(`PRAGMA cache_size = -${Math.round(cacheMb * 1024)}`)
+    if (cacheMb !== undefined && database === undefined) yield* (yield* SqlClient.SqlClient).unsafe(`PRAGMA cache_size = -${Math.round(cacheMb * 1024)}`)
     const catalog = yield* Catalog.Catalog
     const ingestion = yield* Ingestion.Ingestion
     const timings: Array<DatasetTiming> = []
@@ -142,13 +144,13 @@ const service = (dir: string, profiles: number, cacheMb: number | undefined) =>
       timings.push({ key: spec.key, id: dataset.id, records: batch.recordsTotal, ms: performance.now() - started })
     }
     return timings
-  }).pipe(Effect.provide(ProfileStore.layerSqlite({ directory: dir })), Effect.orDie)
+  }).pipe(Effect.provide(ProfileStore.layerFor({ directory: dir, database })), Effect.orDie)
 
-workerMain<IngestArgs, IngestResult>(async ({ cacheMb, dir, mode, profiles }) => {
+workerMain<IngestArgs, IngestResult>(async ({ cacheMb, database, dir, mode, profiles }) => {
   if (mode !== "source" && dir === undefined) throw new Error("dir is required")
   if (mode === "raw") await migrate(dir!)
   const stop = clock()
-  const timings = mode === "source" ? source(profiles) : mode === "raw" ? raw(dir!, profiles, cacheMb) : await Effect.runPromise(service(dir!, profiles, cacheMb))
+  const timings = mode === "source" ? source(profiles) : mode === "raw" ? raw(dir!, profiles, cacheMb) : await Effect.runPromise(service(dir!, profiles, cacheMb, database))
   const { cpuMs, wallMs } = stop()
   const records = timings.reduce((sum, t) => sum + t.records, 0)
   return {

@@ -10,6 +10,8 @@ import { freePort, serveUntilStopped, workerMain } from "../lib/worker.js"
 
 export interface ServeArgs {
   readonly dir: string
+  /** A `postgres://` URL: the store lives there (the folder keeps the other files). */
+  readonly database?: string | undefined
   readonly accessLog?: boolean
   /** Serves `/rtcp/admin/faults` (fault injection for storm scenarios). */
   readonly admin?: boolean
@@ -20,10 +22,10 @@ export interface ServeInfo {
   readonly token: string
 }
 
-const main = async ({ accessLog, admin, dir }: ServeArgs) => {
+const main = async ({ accessLog, admin, database, dir }: ServeArgs) => {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
-  const server = Server.serve({ directory: dir, port, host: "127.0.0.1", ...(admin === true ? { admin: true } : {}) })
+  const server = Server.serve({ directory: dir, database, port, host: "127.0.0.1", ...(admin === true ? { admin: true } : {}) })
   const launched = Layer.launch(accessLog === true ? server : server.pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))))
   Effect.runFork(launched)
   const deadline = Date.now() + 60_000
