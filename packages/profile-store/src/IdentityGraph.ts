@@ -170,12 +170,12 @@ export const layer = Layer.effect(
       sql.onDialectOrElse({
         pg: () =>
           Effect.map(
-            sql`SELECT nextval(pg_get_serial_sequence('identities', 'id')) AS id FROM generate_series(1, ${n})`,
-            (rows) => rows.map((row: any) => Number(row.id)).sort((a, b) => a - b)
+            sql<{ readonly id: Rows.Int }>`SELECT nextval(pg_get_serial_sequence('identities', 'id')) AS id FROM generate_series(1, ${n})`,
+            (rows) => rows.map((row) => Number(row.id)).sort((a, b) => a - b)
           ),
         orElse: () =>
-          Effect.map(sql`SELECT COALESCE(MAX(id), 0) AS max FROM identities`, (rows: any) => {
-            const max = Number(rows[0].max)
+          Effect.map(sql<{ readonly max: Rows.Int }>`SELECT COALESCE(MAX(id), 0) AS max FROM identities`, (rows) => {
+            const max = Number(rows[0]!.max)
             return Array.from({ length: n }, (_, i) => max + 1 + i)
           })
       })

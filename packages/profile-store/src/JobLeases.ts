@@ -118,8 +118,8 @@ export const layer = Layer.effect(
       )
 
     const holds = (job: string) =>
-      sql`SELECT owner FROM job_leases WHERE job = ${job}`.pipe(
-        Effect.map((rows: ReadonlyArray<any>) => rows.length > 0 && rows[0].owner === owner),
+      sql<{ readonly owner: string }>`SELECT owner FROM job_leases WHERE job = ${job}`.pipe(
+        Effect.map((rows) => rows[0]?.owner === owner),
         Effect.orDie
       )
 

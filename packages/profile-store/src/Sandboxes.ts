@@ -56,8 +56,8 @@ export const layer = Layer.effect(
     const insert = (name: string, title: string, type: string) =>
       Effect.gen(function* () {
         yield* lockFor(sql, `rtcp:sandbox:${name}`)
-        const existing = yield* sql`SELECT * FROM sandboxes WHERE name = ${name}`
-        if (existing.length > 0) return toSandbox(existing[0])
+        const existing = yield* sql<Rows.Sandbox>`SELECT * FROM sandboxes WHERE name = ${name}`
+        if (existing[0] !== undefined) return toSandbox(existing[0])
         const now = yield* Clock.currentTimeMillis
         const sandbox: Sandbox = { name, id: randomUUID(), title, type: type as Sandbox["type"], createdAt: now }
         yield* sql`INSERT INTO sandboxes ${sql.insert({ name, id: sandbox.id, title, type, created_at: now })}`

@@ -439,15 +439,15 @@ export const layer = Layer.scoped(
           pg: () =>
             Effect.gen(function* () {
               if (table === "fragments") {
-                const keys = yield* sql`SELECT f.identity_id FROM fragments f WHERE ${fragments!} LIMIT ${chunkSize}`
+                const keys = yield* sql<{ readonly identity_id: Rows.Int }>`SELECT f.identity_id FROM fragments f WHERE ${fragments!} LIMIT ${chunkSize}`
                 if (keys.length === 0) return keys
                 return yield* sql`DELETE FROM fragments WHERE sandbox = ${job.sandbox} AND dataset_id = ${job.datasetId}
-                  AND ${sql.in("identity_id", keys.map((row: any) => row.identity_id))} RETURNING identity_id`
+                  AND ${sql.in("identity_id", keys.map((row) => row.identity_id))} RETURNING identity_id`
               }
-              const keys = yield* sql`SELECT e.id FROM events e WHERE ${events} LIMIT ${chunkSize}`
+              const keys = yield* sql<{ readonly id: string }>`SELECT e.id FROM events e WHERE ${events} LIMIT ${chunkSize}`
               if (keys.length === 0) return keys
               return yield* sql`DELETE FROM events WHERE sandbox = ${job.sandbox} AND dataset_id = ${job.datasetId}
-                AND ${sql.in("id", keys.map((row: any) => row.id))} RETURNING id`
+                AND ${sql.in("id", keys.map((row) => row.id))} RETURNING id`
             }),
           orElse: () =>
             table === "fragments"
