@@ -73,6 +73,19 @@ const pack = async (folder: string): Promise<Packed> => {
 }
 
 /**
+ * Where the registry keeps a package's tarball. A lock written with
+ * `omit-lockfile-registry-resolved` has no such address, and npm would then
+ * ask the registry for the package's metadata first, which an offline
+ * install cannot (ENOTCACHED) once that metadata was ever cached in another
+ * form; with the address the tarball comes from the cache by its integrity.
+ */
+const registry = (process.env.npm_config_registry ?? "https://registry.npmjs.org/").replace(/\/?$/, "/")
+const tarballUrl = (path: string, version: string) => {
+  const name = path.slice(path.lastIndexOf("node_modules/") + "node_modules/".length)
+  return `${registry}${name}/-/${name.split("/").pop()}-${version}.tgz`
+}
+
+/**
  * The workspace lock, re-rooted at the consumer: every registry package of
  * the workspace at its place (npm prunes what the consumer does not reach),
  * and the tarballs instead of the workspace links.
@@ -82,7 +95,7 @@ const consumerLock = (manifest: { dependencies: Record<string, string>; devDepen
   const packages: Record<string, any> = { "": { name: "consumer", version: "0.0.0", ...manifest } }
   for (const [path, entry] of Object.entries<any>(lock.packages)) {
     if (!path.startsWith("node_modules/") || entry.link === true) continue
-    packages[path] = entry
+    packages[path] = entry.resolved === undefined && entry.integrity !== undefined ? { ...entry, resolved: tarballUrl(path, entry.version) } : entry
   }
   for (const tarball of tarballs) {
     const manifestOf = JSON.parse(readFileSync(join(root, "node_modules", tarball.name, "package.json"), "utf8"))
