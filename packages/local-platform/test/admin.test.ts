@@ -131,7 +131,14 @@ describe("reset", () => {
 /** Everything a client can read, plus every table's rows: two stores are the same when these are equal. */
 const observe = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
-  const tables = (yield* sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'rtcp_migrations' ORDER BY name`).map((r) => r.name)
+  const tables = (yield* sql.onDialectOrElse({
+    sqlite: () => sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`,
+    orElse: () =>
+      sql<{ name: string }>`SELECT table_name AS name FROM information_schema.tables
+        WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`
+  }))
+    .map((r) => r.name)
+    .filter((name) => name !== "rtcp_migrations" && name !== "job_leases")
   const rows: Record<string, Array<string>> = {}
   for (const table of tables) rows[table] = (yield* sql<Record<string, unknown>>`SELECT * FROM ${sql(table)}`).map((row) => JSON.stringify(row)).sort()
   const answers: Record<string, unknown> = {}

@@ -69,6 +69,13 @@ export class StoreState extends Context.Tag("@rtcp/profile-store/StoreState")<
 
 /** Where the migrator records what it applied (see Migrations.ts). */
 const MIGRATIONS_TABLE = "rtcp_migrations"
+/**
+ * Tables of the running processes, not of the profile store's state: which
+ * migrations ran, and which process holds which background job now. A
+ * snapshot or a reset carries neither (a restored lease would name a process
+ * that is not there; a reset one would stop a job mid-way).
+ */
+const PROCESS_TABLES: ReadonlySet<string> = new Set([MIGRATIONS_TABLE, "job_leases"])
 /** Rows per multi-row INSERT on import: well under SQLite's and Postgres' bound-parameter limits. */
 const INSERT_CHUNK = 100
 const NAME = /^[a-z_][a-z0-9_]*$/
@@ -95,7 +102,7 @@ export const layer = Layer.effect(
             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`
       })
       .pipe(
-        Effect.map((rows) => rows.map((row) => String(row.name)).filter((name) => name !== MIGRATIONS_TABLE && NAME.test(name))),
+        Effect.map((rows) => rows.map((row) => String(row.name)).filter((name) => !PROCESS_TABLES.has(name) && NAME.test(name))),
         Effect.orDie
       )
 
