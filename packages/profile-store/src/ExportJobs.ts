@@ -47,9 +47,9 @@
 import { SqlClient } from "@effect/sql"
 import type { ExportJob } from "@rtcp/core"
 import { randomBytes, randomUUID } from "node:crypto"
-import { Cause, Clock, Context, Duration, Effect, FiberSet, Layer, Option } from "effect"
+import { Cause, Clock, Context, Effect, FiberSet, Layer, Option } from "effect"
 import { Catalog } from "./Catalog.js"
-import { JobLeases, Settings as LeaseSettings } from "./JobLeases.js"
+import { JobLeases } from "./JobLeases.js"
 import { lockFor } from "./internal/dialect.js"
 import * as StoreError from "./StoreError.js"
 import { invalid, refused } from "./StoreError.js"
@@ -255,7 +255,6 @@ export const layerWith = (options: Options = {}) =>
       const policies = yield* MergePolicies
       const dataDirectory = yield* DataDirectory
       const leases = yield* JobLeases
-      const leaseSettings = yield* LeaseSettings
       const background = yield* FiberSet.make()
       const turn = yield* Effect.makeSemaphore(1)
       const profilesPerFile = Math.max(1, options.profilesPerFile ?? DEFAULT_PROFILES_PER_FILE)
@@ -430,7 +429,7 @@ export const layerWith = (options: Options = {}) =>
       })
       yield* adopt
       if (leases.shared) {
-        yield* adopt.pipe(Effect.delay(Duration.decode(leaseSettings.poll)), Effect.forever, Effect.forkScoped)
+        yield* Effect.zipRight(leases.pause, adopt).pipe(Effect.forever, Effect.forkScoped)
       }
 
       // -----------------------------------------------------------------------

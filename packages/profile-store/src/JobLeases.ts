@@ -54,6 +54,8 @@ export class JobLeases extends Context.Tag("@rtcp/profile-store/JobLeases")<
     readonly holds: (job: string) => Effect.Effect<boolean>
     /** Waits for `doorbell`, or on a shared database at most the poll interval (jobs of other processes ring no bell here). */
     readonly wait: (doorbell: Queue.Dequeue<unknown>) => Effect.Effect<void>
+    /** Waits one poll interval of wall-clock time (see `pollPause`). */
+    readonly pause: Effect.Effect<void>
   }
 >() {}
 
@@ -123,18 +125,25 @@ export const layer = Layer.effect(
         Effect.orDie
       )
 
+    // Polling looks for what other processes did, and they live in real time:
+    // the poll waits on the wall clock, not on the fiber's Clock. On a test
+    // clock, a poll every second would turn each jump of the clock into one
+    // step per second jumped (TestClock.setTime to a date in 2025 never ends).
+    const wallClock = Clock.make()
+    const pause = Effect.withClock(Effect.sleep(poll), wallClock)
+
     const wait = (doorbell: Queue.Dequeue<unknown>) =>
-      shared ? Effect.asVoid(Effect.raceFirst(Queue.take(doorbell), Effect.sleep(poll))) : Effect.asVoid(Queue.take(doorbell))
+      shared ? Effect.asVoid(Effect.raceFirst(Queue.take(doorbell), pause)) : Effect.asVoid(Queue.take(doorbell))
 
     const inTurn = <A, E, R>(job: string, work: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
       Effect.flatMap(
         withLease(job, work),
         Option.match({
           onSome: Effect.succeed,
-          onNone: () => Effect.zipRight(Effect.sync(() => console.error("DEBUG inTurn busy", job, owner)), Effect.zipRight(Effect.sleep(poll), inTurn(job, work)))
+          onNone: () => Effect.zipRight(pause, inTurn(job, work))
         })
       )
 
-    return JobLeases.of({ owner, shared, withLease, inTurn, holds, wait })
+    return JobLeases.of({ owner, shared, withLease, inTurn, holds, wait, pause })
   })
 )
