@@ -228,6 +228,24 @@ export const layer = Layer.effect(
               yield* sql`INSERT INTO ${sql(name)} ${sql.insert(table.slice(i, i + INSERT_CHUNK))}`
             }
           }
+          // Postgres hands out BIGSERIAL ids from a sequence that explicit ids
+          // do not move: it starts after the highest imported id, or the next
+          // new identity or graph would collide with an imported one.
+          yield* sql.onDialectOrElse({
+            pg: () =>
+              Effect.flatMap(
+                sql<{ name: string }>`SELECT table_name AS name FROM information_schema.columns
+                  WHERE table_schema = current_schema() AND column_name = 'id' AND column_default LIKE 'nextval(%'`,
+                (serial) =>
+                  Effect.forEach(
+                    serial.filter(({ name }) => names.includes(name)),
+                    ({ name }) =>
+                      sql`SELECT setval(pg_get_serial_sequence(${name}, 'id'), COALESCE((SELECT MAX(id) FROM ${sql(name)}), 0) + 1, false)`,
+                    { discard: true }
+                  )
+              ),
+            orElse: () => Effect.void
+          })
         }).pipe(sql.withTransaction, Effect.orDie)
         yield* Effect.try({
           try: () => {
