@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { LocalExtensions } from "../../src/extensions.js"
 import type { DashboardRuntime } from "../../src/runtime.js"
 import { routeFromArgs } from "../../src/state/routes.js"
+import { diffRows, diffSide } from "../../src/views/Diff.js"
 import { frame, keys, mount, press, startService, type, waitFor } from "../support/harness.js"
 
 let runtime: DashboardRuntime
@@ -46,10 +47,28 @@ describe("diff", () => {
       await press(instance, keys.enter)
       await waitFor(instance, "Diff › diff Email:jane.doe@example.com", "◀ Default Timebased (default)", "No stitching · none", /\d+ identity namespaces? and \d+ attributes? differ/)
       // Under "none" nothing stitches to the Email: the profile is not found there, and every identity differs.
-      expect(frame(instance)).toMatch(/identity ECID\s+50710734271416325302186483425107286113\s+–/)
+      expect(frame(instance)).toMatch(/identity ECID\s+50710734271416325302186483425107286113, 71839\S*…?\s+–/)
       // P steps the left policy: both sides the same policy, nothing differs.
       await press(instance, "P")
       await waitFor(instance, /0 identity namespaces and 0 attributes differ/)
+    } finally {
+      cleanup()
+    }
+  })
+
+  it("lists the identities only experience events carry, as the Identities tab does", async () => {
+    const entity = { identityMap: { ECID: [{ id: "ecid-1", primary: true }] }, person: { name: { firstName: "Jane" } } }
+    const rows = diffRows(diffSide(entity, [{ namespace: "ecid", id: "ecid-2", primary: true, state: "" }]), diffSide(entity, []))
+    expect(rows[0]).toEqual({ path: "identity ECID", left: "ecid-1, ecid-2 (events only)", right: "ecid-1", differs: true })
+    expect(rows.find((row) => row.path === "person.name.firstName")?.differs).toBe(false)
+
+    // Jane's second ECID is only on her experience events: the left side (the default policy) lists it.
+    const { instance, cleanup } = await mount(runtime, { columns: 240, rows: 35 })
+    try {
+      await press(instance, ":")
+      await type(instance, "diff Email jane.doe@example.com")
+      await press(instance, keys.enter)
+      await waitFor(instance, /identity ECID\s+50710734271416325302186483425107286113, 71839027514382916475021938475610293847 \(events only\)\s+–/)
     } finally {
       cleanup()
     }
