@@ -10,7 +10,9 @@ import { LocalExtensions } from "../../src/extensions.js"
 import type { DashboardRuntime } from "../../src/runtime.js"
 import { routeFromArgs } from "../../src/state/routes.js"
 import { diffRows, diffSide } from "../../src/views/Diff.js"
-import { frame, keys, mount, press, startService, type, waitFor } from "../support/harness.js"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
+import { frame, keys, mount, press, startService, type, waitFor, withStaticToken } from "../support/harness.js"
 
 let runtime: DashboardRuntime
 /** Whether the local service of this checkout has the explain extension and the inspector yet. */
@@ -102,6 +104,47 @@ describe("explain", () => {
       await waitFor(instance, "JOINED THROUGH", "71839027514382916475021938475610293847", "joined the graph through")
     } finally {
       cleanup()
+    }
+  })
+})
+
+describe("explain without the extension", () => {
+  it("against Adobe says it needs the local service, and calls nothing", async () => {
+    // The local service with its inspector on, which the dashboard is told is Adobe: the inspector shows what was called.
+    const adobe = await startService({ profiles: 5, kind: "adobe", service: { admin: true } })
+    const { instance, cleanup } = await mount(adobe.runtime, { kind: "adobe", columns: 120, rows: 35, stack: stackOf(["explain", "Email", "jane.doe@example.com"]) })
+    try {
+      await waitFor(instance, "Explain needs the local profile service: Adobe's Profile API does not say which fragment each value came from")
+      // Long enough for a call the view would have made right after learning the upstream.
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      const seen = await adobe.run(Effect.flatMap(LocalExtensions, (admin) => admin.requests({ limit: 200 })))
+      expect(seen.length).toBeGreaterThan(0)
+      expect(seen.filter((request) => request.path.startsWith("/rtcp/explain"))).toEqual([])
+    } finally {
+      cleanup()
+      await adobe.runtime.dispose()
+    }
+  })
+
+  it("says the upstream lacks the extension when it answers 404", async () => {
+    // An upstream with no rtcp extension: every path answers 404 with AEP's error body.
+    const paths: Array<string> = []
+    const server = createServer((request, response) => {
+      paths.push(request.url ?? "")
+      response.writeHead(404, { "content-type": "application/json" })
+      response.end(JSON.stringify({ type: "http://ns.adobe.com/aep/errors/UPS-0404-404", status: 404, title: "Not found", detail: `no route for ${request.url}` }))
+    })
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    const bare = withStaticToken(url, "a-token")
+    const { instance, cleanup } = await mount(bare, { kind: "url", columns: 120, rows: 35, stack: stackOf(["explain", "Email", "jane.doe@example.com"]) })
+    try {
+      await waitFor(instance, "Explain needs the local profile service's explain extension (GET /rtcp/explain/profile); this upstream answered:")
+      expect(paths.some((path) => path.startsWith("/rtcp/explain/profile?"))).toBe(true)
+    } finally {
+      cleanup()
+      await bare.dispose()
+      await new Promise((resolve) => server.close(resolve))
     }
   })
 })
