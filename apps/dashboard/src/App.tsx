@@ -15,6 +15,7 @@ import { keyActions, splitChunk } from "./input.js"
 import * as Operations from "./operations.js"
 import { AppProvider, type DashboardRuntime, RuntimeProvider, useEffectQuery, useRuntime } from "./runtime.js"
 import { initialState, isModal, reducer, route } from "./state/reducer.js"
+import type { Action } from "./keymap.js"
 import type { AppAction, Identity, Route } from "./state/types.js"
 import type { ViewId } from "./state/views.js"
 import { theme } from "./theme.js"
@@ -86,6 +87,13 @@ const Dashboard = (props: AppProps) => {
   )
   const size = useTerminalSize()
   const [freshness, setFreshness] = useState<Freshness>({ updatedAt: undefined, loading: true })
+  // The view's keys that act on the screen drawn; keys read the ref (they can come before a render).
+  const [offered, setOfferedState] = useState<ReadonlyArray<Action> | undefined>(undefined)
+  const offeredRef = useRef(offered)
+  const setOffered = useCallback((next: ReadonlyArray<Action> | undefined) => {
+    offeredRef.current = next
+    setOfferedState(next)
+  }, [])
   const handle = useHandleRef()
   const { exit } = useInkApp()
   const { stdout } = useStdout()
@@ -138,13 +146,13 @@ const Dashboard = (props: AppProps) => {
       // Re-read for every key: a view action run by the previous key may have dispatched.
       const current = stateRef.current
       const helpMax = current.mode === "help" ? Math.max(0, helpLines(route(current).view, size.columns).length - (bodyHeight - 1)) : 0
-      for (const action of keyActions(current, chunk, k, { handle: handle.current, helpMax })) dispatch(action)
+      for (const action of keyActions(current, chunk, k, { handle: handle.current, helpMax, offered: offeredRef.current })) dispatch(action)
     }
   })
 
   const appContext = useMemo(
-    () => ({ state, dispatch, refreshMs: props.refreshMs, size, setFreshness, eventPageSize: props.eventPageSize ?? 25 }),
-    [state, props.refreshMs, size, props.eventPageSize]
+    () => ({ state, dispatch, refreshMs: props.refreshMs, size, setFreshness, setOffered, eventPageSize: props.eventPageSize ?? 25 }),
+    [state, props.refreshMs, size, props.eventPageSize, setOffered]
   )
 
   if (size.columns < MIN_COLUMNS || size.rows < MIN_ROWS) {
@@ -179,7 +187,7 @@ const Dashboard = (props: AppProps) => {
             </Box>
           </Box>
           <StatusLine state={state} width={width} freshness={freshness} refreshMs={props.refreshMs} paused={modal} />
-          <BottomLine state={state} width={width} />
+          <BottomLine state={state} width={width} offered={offered} />
         </Box>
       </HandleProvider>
     </AppProvider>

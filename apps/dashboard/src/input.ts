@@ -5,7 +5,7 @@
  */
 import type { Key } from "ink"
 import type { ViewHandle } from "./components/handle.js"
-import { isTyping, type KeyEntry, resolve } from "./keymap.js"
+import { type Action, isTyping, type KeyEntry, offeredBy, resolve } from "./keymap.js"
 import { route } from "./state/reducer.js"
 import type { AppAction, AppState } from "./state/types.js"
 import type { ViewId } from "./state/views.js"
@@ -64,6 +64,8 @@ const readOnlyVerbs: Partial<Record<string, string>> = {
 export interface KeyContext {
   readonly handle: ViewHandle | undefined
   readonly helpMax: number
+  /** The view's keys that act on the screen drawn (undefined: all; see `useOfferedKeys`). */
+  readonly offered?: ReadonlyArray<Action> | undefined
 }
 
 /** The reducer actions a key means now; view actions are sent to the focused list instead. */
@@ -75,7 +77,7 @@ export const keyActions = (state: AppState, input: string, key: Key, context: Ke
   if (entry?.action === "quit") return [{ type: "quit" }]
   switch (state.mode) {
     case "normal": {
-      if (!entry) return []
+      if (!entry || !offeredBy(entry, context.offered)) return []
       const move = (m: { delta?: number; to?: "top" | "bottom" }): ReadonlyArray<AppAction> => [
         { type: "move", ...m, count: handle?.count ?? 0 }
       ]

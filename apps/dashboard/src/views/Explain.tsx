@@ -10,7 +10,7 @@ import { type Explain, ProfileClient } from "@rtcp/core"
 import { Effect, Predicate } from "effect"
 import { type Column, filterRows, sortRows, Table } from "../components/Table.js"
 import { dateTime, describeError, inline, namespaceCode, plural, shortId } from "../format.js"
-import { useApp, useLiveData } from "../runtime.js"
+import { useApp, useLiveData, useOfferedKeys } from "../runtime.js"
 import { cursorOf, filterOf, pane, parseIdentityKey, route, sortOf } from "../state/reducer.js"
 import type { Identity as IdentityRef } from "../state/types.js"
 import { viewSpec } from "../state/views.js"
@@ -100,14 +100,11 @@ const ProfileExplain = ({ identity, width, height }: ViewProps & { readonly iden
   }
   if (adobe || Predicate.isTagged(query.error, "NotFound")) {
     return (
-      <Box flexDirection="column" width={width} height={height}>
-        <TitleLine panes={[]} active={0} width={width} right={`${identity.namespace}:${identity.id}`} />
-        <Text wrap="wrap" color={theme.warn}>
-          {adobe
-            ? "Explain needs the local profile service: Adobe's Profile API does not say which fragment each value came from. Start the dashboard without AEP_* credentials (or with --upstream pointing at rtcp's service) to explain profiles."
-            : `Explain needs the local profile service's explain extension (GET /rtcp/explain/profile); this upstream answered: ${describeError(query.error)}`}
-        </Text>
-      </Box>
+      <Unavailable width={width} height={height} identity={identity}>
+        {adobe
+          ? "Explain needs the local profile service: Adobe's Profile API does not say which fragment each value came from. Start the dashboard without AEP_* credentials (or with --upstream pointing at rtcp's service) to explain profiles."
+          : `Explain needs the local profile service's explain extension (GET /rtcp/explain/profile); this upstream answered: ${describeError(query.error)}`}
+      </Unavailable>
     )
   }
   const storyHeight = Math.min(STORY_LINES, Math.max(2, Math.floor(height / 4)))
@@ -156,6 +153,19 @@ const ProfileExplain = ({ identity, width, height }: ViewProps & { readonly iden
           </Text>
         ))}
       </Box>
+    </Box>
+  )
+}
+
+/** Why there is nothing to explain: it lists nothing, so none of the view's keys (Tab, sort, filter, copy, p) act or are hinted. */
+const Unavailable = ({ identity, width, height, children }: ViewProps & { readonly identity: IdentityRef; readonly children: string }) => {
+  useOfferedKeys([])
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      <TitleLine panes={[]} active={0} width={width} right={`${identity.namespace}:${identity.id}`} />
+      <Text wrap="wrap" color={theme.warn}>
+        {children}
+      </Text>
     </Box>
   )
 }

@@ -100,6 +100,8 @@ describe("explain", () => {
       await type(instance, "explain Email jane.doe@example.com")
       await press(instance, keys.enter)
       await waitFor(instance, "Attributes", "WON FROM DATASET", "person.name.firstName", "won from")
+      // Where the view lists something, its keys are offered.
+      for (const hint of ["p policy", "Tab pane", "o sort", "/ filter", "y copy"]) expect(hintsOf(instance)).toContain(hint)
       await press(instance, keys.tab)
       await waitFor(instance, "JOINED THROUGH", "71839027514382916475021938475610293847", "joined the graph through")
     } finally {
@@ -108,6 +110,22 @@ describe("explain", () => {
   })
 })
 
+/** The key hint line (the frame's last line). */
+const hintsOf = (instance: Parameters<typeof frame>[0]) => frame(instance).trimEnd().split("\n").at(-1) ?? ""
+
+/** A page that lists nothing hints (and acts on) none of the view's keys: no Tab, sort, filter, copy or policy step. */
+const expectNoViewKeys = async (instance: Parameters<typeof frame>[0]) => {
+  const line = hintsOf(instance)
+  expect(line).toMatch(/: command {2}(esc back {2})?\? help {2}q quit/)
+  for (const hint of ["Tab pane", "o sort", "/ filter", "y copy", "p policy", "Enter open"]) expect(line).not.toContain(hint)
+  // And they do nothing: no filter prompt opens, no pane is switched to.
+  await press(instance, "/", "x")
+  expect(frame(instance)).not.toContain("Enter keep · Esc cancel")
+  await press(instance, keys.tab, "o", "y")
+  expect(frame(instance)).not.toContain("Identities")
+  expect(frame(instance)).not.toContain("nothing to copy")
+}
+
 describe("explain without the extension", () => {
   it("against Adobe says it needs the local service, and calls nothing", async () => {
     // The local service with its inspector on, which the dashboard is told is Adobe: the inspector shows what was called.
@@ -115,6 +133,7 @@ describe("explain without the extension", () => {
     const { instance, cleanup } = await mount(adobe.runtime, { kind: "adobe", columns: 120, rows: 35, stack: stackOf(["explain", "Email", "jane.doe@example.com"]) })
     try {
       await waitFor(instance, "Explain needs the local profile service: Adobe's Profile API does not say which fragment each value came from")
+      await expectNoViewKeys(instance)
       // Long enough for a call the view would have made right after learning the upstream.
       await new Promise((resolve) => setTimeout(resolve, 300))
       const seen = await adobe.run(Effect.flatMap(LocalExtensions, (admin) => admin.requests({ limit: 200 })))
@@ -140,6 +159,7 @@ describe("explain without the extension", () => {
     const { instance, cleanup } = await mount(bare, { kind: "url", columns: 120, rows: 35, stack: stackOf(["explain", "Email", "jane.doe@example.com"]) })
     try {
       await waitFor(instance, "Explain needs the local profile service's explain extension (GET /rtcp/explain/profile); this upstream answered:")
+      await expectNoViewKeys(instance)
       expect(paths.some((path) => path.startsWith("/rtcp/explain/profile?"))).toBe(true)
     } finally {
       cleanup()
