@@ -169,6 +169,26 @@ describe("explain without the extension", () => {
   })
 })
 
+describe("explain under a policy the profile is not found under", () => {
+  it("says so (not that the extension is missing), and p steps on", async () => {
+    const { instance, cleanup } = await mount(runtime, { columns: 140, rows: 35, stack: stackOf(["explain", "Email", "jane.doe@example.com"]) })
+    try {
+      await waitFor(instance, "WON FROM DATASET", "person.name.firstName")
+      // Under "No stitching" nothing joins Jane's Email to her profile: the extension answers "no data found".
+      await press(instance, "p")
+      await waitFor(instance, "not found under merge policy No stitching: no profile has Email:jane.doe@example.com when merged this way (p tries the next policy)")
+      expect(frame(instance)).not.toContain("explain extension")
+      const line = hintsOf(instance)
+      expect(line).toContain("p policy")
+      for (const hint of ["Tab pane", "o sort", "/ filter", "y copy"]) expect(line).not.toContain(hint)
+      await press(instance, "p")
+      await waitFor(instance, "WON FROM DATASET", "person.name.firstName")
+    } finally {
+      cleanup()
+    }
+  })
+})
+
 describe("requests", () => {
   it("lists the inspector's requests live and opens one in full", async () => {
     expect(inspects).toBe(true)
