@@ -217,6 +217,7 @@ describe("requests without the inspector", () => {
     try {
       await press(instance, "8")
       await waitFor(instance, "Requests needs the local profile service with its inspector on")
+      await expectNoViewKeys(instance)
     } finally {
       cleanup()
       await plain.runtime.dispose()
