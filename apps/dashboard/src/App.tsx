@@ -4,17 +4,18 @@
  * the terminal so Ink never scrolls or clears it. One input handler turns
  * keys into reducer actions through the keymap.
  */
-import { Box, Text, useApp as useInkApp, useInput, useStdout } from "ink"
-import { type ReactNode, useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react"
+import { Box, type Key, Text, useApp as useInkApp, useInput, useStdout } from "ink"
+import { type ReactNode, useCallback, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from "react"
 import { Breadcrumbs, BottomLine, type Freshness, Header, StatusLine } from "./components/Chrome.js"
 import { HandleProvider, useHandleRef } from "./components/handle.js"
 import { copy } from "./clipboard.js"
 import { ConfirmDialog, FormDialog, HelpOverlay, helpLines } from "./components/Modals.js"
 import { describeError } from "./format.js"
-import { keyActions, splitChunk } from "./input.js"
+import { keyActions, splitChunk, waitsForScreen } from "./input.js"
 import * as Operations from "./operations.js"
 import { AppProvider, type DashboardRuntime, RuntimeProvider, useEffectQuery, useRuntime } from "./runtime.js"
 import { initialState, isModal, reducer, route } from "./state/reducer.js"
+import type { Action } from "./keymap.js"
 import type { AppAction, Identity, Route } from "./state/types.js"
 import type { ViewId } from "./state/views.js"
 import { theme } from "./theme.js"
@@ -86,6 +87,13 @@ const Dashboard = (props: AppProps) => {
   )
   const size = useTerminalSize()
   const [freshness, setFreshness] = useState<Freshness>({ updatedAt: undefined, loading: true })
+  // The view's keys that act on the screen drawn; keys read the ref (they can come before a render).
+  const [offered, setOfferedState] = useState<ReadonlyArray<Action> | undefined>(undefined)
+  const offeredRef = useRef(offered)
+  const setOffered = useCallback((next: ReadonlyArray<Action> | undefined) => {
+    offeredRef.current = next
+    setOfferedState(next)
+  }, [])
   const handle = useHandleRef()
   const { exit } = useInkApp()
   const { stdout } = useStdout()
@@ -133,18 +141,39 @@ const Dashboard = (props: AppProps) => {
   const bodyHeight = Math.max(1, size.rows - CHROME - 1)
   const r = route(state)
 
+  // Keys not handled yet, in order: one that needs the list of a pane or item not drawn yet waits for it.
+  const pending = useRef<Array<readonly [string, Key]>>([])
+  const helpColumns = useRef(size.columns)
+  helpColumns.current = size.columns
+  const drain = useCallback(
+    (drawn: boolean) => {
+      // Right after a commit the screen shows the latest state: the first key goes, whatever the handle says.
+      let force = drawn
+      while (pending.current.length > 0) {
+        const [chunk, k] = pending.current[0]!
+        // Re-read for every key: the previous key (or a view action it ran) may have dispatched.
+        const current = stateRef.current
+        if (!force && waitsForScreen(current, chunk, k, handle.current)) return
+        force = false
+        pending.current.shift()
+        const helpMax = current.mode === "help" ? Math.max(0, helpLines(route(current).view, helpColumns.current).length - (bodyHeight - 1)) : 0
+        for (const action of keyActions(current, chunk, k, { handle: handle.current, helpMax, offered: offeredRef.current })) dispatch(action)
+      }
+    },
+    [bodyHeight, dispatch, handle]
+  )
   useInput((input, key) => {
-    for (const [chunk, k] of splitChunk(input, key)) {
-      // Re-read for every key: a view action run by the previous key may have dispatched.
-      const current = stateRef.current
-      const helpMax = current.mode === "help" ? Math.max(0, helpLines(route(current).view, size.columns).length - (bodyHeight - 1)) : 0
-      for (const action of keyActions(current, chunk, k, { handle: handle.current, helpMax })) dispatch(action)
-    }
+    pending.current.push(...splitChunk(input, key))
+    drain(false)
+  })
+  // After every commit (the views' handles are registered by then): the keys that waited.
+  useLayoutEffect(() => {
+    if (pending.current.length > 0) drain(true)
   })
 
   const appContext = useMemo(
-    () => ({ state, dispatch, refreshMs: props.refreshMs, size, setFreshness, eventPageSize: props.eventPageSize ?? 25 }),
-    [state, props.refreshMs, size, props.eventPageSize]
+    () => ({ state, dispatch, refreshMs: props.refreshMs, size, setFreshness, setOffered, eventPageSize: props.eventPageSize ?? 25 }),
+    [state, props.refreshMs, size, props.eventPageSize, setOffered]
   )
 
   if (size.columns < MIN_COLUMNS || size.rows < MIN_ROWS) {
@@ -179,7 +208,7 @@ const Dashboard = (props: AppProps) => {
             </Box>
           </Box>
           <StatusLine state={state} width={width} freshness={freshness} refreshMs={props.refreshMs} paused={modal} />
-          <BottomLine state={state} width={width} />
+          <BottomLine state={state} width={width} offered={offered} />
         </Box>
       </HandleProvider>
     </AppProvider>

@@ -74,9 +74,9 @@ const LEAVE_ALT_SCREEN = "\u001b[?1049l"
 
 const command = Command.make("rtcp", { upstream, proxyKey, sandbox, readOnly, data, profiles, refresh, view, where }, (options) =>
   Effect.gen(function* () {
-    // A mistyped flag lands among the permalink's words: name it as a flag.
-    const flag = options.where.find((word) => word.startsWith("-"))
-    if (flag !== undefined) return yield* new CommandLine.UsageError({ message: `unknown flag ${flag} (--help lists the flags)` })
+    // The permalink words are repeated positionals, so @effect/cli hands an unknown flag to them: name it as a flag.
+    const flag = options.where.find((word) => /^--?[A-Za-z]/.test(word))
+    if (flag !== undefined) return yield* new CommandLine.UsageError({ message: `unknown flag ${flag.split("=", 1)[0]} (--help lists the flags)` })
     const opened = routeFromArgs(options.where)
     if ("error" in opened) return yield* new CommandLine.UsageError({ message: opened.error })
     if (Option.isSome(options.proxyKey) && Option.isNone(options.upstream)) {

@@ -5,8 +5,8 @@
  */
 import type { Key } from "ink"
 import type { ViewHandle } from "./components/handle.js"
-import { isTyping, type KeyEntry, resolve } from "./keymap.js"
-import { route } from "./state/reducer.js"
+import { type Action, isTyping, type KeyEntry, offeredBy, resolve } from "./keymap.js"
+import { cursorKey, route } from "./state/reducer.js"
 import type { AppAction, AppState } from "./state/types.js"
 import type { ViewId } from "./state/views.js"
 
@@ -61,9 +61,28 @@ const readOnlyVerbs: Partial<Record<string, string>> = {
   cancelJob: "cancel"
 }
 
+/** What needs no list on screen: these keys act through the reducer alone. */
+const screenless: ReadonlyArray<Action> = ["quit", "help", "command", "filter", "back", "refresh", "goto", "messages", "nextPane", "prevPane"]
+
+/**
+ * Whether a key must wait for the screen to catch up: it acts through the
+ * focused list's handle (moves, sort, copy, view actions) and the handle
+ * registered is another list's (a pane or item switch by an earlier key,
+ * not drawn yet). The reducer reads the state the previous key left; so,
+ * with this, does every key.
+ */
+export const waitsForScreen = (state: AppState, input: string, key: Key, handle: ViewHandle | undefined): boolean => {
+  if (state.mode !== "normal" || handle?.list === undefined || handle.list === cursorKey(state)) return false
+  const r = route(state)
+  const entry = resolve(state.mode, r.view, input, key, r.detail !== undefined)
+  return entry !== undefined && !screenless.includes(entry.action)
+}
+
 export interface KeyContext {
   readonly handle: ViewHandle | undefined
   readonly helpMax: number
+  /** The view's keys that act on the screen drawn (undefined: all; see `useOfferedKeys`). */
+  readonly offered?: ReadonlyArray<Action> | undefined
 }
 
 /** The reducer actions a key means now; view actions are sent to the focused list instead. */
@@ -75,7 +94,7 @@ export const keyActions = (state: AppState, input: string, key: Key, context: Ke
   if (entry?.action === "quit") return [{ type: "quit" }]
   switch (state.mode) {
     case "normal": {
-      if (!entry) return []
+      if (!entry || !offeredBy(entry, context.offered)) return []
       const move = (m: { delta?: number; to?: "top" | "bottom" }): ReadonlyArray<AppAction> => [
         { type: "move", ...m, count: handle?.count ?? 0 }
       ]

@@ -211,6 +211,13 @@ export const matches = (binding: KeyBinding, input: string, key: Key): boolean =
   return input === binding.key
 }
 
+/** The app's own keys: they act on every screen, whatever the view offers. */
+const appActions: ReadonlyArray<Action> = ["quit", "help", "command", "back", "refresh", "goto", "messages"]
+
+/** Whether a normal-mode entry acts on a screen that offers only `offered` of the view's keys (undefined: all). */
+export const offeredBy = (entry: KeyEntry, offered: ReadonlyArray<Action> | undefined): boolean =>
+  offered === undefined || appActions.includes(entry.action) || offered.includes(entry.action)
+
 /** Whether an entry acts in this view, on its list (`detail` false) or on an opened item. */
 export const actsIn = (entry: KeyEntry, view: ViewId, detail: boolean): boolean =>
   (entry.views === undefined || entry.views.includes(view)) && (detail || !(entry.detailOnly ?? []).includes(view))

@@ -8,8 +8,9 @@
  */
 import { Platform } from "@rtcp/core"
 import { Cause, Effect, Exit, type Fiber, FiberId, type ManagedRuntime, Option } from "effect"
-import { createContext, type Dispatch, type ReactNode, useContext, useEffect, useRef, useState } from "react"
+import { createContext, type Dispatch, type ReactNode, useContext, useEffect, useLayoutEffect, useRef, useState } from "react"
 import { describeError, requestIdOf } from "./format.js"
+import type { Action } from "./keymap.js"
 import { isModal } from "./state/reducer.js"
 import type { AppAction, AppState } from "./state/types.js"
 import type { Services } from "./upstream.js"
@@ -42,6 +43,12 @@ export interface AppContextValue {
   readonly eventPageSize: number
   /** The view on screen says when its data last arrived (the status line shows it). */
   readonly setFreshness: (freshness: { readonly updatedAt: number | undefined; readonly loading: boolean }) => void
+  /**
+   * The view's own keys that act on this screen, when fewer than the keymap
+   * says (a page that lists nothing); undefined: all of them. Key hints and
+   * key routing both read it, so a hint is never offered for a key that does nothing.
+   */
+  readonly setOffered: (offered: ReadonlyArray<Action> | undefined) => void
 }
 
 const AppContext = createContext<AppContextValue | undefined>(undefined)
@@ -54,6 +61,21 @@ export const useApp = (): AppContextValue => {
   const value = useContext(AppContext)
   if (!value) throw new Error("useApp outside <AppProvider>")
   return value
+}
+
+/**
+ * A screen where only `actions` of the view's keys act (none, for a page
+ * that only says why there is nothing to show): the rest are neither hinted
+ * nor acted on while it is drawn. The app's own keys (`:`, `?`, Esc, `q`,
+ * view numbers, `r`, `m`) always act.
+ */
+export const useOfferedKeys = (actions: ReadonlyArray<Action>) => {
+  const { setOffered } = useApp()
+  const key = actions.join(" ")
+  useLayoutEffect(() => {
+    setOffered(key === "" ? [] : (key.split(" ") as ReadonlyArray<Action>))
+    return () => setOffered(undefined)
+  }, [key, setOffered])
 }
 
 // ---------------------------------------------------------------------------

@@ -81,11 +81,12 @@ describe("npm start under tmux", () => {
       // the last frame when it believes it runs in CI, and a person at a terminal is not in CI.
       const command =
         `env -u CI -u AEP_CLIENT_ID -u AEP_CLIENT_SECRET -u AEP_ACCESS_TOKEN -u AEP_ORG_ID ` +
-        `npm run --silent -w @rtcp/dashboard start -- --data ${data} --profiles 200 --refresh 2; ` +
+        // The root's `npm start`, as the README says: it builds the dashboard (a cache hit once built), then runs it.
+        `npm start --silent -- --data ${data} --profiles 200 --refresh 2; ` +
         `echo "RTCP_EXIT=$?"; sleep 120`
       tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", "-c", root, command)
 
-      const first = await waitFor([/ rtcp local http:\/\/127\.0\.0\.1:\d+/, "org RTCPLOCAL@AdobeOrg", "Merged profiles"], 60_000)
+      const first = await waitFor([/ rtcp local http:\/\/127\.0\.0\.1:\d+/, "org RTCPLOCAL@AdobeOrg", "Merged profiles"], 120_000)
       const port = Number(/127\.0\.0\.1:(\d+)/.exec(first)![1])
       keep("overview", await waitFor(["Profiles by dataset", "Profiles by namespace", "Dataset overlap", "Namespace overlap"], 30_000))
 
@@ -143,6 +144,6 @@ describe("npm start under tmux", () => {
       expect(after).toContain(`rtcp: stopped the local profile service at http://127.0.0.1:${port}`)
       expect(await refused(port)).toBe(true)
     },
-    180_000
+    240_000
   )
 })

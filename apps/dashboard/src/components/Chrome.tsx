@@ -6,7 +6,7 @@
 import { Box, Text } from "ink"
 import { suggestion } from "../commands/registry.js"
 import { clock, fit, truncate, width as cells } from "../format.js"
-import { actsIn, keymap, labels } from "../keymap.js"
+import { type Action, actsIn, keymap, labels, offeredBy } from "../keymap.js"
 import { type AppState, filterOf, pane, route } from "../state/reducer.js"
 import { permalink } from "../state/routes.js"
 import { viewSpec } from "../state/views.js"
@@ -169,7 +169,10 @@ const treeDetail = (state: AppState): boolean => {
  * `esc back`, `q quit`) is kept at the end, and `fixed` says how much of
  * the line it needs so that a narrow terminal drops view hints, never it.
  */
-export const hints = (state: AppState): { readonly view: ReadonlyArray<string>; readonly fixed: ReadonlyArray<string> } => {
+export const hints = (
+  state: AppState,
+  offered?: ReadonlyArray<Action> | undefined
+): { readonly view: ReadonlyArray<string>; readonly fixed: ReadonlyArray<string> } => {
   const r = route(state)
   const view = r.view
   const detail = r.detail !== undefined
@@ -183,6 +186,7 @@ export const hints = (state: AppState): { readonly view: ReadonlyArray<string>; 
       entry.modes.includes("normal") &&
       (hintActions as ReadonlyArray<string>).includes(entry.action) &&
       actsIn(entry, view, detail) &&
+      offeredBy(entry, offered) &&
       !(entry.write && state.readOnly) &&
       !(tree && entry.action === "sortNext") &&
       !(view === "diff" && entry.action === "sortNext") &&
@@ -203,8 +207,8 @@ export const hints = (state: AppState): { readonly view: ReadonlyArray<string>; 
 }
 
 /** The hint line at a width: view hints that fit, then the fixed ones, always. */
-export const hintLine = (state: AppState, width: number): string => {
-  const { view, fixed } = hints(state)
+export const hintLine = (state: AppState, width: number, offered?: ReadonlyArray<Action> | undefined): string => {
+  const { view, fixed } = hints(state, offered)
   const tail = fixed.join("  ")
   let line = ""
   for (const part of view) {
@@ -215,7 +219,16 @@ export const hintLine = (state: AppState, width: number): string => {
   return truncate(` ${line === "" ? tail : `${line}  ${tail}`}`, width)
 }
 
-export const BottomLine = ({ state, width }: { readonly state: AppState; readonly width: number }) => {
+export const BottomLine = ({
+  state,
+  width,
+  offered
+}: {
+  readonly state: AppState
+  readonly width: number
+  /** The view's keys that act on the screen drawn (undefined: all). */
+  readonly offered?: ReadonlyArray<Action> | undefined
+}) => {
   if (state.mode === "command") {
     const text = state.command.text
     const ghost = suggestion(text, state)
@@ -249,7 +262,7 @@ export const BottomLine = ({ state, width }: { readonly state: AppState; readonl
   return (
     <Box width={width}>
       <Text wrap="truncate" color={theme.muted}>
-        {hintLine(state, width)}
+        {hintLine(state, width, offered)}
       </Text>
     </Box>
   )

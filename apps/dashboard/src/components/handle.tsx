@@ -5,9 +5,17 @@
  */
 import { createContext, type MutableRefObject, type ReactNode, useContext, useLayoutEffect, useRef } from "react"
 import type { Action } from "../keymap.js"
+import { useApp } from "../runtime.js"
+import { cursorKey } from "../state/reducer.js"
 import type { AppState } from "../state/types.js"
 
 export interface ViewHandle {
+  /**
+   * The list it serves (`cursorKey` of the state it was drawn for): a key
+   * that arrives before a pane or item switch is drawn waits for the handle
+   * of the list it is meant for, instead of going to the previous one.
+   */
+  readonly list?: string | undefined
   readonly count: number
   readonly page: number
   readonly columns?: number | undefined
@@ -44,8 +52,9 @@ export const useHandleRef = (): HandleRef => useRef<ViewHandle | undefined>(unde
 /** Registers the focused list's handle (after every render, so it is never stale). */
 export const useViewHandle = (handle: ViewHandle): void => {
   const ref = useContext(HandleContext)
+  const { state } = useApp()
   const latest = useRef(handle)
-  latest.current = handle
+  latest.current = { ...handle, list: cursorKey(state) }
   useLayoutEffect(() => {
     if (!ref) return
     ref.current = latest.current

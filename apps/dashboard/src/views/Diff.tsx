@@ -1,8 +1,10 @@
 /**
  * Diff: one profile merged under two merge policies, side by side. Two
  * ordinary lookups (so it works against Adobe too); every attribute and
- * identity is a row, the ones that differ first and highlighted. `p` steps
- * the right-hand policy, `P` the left-hand one.
+ * identity is a row, the ones that differ first and highlighted. A side's
+ * identities are its graph as the Identities tab shows it: the merged
+ * profile's, plus those only its experience events carry. `p` steps the
+ * right-hand policy, `P` the left-hand one.
  */
 import { Identity, type MergePolicy, ProfileClient } from "@rtcp/core"
 import { Box, Text } from "ink"
@@ -15,7 +17,7 @@ import { parseIdentityKey, route } from "../state/reducer.js"
 import type { Identity as IdentityRef } from "../state/types.js"
 import { theme } from "../theme.js"
 import { collect, TitleLine, useFreshness, type ViewProps } from "./common.js"
-import { identitiesOf, PickProfile } from "./Profiles.js"
+import { identitiesInEvents, identitiesOf, mergeIdentities, PickProfile } from "./Profiles.js"
 
 export interface DiffRow {
   /** `person.name.firstName`, or `identity ECID` for an identity. */
@@ -38,15 +40,27 @@ export const leaves = (value: unknown, prefix = ""): ReadonlyArray<readonly [str
 
 const MISSING = "–"
 
+/** One side of a diff: the profile merged under a policy, and its identity graph (`mergeIdentities`). */
+export interface DiffSide {
+  readonly entity: Record<string, unknown>
+  readonly identities: ReadonlyArray<{ readonly namespace: string; readonly id: string; readonly seenIn?: "profile" | "events" | undefined }>
+}
+
+/** A side as the Identities tab would list it: the entity's identities and those only its events carry. */
+export const diffSide = (entity: Record<string, unknown>, eventIdentities: Parameters<typeof mergeIdentities>[1]): DiffSide => ({
+  entity,
+  identities: mergeIdentities(identitiesOf(entity), eventIdentities)
+})
+
 /** The rows of a diff: identities, then attributes; differing rows first, each group in path order. */
-export const diffRows = (left: Record<string, unknown> | undefined, right: Record<string, unknown> | undefined): ReadonlyArray<DiffRow> => {
-  const attributes = (entity: Record<string, unknown> | undefined) =>
-    new Map(entity ? leaves(Object.fromEntries(Object.entries(entity).filter(([key]) => key !== "identityMap" && key !== "identities"))) : [])
-  const identities = (entity: Record<string, unknown> | undefined) => {
+export const diffRows = (left: DiffSide | undefined, right: DiffSide | undefined): ReadonlyArray<DiffRow> => {
+  const attributes = (side: DiffSide | undefined) =>
+    new Map(side ? leaves(Object.fromEntries(Object.entries(side.entity).filter(([key]) => key !== "identityMap" && key !== "identities"))) : [])
+  const identities = (side: DiffSide | undefined) => {
     const byNamespace = new Map<string, Array<string>>()
-    for (const i of entity ? identitiesOf(entity) : []) {
+    for (const i of side?.identities ?? []) {
       const ns = namespaceCode(i.namespace)
-      byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), i.id])
+      byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), i.seenIn === "events" ? `${i.id} (events only)` : i.id])
     }
     return new Map([...byNamespace].map(([ns, ids]) => [`identity ${ns}`, [...ids].sort().join(", ")]))
   }
@@ -70,9 +84,10 @@ export const DiffView = (props: ViewProps) => {
 const policyLabel = (policy: MergePolicy.MergePolicy | undefined) =>
   policy ? `${policy.name ?? policy.id}${policy.default === true ? " (default)" : ""} · ${policy.identityGraph.type} · ${policy.attributeMerge.type}` : "…"
 
-const useProfileUnder = (identity: IdentityRef, policyId: string | undefined) =>
-  useLiveData(
-    policyId === undefined ? undefined : `diff/${identity.namespace}:${identity.id}/${policyId}`,
+const useProfileUnder = (identity: IdentityRef, policyId: string | undefined) => {
+  const key = policyId === undefined ? undefined : `${identity.namespace}:${identity.id}/${policyId}`
+  const profile = useLiveData(
+    key === undefined ? undefined : `diff/${key}`,
     () =>
       Effect.flatMap(ProfileClient.ProfileClient, (client) =>
         client.getProfile(Identity.make(identity.namespace, identity.id), { mergePolicyId: policyId! }).pipe(
@@ -83,6 +98,18 @@ const useProfileUnder = (identity: IdentityRef, policyId: string | undefined) =>
       ),
     { live: false }
   )
+  // The identities only experience events carry, as the Identities tab reads them (none when the events cannot be read).
+  const events = useLiveData(key === undefined ? undefined : `diffEventIdentities/${key}`, () => identitiesInEvents(identity, policyId), {
+    live: false,
+    quiet: () => true
+  })
+  const loading = profile.loading || events.loading
+  const side = useMemo(
+    () => (profile.data === undefined ? undefined : diffSide(profile.data, events.data ?? [])),
+    [profile.data, events.data]
+  )
+  return { ...profile, data: side, loading }
+}
 
 const ProfileDiff = ({ identity, width, height }: ViewProps & { readonly identity: IdentityRef }) => {
   const { dispatch } = useApp()

@@ -10,7 +10,9 @@ import { type Explain, ProfileClient } from "@rtcp/core"
 import { Effect, Predicate } from "effect"
 import { type Column, filterRows, sortRows, Table } from "../components/Table.js"
 import { dateTime, describeError, inline, namespaceCode, plural, shortId } from "../format.js"
-import { useApp, useLiveData } from "../runtime.js"
+import { ActionsOnly } from "../components/handle.js"
+import type { Action } from "../keymap.js"
+import { useApp, useLiveData, useOfferedKeys } from "../runtime.js"
 import { cursorOf, filterOf, pane, parseIdentityKey, route, sortOf } from "../state/reducer.js"
 import type { Identity as IdentityRef } from "../state/types.js"
 import { viewSpec } from "../state/views.js"
@@ -98,16 +100,21 @@ const ProfileExplain = ({ identity, width, height }: ViewProps & { readonly iden
     })
     return true
   }
+  if (profileMissing(query.error)) {
+    const shown = policies.data?.find((p) => (policyId === undefined ? p.default === true : p.id === policyId))
+    return (
+      <Unavailable width={width} height={height} identity={identity} offered={["cyclePolicy"]} onAction={onAction}>
+        {`not found under merge policy ${shown ? `${shown.name ?? shown.id}${shown.default === true ? " (default)" : ""}` : (policyId ?? "default")}: no profile has ${identity.namespace}:${identity.id} when merged this way (p tries the next policy)`}
+      </Unavailable>
+    )
+  }
   if (adobe || Predicate.isTagged(query.error, "NotFound")) {
     return (
-      <Box flexDirection="column" width={width} height={height}>
-        <TitleLine panes={[]} active={0} width={width} right={`${identity.namespace}:${identity.id}`} />
-        <Text wrap="wrap" color={theme.warn}>
-          {adobe
-            ? "Explain needs the local profile service: Adobe's Profile API does not say which fragment each value came from. Start the dashboard without AEP_* credentials (or with --upstream pointing at rtcp's service) to explain profiles."
-            : `Explain needs the local profile service's explain extension (GET /rtcp/explain/profile); this upstream answered: ${describeError(query.error)}`}
-        </Text>
-      </Box>
+      <Unavailable width={width} height={height} identity={identity}>
+        {adobe
+          ? "Explain needs the local profile service: Adobe's Profile API does not say which fragment each value came from. Start the dashboard without AEP_* credentials (or with --upstream pointing at rtcp's service) to explain profiles."
+          : `Explain needs the local profile service's explain extension (GET /rtcp/explain/profile); this upstream answered: ${describeError(query.error)}`}
+      </Unavailable>
     )
   }
   const storyHeight = Math.min(STORY_LINES, Math.max(2, Math.floor(height / 4)))
@@ -156,6 +163,43 @@ const ProfileExplain = ({ identity, width, height }: ViewProps & { readonly iden
           </Text>
         ))}
       </Box>
+    </Box>
+  )
+}
+
+/**
+ * The explain extension answers a profile missing under the policy with AEP's
+ * "no data found" body (`UPS-ACC-…`, as a profile lookup does); an upstream
+ * without the extension answers the path itself with some other 404.
+ */
+const profileMissing = (error: unknown): boolean =>
+  Predicate.isTagged(error, "NotFound") && /UPS-ACC-/.test(JSON.stringify((error as { readonly body?: unknown }).body ?? null))
+
+/**
+ * Why there is nothing to explain: it lists nothing, so of the view's keys
+ * (Tab, sort, filter, copy, p) only `offered` act or are hinted.
+ */
+const Unavailable = ({
+  identity,
+  width,
+  height,
+  offered = [],
+  onAction,
+  children
+}: ViewProps & {
+  readonly identity: IdentityRef
+  readonly offered?: ReadonlyArray<Action>
+  readonly onAction?: (action: Action) => boolean
+  readonly children: string
+}) => {
+  useOfferedKeys(offered)
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      {onAction ? <ActionsOnly onAction={onAction} /> : null}
+      <TitleLine panes={[]} active={0} width={width} right={`${identity.namespace}:${identity.id}`} />
+      <Text wrap="wrap" color={theme.warn}>
+        {children}
+      </Text>
     </Box>
   )
 }

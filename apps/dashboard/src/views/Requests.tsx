@@ -12,7 +12,7 @@ import { ScrollLines } from "../components/ScrollLines.js"
 import { type Column, Table } from "../components/Table.js"
 import { clock, describeError, plural } from "../format.js"
 import { type InspectedRequest, requests as inspected } from "../extensions.js"
-import { useApp, useLiveData } from "../runtime.js"
+import { useApp, useLiveData, useOfferedKeys } from "../runtime.js"
 import { route } from "../state/reducer.js"
 import { theme } from "../theme.js"
 import { TitleLine, useFreshness, type ViewProps } from "./common.js"
@@ -55,14 +55,18 @@ export const RequestsView = (props: ViewProps) => {
   return r.detail ? <RequestDetail seq={Number(r.detail.id)} {...props} /> : <RequestList {...props} />
 }
 
-const Unavailable = ({ error, width, height }: { readonly error: unknown; readonly width: number; readonly height: number }) => (
-  <Box flexDirection="column" width={width} height={height}>
-    <TitleLine panes={[]} active={0} width={width} right="request inspector" />
-    <Text wrap="wrap" color={theme.warn}>
-      {`Requests needs the local profile service with its inspector on (rtcp-service --admin; the service npm start runs has it). This upstream answered: ${describeError(error)}`}
-    </Text>
-  </Box>
-)
+/** It lists nothing: none of the view's keys (Enter, sort, filter, copy) act or are hinted. */
+const Unavailable = ({ error, width, height }: { readonly error: unknown; readonly width: number; readonly height: number }) => {
+  useOfferedKeys([])
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      <TitleLine panes={[]} active={0} width={width} right="request inspector" />
+      <Text wrap="wrap" color={theme.warn}>
+        {`Requests needs the local profile service with its inspector on (rtcp-service --admin; the service npm start runs has it). This upstream answered: ${describeError(error)}`}
+      </Text>
+    </Box>
+  )
+}
 
 const RequestList = ({ width, height }: ViewProps) => {
   const { dispatch } = useApp()

@@ -12,17 +12,30 @@ import { Effect, Layer, Logger, LogLevel, ManagedRuntime, Redacted } from "effec
 import { render } from "ink-testing-library"
 import { App, type AppProps } from "../../src/App.js"
 import type { DashboardRuntime } from "../../src/runtime.js"
-import { local, Upstream, type Services } from "../../src/upstream.js"
+import { layer as LocalExtensionsLayer } from "../../src/extensions.js"
+import { local, Upstream, type Services, type UpstreamKind } from "../../src/upstream.js"
 
 export type Rendered = ReturnType<typeof render>
 
 const quiet = Logger.minimumLogLevel(LogLevel.None)
 
 /** A local service (in-memory store) with `profiles` demo customers, and the dashboard's runtime for it. */
-export const startService = async (options: { readonly profiles?: number; readonly service?: Partial<Server.ServiceOptions> } = {}) => {
-  const layer = local({ directory: ":memory:", sandbox: "prod", profiles: options.profiles ?? 100, service: options.service }).pipe(
+export const startService = async (
+  options: {
+    readonly profiles?: number
+    readonly service?: Partial<Server.ServiceOptions>
+    /** What the dashboard is told the upstream is ("adobe": views that need the local service say so, and call nothing). */
+    readonly kind?: UpstreamKind
+  } = {}
+) => {
+  const service = local({ directory: ":memory:", sandbox: "prod", profiles: options.profiles ?? 100, service: options.service }).pipe(
     Layer.provide(NodeHttpClient.layerUndici),
-    Layer.provide(quiet),
+    Layer.provide(quiet)
+  )
+  const kind = options.kind
+  const told =
+    kind === undefined ? service : Layer.merge(service, Layer.effect(Upstream, Effect.map(Upstream, (info) => ({ ...info, kind }))).pipe(Layer.provide(service)))
+  const layer = told.pipe(
     Layer.merge(quiet),
     // One attempt: error tests want the error, not five retries of it.
     Layer.merge(Layer.succeed(Retry.CurrentRetryPolicy, Retry.none))
@@ -33,13 +46,16 @@ export const startService = async (options: { readonly profiles?: number; readon
 }
 
 /** A runtime whose client sends a token the service never issued (every call answers 401). */
-export const withBadToken = (url: string): DashboardRuntime =>
+export const withBadToken = (url: string): DashboardRuntime => withStaticToken(url, "not-a-token")
+
+/** A runtime whose client calls the Platform at `url` with a fixed token (no IMS), as an `--upstream URL` dashboard would. */
+export const withStaticToken = (url: string, token: string): DashboardRuntime =>
   ManagedRuntime.make(
     Layer.mergeAll(
-      ProfileClient.layer.pipe(
+      Layer.merge(ProfileClient.layer, LocalExtensionsLayer).pipe(
         Layer.provide(
           Layer.merge(
-            AccessToken.layerStatic(Redacted.make("not-a-token")),
+            AccessToken.layerStatic(Redacted.make(token)),
             Platform.layer({
               platformUrl: url,
               imsUrl: url,

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { DashboardRuntime } from "../../src/runtime.js"
-import { keys, mount, press, startService, type, waitFor, waitForGone } from "../support/harness.js"
+import { frame, keys, mount, press, startService, type, waitFor, waitForGone } from "../support/harness.js"
 
 let runtime: DashboardRuntime
 
@@ -75,6 +75,27 @@ describe("edge projections", () => {
       await waitFor(instance, "Confirm", 'Delete edge projection "loyalty-on-edge"')
       await press(instance, "y")
       await waitFor(instance, "0 projections")
+    } finally {
+      cleanup()
+    }
+  })
+})
+
+describe("keys faster than the screen", () => {
+  it("sends a key typed right after a pane switch to the new pane's list, not the one still drawn", async () => {
+    const { instance, cleanup } = await mount(runtime)
+    try {
+      await press(instance, "4")
+      await waitFor(instance, "System jobs", "n new")
+      // Tab and n in one read: n is handled before the Export jobs pane is drawn.
+      instance.stdin.write("\tn")
+      await waitFor(instance, "New export job (merged profiles to a dataset)")
+      expect(frame(instance)).not.toContain("New delete job")
+      await press(instance, keys.escape)
+      // Back to System jobs the same way: n there is a delete job.
+      instance.stdin.write("\tn")
+      await waitFor(instance, "New delete job (removes data from the profile store)")
+      await press(instance, keys.escape)
     } finally {
       cleanup()
     }

@@ -48,7 +48,7 @@ const Harness = ({ height }: { height: number }) => {
     }
     stateRef.current = current
   })
-  const value = useMemo(() => ({ state, dispatch, refreshMs: 0, size, setFreshness: () => undefined, eventPageSize: 25 }), [state, size])
+  const value = useMemo(() => ({ state, dispatch, refreshMs: 0, size, setFreshness: () => undefined, setOffered: () => undefined, eventPageSize: 25 }), [state, size])
   return (
     <AppProvider value={value}>
       <HandleProvider handle={handle}>
