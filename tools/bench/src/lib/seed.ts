@@ -1,4 +1,4 @@
-/** The seeded data every benchmark uses: the Luma datasets of `tools/seed`, at a fixed anchor and seed. */
+/** The seeded data every benchmark uses: the Luma datasets of `packages/seed`, at a fixed anchor and seed. */
 import { customer, datasets, type DatasetSpec, records } from "@rtcp/seed"
 
 export const SANDBOX = "prod"
