@@ -1,1 +1,2 @@
 export * as CommandLine from "./CommandLine.js"
+export * as CommandLineTest from "./CommandLineTest.js"
