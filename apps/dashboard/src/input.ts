@@ -11,7 +11,8 @@ import type { AppAction, AppState } from "./state/types.js"
 import type { ViewId } from "./state/views.js"
 
 
-const plainKey = (extra: Partial<Key> = {}): Key => ({
+/** An ink `Key` with nothing pressed but what `extra` says. */
+export const plainKey = (extra: Partial<Key> = {}): Key => ({
   upArrow: false,
   downArrow: false,
   leftArrow: false,

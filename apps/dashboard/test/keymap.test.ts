@@ -1,32 +1,10 @@
-import type { Key } from "ink"
 import { readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
 import { helpSections, isTyping, keymap, label, markdown, type Mode, resolve } from "../src/keymap.js"
+import { plainKey } from "../src/input.js"
 import { viewIds } from "../src/state/views.js"
 
-const key = (extra: Partial<Key> = {}): Key => ({
-  upArrow: false,
-  downArrow: false,
-  leftArrow: false,
-  rightArrow: false,
-  pageDown: false,
-  pageUp: false,
-  home: false,
-  end: false,
-  return: false,
-  escape: false,
-  ctrl: false,
-  shift: false,
-  tab: false,
-  backspace: false,
-  delete: false,
-  meta: false,
-  super: false,
-  hyper: false,
-  capsLock: false,
-  numLock: false,
-  ...extra
-})
+const key = plainKey
 
 const modes: ReadonlyArray<Mode> = ["normal", "filter", "command", "help", "confirm", "form"]
 
