@@ -19,7 +19,7 @@
  * move the caller over, remove the old entry; both work in between.
  */
 import { createHash, randomBytes } from "node:crypto"
-import { readFile, type Stats, unwatchFile, watchFile } from "node:fs"
+import { readFile, stat, type Stats, unwatchFile, watchFile } from "node:fs"
 import { Either, ParseResult, Schema } from "effect"
 
 export const ACCESS = ["read", "write"] as const
@@ -174,7 +174,12 @@ const read = (path: string) =>
  * (rather than `fs.watch`) follows editors and deploy tools that replace
  * the file by renaming a new one over it.
  */
+const stampOf = (stats: Stats) => `${stats.mtimeMs}:${stats.size}:${stats.ino}`
+const stampNow = (path: string) =>
+  new Promise<string | undefined>((resolve) => stat(path, (error, stats) => resolve(error ? undefined : stampOf(stats))))
+
 export const openKeyStore = async (options: FileKeyStoreOptions): Promise<KeyStore> => {
+  const opened = await stampNow(options.path)
   let byHash = index(parseKeyFile(await read(options.path), options.path), options)
   let closed = false
   const reload = async () => {
@@ -192,8 +197,19 @@ export const openKeyStore = async (options: FileKeyStoreOptions): Promise<KeySto
   const listener = (current: Stats, previous: Stats) => {
     if (current.mtimeMs !== previous.mtimeMs || current.size !== previous.size || current.ino !== previous.ino) onChange()
   }
+  let firstLook: ReturnType<typeof setTimeout> | undefined
   if (options.watch !== false) {
-    watchFile(options.path, { interval: options.pollIntervalMs ?? 1000, persistent: false }, listener)
+    const interval = options.pollIntervalMs ?? 1000
+    watchFile(options.path, { interval, persistent: false }, listener)
+    // The watcher compares each look with its own first one, which it may
+    // take after a change made right after opening (Node 24 does): one look
+    // of our own against the file as it was read catches that change.
+    firstLook = setTimeout(() => {
+      void stampNow(options.path).then((now) => {
+        if (!closed && now !== opened) onChange()
+      })
+    }, interval * 2)
+    firstLook.unref()
   }
   return {
     authenticate: (key) => (key.length === 0 || key.length > MAX_KEY_LENGTH ? undefined : byHash.get(hashKey(key))),
@@ -201,6 +217,7 @@ export const openKeyStore = async (options: FileKeyStoreOptions): Promise<KeySto
     reload,
     close: () => {
       closed = true
+      clearTimeout(firstLook)
       if (options.watch !== false) unwatchFile(options.path, listener)
     }
   }
