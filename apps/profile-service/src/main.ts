@@ -102,6 +102,9 @@ const inspectorSize = Options.integer("inspector-size").pipe(
   Options.withDescription("How many requests the request inspector keeps, with --admin (default 500)")
 )
 
+/** Failures whose message already says what to do: another service holds the data folder, a snapshot that cannot be imported. */
+const SAID_IN_ONE_LINE = ["DataFolderInUse", "SnapshotError"] as const
+
 const command = Command.make(
   "rtcp-service",
   { port, host, data, database, jobLease, seed, seedProfiles, tokenTtl, fault, faultLatency, faultSeed, admin, importFrom, exportOnExit, inspectorSize },
@@ -150,13 +153,12 @@ const command = Command.make(
         // Node's listen errors (the port taken meanwhile, an address that is not local) as one line.
         Effect.catchAllCause((cause): Effect.Effect<never, unknown> => {
           if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause)
-          // A snapshot that cannot be imported says why in its message.
           const failure = Cause.failureOption(cause)
-          // So does another service holding the SQLite data folder.
-          if (Option.isSome(failure) && Predicate.isTagged(failure.value, "DataFolderInUse") && Predicate.hasProperty(failure.value, "message")) {
-            return Effect.fail(new CommandLine.UsageError({ message: String(failure.value.message) }))
-          }
-          if (Option.isSome(failure) && Predicate.isTagged(failure.value, "SnapshotError") && Predicate.hasProperty(failure.value, "message")) {
+          if (
+            Option.isSome(failure) &&
+            SAID_IN_ONE_LINE.some((tag) => Predicate.isTagged(failure.value, tag)) &&
+            Predicate.hasProperty(failure.value, "message")
+          ) {
             return Effect.fail(new CommandLine.UsageError({ message: String(failure.value.message) }))
           }
           const explained = LocalProfileApi.explainStartFailure(cause, { port: options.port, host: options.host, data: options.data })

@@ -195,7 +195,7 @@ export const openKeyStore = async (options: FileKeyStoreOptions): Promise<KeySto
     )
   }
   const listener = (current: Stats, previous: Stats) => {
-    if (current.mtimeMs !== previous.mtimeMs || current.size !== previous.size || current.ino !== previous.ino) onChange()
+    if (stampOf(current) !== stampOf(previous)) onChange()
   }
   let firstLook: ReturnType<typeof setTimeout> | undefined
   if (options.watch !== false) {
