@@ -204,6 +204,19 @@ export const describeConfigError = (error: ConfigError.ConfigError): string =>
       ? `${describeConfigError(error.left)}; or ${describeConfigError(error.right)}`
       : oneLine(error.message)
 
+/**
+ * `argv` with `--log-level` (and its value) moved right after the program's
+ * name: @effect/cli reads its built-in flags only before the command's own,
+ * and after them it says "Invalid subcommand", which sends the reader to the
+ * wrong flag.
+ */
+export const hoistLogLevel = (argv: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const at = argv.findIndex((arg, i) => i >= 2 && (arg === "--log-level" || arg.startsWith("--log-level=")))
+  if (at < 0) return argv
+  const width = argv[at] === "--log-level" && at + 1 < argv.length ? 2 : 1
+  return [...argv.slice(0, 2), ...argv.slice(at, at + width), ...argv.slice(2, at), ...argv.slice(at + width)]
+}
+
 export interface RunOptions {
   /** The program's name as typed (`rtcp-service`): the prefix of every error line. */
   readonly name: string
@@ -224,7 +237,7 @@ export const run =
         process.exitCode = code
       })
     const args = argv.slice(2)
-    return Command.run(Command.transformHandler(command, withTerminalConsole(false)), options)(argv).pipe(
+    return Command.run(Command.transformHandler(command, withTerminalConsole(false)), options)(hoistLogLevel(argv)).pipe(
       withTerminalConsole(true),
       Effect.catchAllCause((cause) => {
         if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause)

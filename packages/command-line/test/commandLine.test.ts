@@ -1,7 +1,7 @@
 import { Command, Options, ValidationError } from "@effect/cli"
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { type Console, Effect } from "effect"
+import { type Console, Effect, FiberRef } from "effect"
 import { createServer } from "node:net"
 import { CommandLine } from "../src/index.js"
 
@@ -72,4 +72,32 @@ describe("CommandLine helpers", () => {
       yield* CommandLine.ensurePortFree(0, "127.0.0.1")
     })
   )
+})
+
+describe("CommandLine.run", () => {
+  const levelOf = (...args: ReadonlyArray<string>) =>
+    Effect.gen(function* () {
+      let seen = ""
+      const probe = Command.make("demo", { port: CommandLine.port("port", { default: 8080, description: "Port" }) }, () =>
+        Effect.gen(function* () {
+          seen = (yield* FiberRef.get(FiberRef.currentMinimumLogLevel)).label
+        })
+      )
+      yield* CommandLine.run(probe, { name: "demo", version: "0" })(["node", "demo", ...args])
+      return seen
+    }).pipe(Effect.provide(NodeContext.layer))
+
+  it.effect("takes --log-level after the command's own flags, as before them", () =>
+    Effect.gen(function* () {
+      expect(yield* levelOf("--port", "0", "--log-level", "debug")).toBe("DEBUG")
+      expect(yield* levelOf("--port=0", "--log-level=warning")).toBe("WARN")
+      expect(yield* levelOf("--log-level", "debug", "--port", "0")).toBe("DEBUG")
+      expect(yield* levelOf("--port", "0")).toBe("INFO")
+    })
+  )
+  it("hoistLogLevel moves the flag and its value only", () => {
+    expect(CommandLine.hoistLogLevel(["node", "p", "--a", "1", "--log-level", "debug", "--b"])).toEqual(["node", "p", "--log-level", "debug", "--a", "1", "--b"])
+    expect(CommandLine.hoistLogLevel(["node", "p", "--a", "--log-level=all"])).toEqual(["node", "p", "--log-level=all", "--a"])
+    expect(CommandLine.hoistLogLevel(["node", "p", "--a"])).toEqual(["node", "p", "--a"])
+  })
 })
