@@ -92,17 +92,8 @@ export default tseslint.config(
     }
   },
   // The store types its SQL rows (src/migrations/rows.ts): no `any` there.
-  // The engine's modules are done; the feature modules still to convert are listed to skip.
   {
     files: ["packages/profile-store/src/**/*.ts"],
-    ignores: [
-      "packages/profile-store/src/ComputedAttributes.ts",
-      "packages/profile-store/src/EdgeProjections.ts",
-      "packages/profile-store/src/ExportJobs.ts",
-      "packages/profile-store/src/Pql.ts",
-      "packages/profile-store/src/SampleStatus.ts",
-      "packages/profile-store/src/internal/exportProfiles.ts"
-    ],
     rules: { "@typescript-eslint/no-explicit-any": "error" }
   },
   ...boundaryConfigs

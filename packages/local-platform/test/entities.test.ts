@@ -54,6 +54,10 @@ describe("entities through the core client", () => {
 
         const missing = yield* Effect.flip(client.getProfile(Identity.make("email", "nobody@example.com")))
         expect(missing._tag).toBe("NotFound")
+        // Namespaces match whatever their case; an answer names the namespace as it was asked.
+        expect((yield* client.getProfile(Identity.make("EMAIL", "p1@example.com"))).entityId).toBe(profile.entityId)
+        const asked = yield* Effect.flip(client.getProfile(Identity.make("EMAIL", "nobody@example.com")))
+        expect(asked.body).toMatchObject({ message: "UPS-ACC-1000003:No data found for entityId nobody@example.com in namespace EMAIL" })
       })
     )
   })

@@ -30,20 +30,22 @@ export interface Dataset {
   readonly updatedAt: number
 }
 
+/** Tag name → values (`unifiedProfile: ["enabled:true", "isUpsert:true"]`). */
+export type Tags = Readonly<Record<string, ReadonlyArray<string>>>
+
+/** A dataset to create (read from Catalog's request body at the HTTP edge). */
 export interface DatasetInput {
-  readonly name?: unknown
-  readonly description?: unknown
-  readonly schemaRef?: unknown
-  readonly tags?: unknown
+  readonly name: string
+  readonly description?: string | undefined
+  readonly schemaRef: { readonly id: string; readonly contentType?: string | undefined }
+  readonly tags?: Tags | undefined
   /**
    * rtcp extension: the XDM class of a custom schema (its `meta:class`), since
    * there is no Schema Registry here to look it up. Standard class ids in
    * `schemaRef.id` need no declaration.
    */
-  readonly xdmClass?: unknown
+  readonly xdmClass?: string | undefined
 }
-
-const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
 /** The class of a schema reference: standard class ids and `_xdm.context.*` names are known. */
 export const classOf = (schemaId: string, declared?: string): XdmClass | undefined => {
@@ -54,20 +56,6 @@ export const classOf = (schemaId: string, declared?: string): XdmClass | undefin
   }
   return undefined
 }
-
-const readTags = (tags: unknown): Either<Record<string, Array<string>>> => {
-  if (tags === undefined) return { ok: {} }
-  if (!isObject(tags)) return { error: "tags must be an object of tag name → array of strings" }
-  const out: Record<string, Array<string>> = {}
-  for (const [name, values] of Object.entries(tags)) {
-    if (!Array.isArray(values) || !values.every((v) => typeof v === "string")) {
-      return { error: `tags.${name} must be an array of strings such as ["enabled:true"]` }
-    }
-    out[name] = values
-  }
-  return { ok: out }
-}
-type Either<A> = { readonly ok: A; readonly error?: undefined } | { readonly error: string; readonly ok?: undefined }
 
 const profileFlags = (tags: Record<string, ReadonlyArray<string>>) => {
   const values = (tags.unifiedProfile ?? []).map((v) => v.replace(/\s+/g, "").toLowerCase())
@@ -101,7 +89,7 @@ export class Catalog extends Context.Tag("@rtcp/profile-store/Catalog")<
     readonly patchTags: (
       sandbox: string,
       id: string,
-      tags: unknown
+      tags: Tags
     ) => Effect.Effect<Dataset, StoreError.InvalidInput | StoreError.DatasetNotFound>
   }
 >() {}
@@ -124,47 +112,43 @@ export const layer = Layer.effect(
 
     const create = (sandbox: string, input: DatasetInput) =>
       Effect.gen(function* () {
-        if (typeof input.name !== "string" || input.name.trim() === "") return yield* invalid("name is required")
+        if (input.name.trim() === "") return yield* invalid("name is required")
         const schemaRef = input.schemaRef
-        if (!isObject(schemaRef) || typeof schemaRef.id !== "string" || schemaRef.id === "") {
+        if (schemaRef.id === "") {
           return yield* invalid('schemaRef.id is required, e.g. {"id":"https://ns.adobe.com/xdm/context/profile","contentType":"application/vnd.adobe.xed+json;version=1"}')
         }
-        if (input.xdmClass !== undefined && typeof input.xdmClass !== "string") return yield* invalid("xdmClass must be a class id string")
-        const xdmClass = classOf(schemaRef.id, input.xdmClass as string | undefined)
+        const xdmClass = classOf(schemaRef.id, input.xdmClass)
         if (xdmClass === undefined) {
           return yield* invalid(
             `Cannot tell the XDM class of schema "${schemaRef.id}": use a standard class id ` +
               `(${ProfileClassId} or ${ExperienceEventClassId}) or declare "xdmClass" with the schema's meta:class`
           )
         }
-        const tags = readTags(input.tags)
-        if (tags.error !== undefined) return yield* invalid(tags.error)
+        const tags = input.tags ?? {}
         const now = yield* Clock.currentTimeMillis
-        const flags = profileFlags(tags.ok!)
+        const flags = profileFlags(tags)
         const id = randomBytes(12).toString("hex")
-        const ref = { id: schemaRef.id, contentType: typeof schemaRef.contentType === "string" ? schemaRef.contentType : "application/vnd.adobe.xed+json;version=1" }
+        const ref = { id: schemaRef.id, contentType: schemaRef.contentType ?? "application/vnd.adobe.xed+json;version=1" }
         yield* sql`INSERT INTO datasets ${sql.insert({
           sandbox,
           id,
           name: input.name,
-          description: typeof input.description === "string" ? input.description : null,
+          description: input.description ?? null,
           schema_ref: JSON.stringify(ref),
           xdm_class: xdmClass,
           profile_enabled: flags.profileEnabled ? 1 : 0,
           upsert: flags.upsert ? 1 : 0,
-          tags: JSON.stringify(tags.ok),
+          tags: JSON.stringify(tags),
           created_at: now,
           updated_at: now
         })}`.pipe(Effect.orDie)
         return yield* get(sandbox, id).pipe(Effect.orDie)
       })
 
-    const patchTags = (sandbox: string, id: string, input: unknown) =>
+    const patchTags = (sandbox: string, id: string, tags: Tags) =>
       Effect.gen(function* () {
         const dataset = yield* get(sandbox, id)
-        const tags = readTags(input)
-        if (tags.error !== undefined) return yield* invalid(tags.error)
-        const merged = { ...dataset.tags, ...tags.ok }
+        const merged = { ...dataset.tags, ...tags }
         const flags = profileFlags(merged)
         if (dataset.upsert && !flags.upsert && dataset.profileEnabled) {
           // AEP does not allow turning upsert off once records were merged.

@@ -47,13 +47,14 @@
  *
  * @since 0.1.0
  */
-import { SqlClient } from "@effect/sql"
+import { SqlClient, SqlSchema } from "@effect/sql"
 import { randomUUID } from "node:crypto"
-import { Clock, Context, Duration, Effect, Either, Layer, Option, Queue } from "effect"
+import { Clock, Context, Duration, Effect, Either, Layer, Option, Queue, Schema } from "effect"
 import { JobLeases } from "./JobLeases.js"
 import * as StoreError from "./StoreError.js"
 import { invalid, refused } from "./StoreError.js"
 import { MergePolicies } from "./MergePolicies.js"
+import * as Rows from "./migrations/rows.js"
 import * as Pql from "./Pql.js"
 import { StoreEvents } from "./StoreEvents.js"
 
@@ -111,177 +112,134 @@ export interface Owner {
 export const tenantOf = (imsOrgId: string): string =>
   imsOrgId.split("@")[0]!.toLowerCase().replace(/[^a-z0-9]/g, "") || "tenant"
 
-const toAttribute = (row: any): Attribute => ({
+const toAttribute = (row: typeof Rows.ComputedAttribute.Type): Attribute => ({
   id: row.id,
   name: row.name,
   displayName: row.display_name,
   description: row.description,
   imsOrgId: row.ims_org_id,
   tenant: row.tenant,
-  keepCurrent: Boolean(Number(row.keep_current)),
+  keepCurrent: row.keep_current,
   expression: row.expression,
   mergeFunction: row.merge_function,
   returnType: row.return_type,
-  duration: { count: Number(row.duration_count), unit: row.duration_unit },
+  duration: { count: row.duration_count, unit: row.duration_unit },
   status: row.status,
-  lastEvaluationTs: row.last_evaluation_ts === null || row.last_evaluation_ts === undefined ? undefined : Number(row.last_evaluation_ts),
-  createEpoch: Number(row.create_epoch),
-  updateEpoch: Number(row.update_epoch),
+  lastEvaluationTs: row.last_evaluation_ts ?? undefined,
+  createEpoch: row.create_epoch,
+  updateEpoch: row.update_epoch,
   createdBy: row.created_by
 })
+
+const Key = Schema.Struct({ sandbox: Schema.String, id: Schema.String })
+const NameKey = Schema.Struct({ sandbox: Schema.String, nameKey: Schema.String })
 
 // ---------------------------------------------------------------------------
 // validation
 // ---------------------------------------------------------------------------
 
-const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
-
 const NAME = /^[A-Za-z0-9]+$/
 
-const checkName = (name: unknown): string | undefined => {
-  if (typeof name !== "string" || name === "") return "name is required: letters and digits only, e.g. totalSpend7d"
+/** What is wrong with an attribute name, if anything. */
+export const checkName = (name: string): string | undefined => {
+  if (name === "") return "name is required: letters and digits only, e.g. totalSpend7d"
   if (!NAME.test(name)) return `name "${name}" may contain only letters and digits (no spaces, underscores or other characters)`
   if (name.length > 100) return "name may be at most 100 characters long"
   return undefined
 }
 
-const checkText = (field: "displayName" | "description", value: unknown): string | undefined => {
-  if (typeof value !== "string") return `${field} is required and must be a string`
-  if (field === "displayName" && value.trim() === "") return "displayName must not be empty"
-  return undefined
-}
+const checkDisplayName = (displayName: string): string | undefined =>
+  displayName.trim() === "" ? "displayName must not be empty" : undefined
 
 interface ParsedExpression {
   readonly text: string
   readonly parsed: Pql.Expression
 }
 
-export const checkExpression = (expression: unknown): ParsedExpression | string => {
-  if (!isObject(expression)) {
-    return 'expression is required: {"type": "PQL", "format": "pql/text", "value": "xEvent[...].sum(...)"}'
-  }
-  if (typeof expression.type !== "string" || expression.type.toUpperCase() !== "PQL") {
-    return `expression.type must be "PQL"${expression.type === undefined ? "" : `, not ${JSON.stringify(expression.type)}`}`
-  }
-  if (typeof expression.format !== "string" || expression.format.toLowerCase() !== "pql/text") {
-    return `expression.format must be "pql/text"${expression.format === undefined ? "" : `, not ${JSON.stringify(expression.format)}`}`
-  }
-  if (typeof expression.value !== "string" || expression.value.trim() === "") return "expression.value must hold the PQL text"
-  const text = expression.value.trim()
+/** The PQL text parsed, or what is wrong with it. */
+export const parseExpression = (value: string): ParsedExpression | string => {
+  const text = value.trim()
+  if (text === "") return "expression.value must hold the PQL text"
   const parsed = Pql.parse(text)
   if (Either.isLeft(parsed)) return `expression.value is not a supported computed attribute expression: ${Pql.describeError(parsed.left, text)}`
   return { text, parsed: parsed.right }
 }
 
-export const checkDuration = (duration: unknown): Lookback | string => {
+/** What is wrong with a lookback, if anything. */
+export const checkDuration = (duration: Lookback): string | undefined => {
   const hint = "HOURS 1–24, DAYS 1–7, WEEKS 1–4 or MONTHS 1–6"
-  if (!isObject(duration)) return `duration is required: {"count": 7, "unit": "DAYS"} (${hint})`
-  const unit = typeof duration.unit === "string" ? duration.unit.toUpperCase() : undefined
-  if (unit === undefined || !(unit in LOOKBACK_LIMITS)) {
-    return `duration.unit must be HOURS, DAYS, WEEKS or MONTHS${duration.unit === undefined ? "" : `, not ${JSON.stringify(duration.unit)}`}`
+  const { count, unit } = duration
+  if (!(unit in LOOKBACK_LIMITS)) return `duration.unit must be HOURS, DAYS, WEEKS or MONTHS, not ${JSON.stringify(unit)}`
+  const max = LOOKBACK_LIMITS[unit]
+  if (!Number.isInteger(count) || count < 1 || count > max) {
+    return `duration.count must be a whole number from 1 to ${max} for ${unit}, not ${JSON.stringify(count)} (${hint})`
   }
-  const max = LOOKBACK_LIMITS[unit as DurationUnit]
-  const count = duration.count
-  if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > max) {
-    return `duration.count must be a whole number from 1 to ${max} for ${unit}${count === undefined ? "" : `, not ${JSON.stringify(count)}`} (${hint})`
-  }
-  return { count, unit: unit as DurationUnit }
+  return undefined
 }
 
-interface Draft {
+/** A computed attribute as its creator defines it. */
+export interface Definition {
   readonly name: string
   readonly displayName: string
   readonly description: string
-  readonly expression: ParsedExpression
+  /** The PQL text. */
+  readonly expression: string
   readonly duration: Lookback
   readonly keepCurrent: boolean
+  /** `NEW` publishes it at once. */
   readonly status: "DRAFT" | "NEW"
 }
 
-/** Checks a create body; every message says what to fix. */
-export const validate = (input: unknown): Draft | string => {
-  if (!isObject(input)) return "the body must be a computed attribute object"
-  const nameError = checkName(input.name)
-  if (nameError) return nameError
-  const textError = checkText("displayName", input.displayName) ?? checkText("description", input.description)
-  if (textError) return textError
-  const expression = checkExpression(input.expression)
-  if (typeof expression === "string") return expression
-  const duration = checkDuration(input.duration)
-  if (typeof duration === "string") return duration
-  if (input.keepCurrent !== undefined && typeof input.keepCurrent !== "boolean") return "keepCurrent must be true or false"
-  const status = input.status === undefined ? "DRAFT" : typeof input.status === "string" ? input.status.toUpperCase() : undefined
-  if (status !== "DRAFT" && status !== "NEW") {
-    return `status must be DRAFT or NEW (publish) when creating, not ${JSON.stringify(input.status)}`
-  }
-  if (input.schema !== undefined && !(isObject(input.schema) && input.schema.name === PROFILE_SCHEMA)) {
-    return `schema.name must be ${PROFILE_SCHEMA}: computed attributes are profile attributes`
-  }
-  return {
-    name: input.name as string,
-    displayName: input.displayName as string,
-    description: input.description as string,
-    expression,
-    duration,
-    keepCurrent: input.keepCurrent === true,
-    status
-  }
+/** What an update changes; the fields left out stay as they are. */
+export interface Changes {
+  readonly name?: string | undefined
+  readonly displayName?: string | undefined
+  readonly description?: string | undefined
+  /** The PQL text. */
+  readonly expression?: string | undefined
+  readonly duration?: Lookback | undefined
+  readonly keepCurrent?: boolean | undefined
+  readonly status?: Status | undefined
 }
 
-/** Fields a PATCH may name; the rest of an answer is read-only. */
-export const EDITABLE_FIELDS = ["name", "displayName", "description", "expression", "duration", "keepCurrent", "status"] as const
-export const SYSTEM_FIELDS = [
-  "id",
-  "type",
-  "imsOrgId",
-  "sandbox",
-  "path",
-  "positionPath",
-  "mergeFunction",
-  "schema",
-  "returnSchema",
-  "definedOn",
-  "lastEvaluationTs",
-  "createEpoch",
-  "updateEpoch",
-  "createdBy"
-] as const
+/** The rules of a definition, in the order a person fixes them; the parsed expression when all hold. */
+const checkDefinition = (definition: Definition): ParsedExpression | string => {
+  const problem = checkName(definition.name) ?? checkDisplayName(definition.displayName)
+  if (problem !== undefined) return problem
+  const expression = parseExpression(definition.expression)
+  if (typeof expression === "string") return expression
+  return checkDuration(definition.duration) ?? expression
+}
 
-type Editable = (typeof EDITABLE_FIELDS)[number]
+type Editable = keyof Changes
 
 interface Patched {
   readonly attribute: Attribute
   readonly changed: ReadonlyArray<Editable>
 }
 
-/** Applies a PATCH body under the lifecycle rules; returns the attribute as it would be, or what is wrong. */
-export const applyPatch = (current: Attribute, body: unknown): Patched | string => {
-  if (!isObject(body)) return "the body must be a JSON object with the fields to change"
-  const keys = Object.keys(body)
-  if (keys.length === 0) return `the patch is empty: send the fields to change (${EDITABLE_FIELDS.join(", ")})`
-  for (const key of keys) {
-    if ((SYSTEM_FIELDS as ReadonlyArray<string>).includes(key)) return `${key} is a system field and cannot be changed`
-    if (!(EDITABLE_FIELDS as ReadonlyArray<string>).includes(key)) {
-      return `${key} is not a field of a computed attribute; a patch may change ${EDITABLE_FIELDS.join(", ")}`
-    }
-  }
+/** Applies changes under the lifecycle rules; returns the attribute as it would be, or what is wrong. */
+export const applyChanges = (current: Attribute, changes: Changes): Patched | string => {
   let next: { -readonly [K in keyof Attribute]: Attribute[K] } = { ...current }
   const changed: Array<Editable> = []
-  if (body.name !== undefined) {
-    const error = checkName(body.name)
+  if (changes.name !== undefined) {
+    const error = checkName(changes.name)
     if (error) return error
-    if (body.name !== current.name) changed.push("name")
-    next.name = body.name as string
+    if (changes.name !== current.name) changed.push("name")
+    next.name = changes.name
   }
-  for (const field of ["displayName", "description"] as const) {
-    if (body[field] === undefined) continue
-    const error = checkText(field, body[field])
+  if (changes.displayName !== undefined) {
+    const error = checkDisplayName(changes.displayName)
     if (error) return error
-    if (body[field] !== current[field]) changed.push(field)
-    next[field] = body[field] as string
+    if (changes.displayName !== current.displayName) changed.push("displayName")
+    next.displayName = changes.displayName
   }
-  if (body.expression !== undefined) {
-    const expression = checkExpression(body.expression)
+  if (changes.description !== undefined) {
+    if (changes.description !== current.description) changed.push("description")
+    next.description = changes.description
+  }
+  if (changes.expression !== undefined) {
+    const expression = parseExpression(changes.expression)
     if (typeof expression === "string") return expression
     if (expression.text !== current.expression) changed.push("expression")
     next = {
@@ -291,22 +249,21 @@ export const applyPatch = (current: Attribute, body: unknown): Patched | string 
       returnType: Pql.returnType(expression.parsed)
     }
   }
-  if (body.duration !== undefined) {
-    const duration = checkDuration(body.duration)
-    if (typeof duration === "string") return duration
+  if (changes.duration !== undefined) {
+    const error = checkDuration(changes.duration)
+    if (error) return error
+    const duration = changes.duration
     if (duration.count !== current.duration.count || duration.unit !== current.duration.unit) changed.push("duration")
-    next.duration = duration
+    next.duration = { count: duration.count, unit: duration.unit }
   }
-  if (body.keepCurrent !== undefined) {
-    if (typeof body.keepCurrent !== "boolean") return "keepCurrent must be true or false"
-    if (body.keepCurrent !== current.keepCurrent) changed.push("keepCurrent")
-    next.keepCurrent = body.keepCurrent
+  if (changes.keepCurrent !== undefined) {
+    if (changes.keepCurrent !== current.keepCurrent) changed.push("keepCurrent")
+    next.keepCurrent = changes.keepCurrent
   }
-  if (body.status !== undefined) {
-    const status = typeof body.status === "string" ? (body.status.toUpperCase() as Status) : undefined
-    if (status === undefined || !STATUSES.includes(status)) return `status must be one of ${STATUSES.join(", ")}`
-    if (status !== current.status) changed.push("status")
-    next.status = status
+  if (changes.status !== undefined) {
+    if (!STATUSES.includes(changes.status)) return `status must be one of ${STATUSES.join(", ")}`
+    if (changes.status !== current.status) changed.push("status")
+    next.status = changes.status
   }
   const edits = changed.filter((field) => field !== "status")
   const target = next.status
@@ -451,13 +408,13 @@ export const refreshPeriod = (duration: Lookback, keepCurrent: boolean): Duratio
  * Disabled attributes are left out. Empty when the profile has none.
  */
 export const profileValues = (sql: SqlClient.SqlClient, sandbox: string, xid: string) =>
-  sql`SELECT a.name, a.tenant, v.value, v.value_ts FROM computed_attribute_values v
+  sql<Pick<Rows.ComputedAttributeValue, "value" | "value_ts"> & { readonly name: string; readonly tenant: string }>`SELECT a.name, a.tenant, v.value, v.value_ts FROM computed_attribute_values v
     JOIN computed_attributes a ON a.sandbox = v.sandbox AND a.id = v.attribute_id
     WHERE v.sandbox = ${sandbox} AND v.xid = ${xid} AND a.status <> ${"DISABLED"} AND a.status <> ${"DRAFT"}
     ORDER BY a.name`.pipe(
     Effect.map((rows) => {
       const out: Record<string, Record<string, Record<string, unknown>>> = {}
-      for (const row of rows as any) {
+      for (const row of rows) {
         const group = ((out[`_${row.tenant}`] ??= {})[FIELD_GROUP] ??= {})
         group[row.name] = {
           value: JSON.parse(row.value),
@@ -485,12 +442,16 @@ export class ComputedAttributes extends Context.Tag("@rtcp/profile-store/Compute
   {
     readonly list: (sandbox: string, query: ListQuery) => Effect.Effect<ListPage, StoreError.InvalidInput>
     readonly get: (sandbox: string, id: string) => Effect.Effect<Attribute, StoreError.ComputedAttributeNotFound>
-    readonly create: (sandbox: string, input: unknown, owner: Owner) => Effect.Effect<Attribute, StoreError.InvalidInput>
+    readonly create: (
+      sandbox: string,
+      definition: Definition,
+      owner: Owner
+    ) => Effect.Effect<Attribute, StoreError.InvalidInput | StoreError.AttributeNameTaken>
     readonly patch: (
       sandbox: string,
       id: string,
-      body: unknown
-    ) => Effect.Effect<Attribute, StoreError.InvalidInput | StoreError.ComputedAttributeNotFound>
+      changes: Changes
+    ) => Effect.Effect<Attribute, StoreError.InvalidInput | StoreError.AttributeNameTaken | StoreError.ComputedAttributeNotFound>
     /** Deletes a DRAFT and answers it; published attributes answer 422. */
     readonly remove: (sandbox: string, id: string) => Effect.Effect<Attribute, StoreError.ComputedAttributeNotFound | StoreError.Refused>
     /**
@@ -504,6 +465,9 @@ export class ComputedAttributes extends Context.Tag("@rtcp/profile-store/Compute
 
 const CHUNK = 2_000
 
+/** An event as evaluation reads it, with the XIDs of its identity and of its graph's root. */
+type EvaluatedEvent = Pick<Rows.Event, "dataset_id" | "id" | "ts" | "data"> & { readonly own_xid: string; readonly root_xid: string }
+
 export const layer = Layer.scoped(
   ComputedAttributes,
   Effect.gen(function* () {
@@ -513,32 +477,42 @@ export const layer = Layer.scoped(
     const turn = yield* Effect.makeSemaphore(1)
     const leases = yield* JobLeases
 
-    const all = (sandbox: string) =>
-      sql`SELECT * FROM computed_attributes WHERE sandbox = ${sandbox}`.pipe(Effect.map((rows) => rows.map(toAttribute)), Effect.orDie)
+    const selectAll = SqlSchema.findAll({
+      Request: Schema.String,
+      Result: Rows.ComputedAttribute,
+      execute: (sandbox) => sql`SELECT * FROM computed_attributes WHERE sandbox = ${sandbox}`
+    })
+    const all = (sandbox: string) => selectAll(sandbox).pipe(Effect.map((rows) => rows.map(toAttribute)), Effect.orDie)
 
+    const selectOne = SqlSchema.findOne({
+      Request: Key,
+      Result: Rows.ComputedAttribute,
+      execute: ({ sandbox, id }) => sql`SELECT * FROM computed_attributes WHERE sandbox = ${sandbox} AND id = ${id}`
+    })
     const get = (sandbox: string, id: string) =>
-      sql`SELECT * FROM computed_attributes WHERE sandbox = ${sandbox} AND id = ${id}`.pipe(
+      selectOne({ sandbox, id }).pipe(
         Effect.orDie,
-        Effect.flatMap((rows) =>
-          rows.length === 0
-            ? Effect.fail(new StoreError.ComputedAttributeNotFound({ sandbox, id }))
-            : Effect.succeed(toAttribute(rows[0]))
+        Effect.flatMap(
+          Option.match({
+            onNone: () => Effect.fail(new StoreError.ComputedAttributeNotFound({ sandbox, id })),
+            onSome: (row) => Effect.succeed(toAttribute(row))
+          })
         )
       )
 
+    const selectByName = SqlSchema.findAll({
+      Request: NameKey,
+      Result: Rows.ComputedAttribute.pipe(Schema.pick("id", "name")),
+      execute: ({ sandbox, nameKey }) => sql`SELECT id, name FROM computed_attributes WHERE sandbox = ${sandbox} AND name_key = ${nameKey}`
+    })
     const nameTaken = (sandbox: string, name: string, except: string | undefined) =>
-      sql`SELECT id, name FROM computed_attributes WHERE sandbox = ${sandbox} AND name_key = ${name.toLowerCase()}`.pipe(
-        Effect.map((rows) => (rows as any).find((row: any) => row.id !== except) as { id: string; name: string } | undefined),
+      selectByName({ sandbox, nameKey: name.toLowerCase() }).pipe(
+        Effect.map((rows) => rows.find((row) => row.id !== except)),
         Effect.orDie,
         Effect.flatMap((other) =>
           other === undefined
             ? Effect.void
-            : Effect.fail(
-                invalid(
-                  `Function with the same name already exists for the specified schema or definedOn: computed attribute "${other.name}" (${other.id}) in sandbox "${sandbox}"`,
-                  "Duplicate computed attribute name"
-                )
-              )
+            : Effect.fail(new StoreError.AttributeNameTaken({ sandbox, name: other.name, id: other.id }))
         )
       )
 
@@ -573,13 +547,13 @@ export const layer = Layer.scoped(
           const continuation = after
             ? sql`AND (e.dataset_id, e.id) > (${after.dataset}, ${after.id})`
             : sql``
-          const rows: ReadonlyArray<any> = yield* sql`SELECT e.dataset_id, e.id, e.ts, e.data, i.xid AS own_xid, r.xid AS root_xid
+          const rows = yield* sql<EvaluatedEvent>`SELECT e.dataset_id, e.id, e.ts, e.data, i.xid AS own_xid, r.xid AS root_xid
             FROM events e JOIN identities i ON i.id = e.identity_id JOIN identities r ON r.id = i.graph_id
             WHERE e.sandbox = ${sandbox} AND e.ts >= ${from} AND e.ts <= ${now} ${continuation}
             ORDER BY e.dataset_id, e.id LIMIT ${CHUNK}`.pipe(Effect.orDie)
           for (const row of rows) {
             const event: Pql.Event = { ts: Number(row.ts), data: JSON.parse(row.data), datasetId: row.dataset_id, id: row.id }
-            const xid: string = stitched ? row.root_xid : row.own_xid
+            const xid = stitched ? row.root_xid : row.own_xid
             for (const job of jobs) {
               if (event.ts < job.start) continue
               if (job.expression.filter !== undefined && !Pql.matches(job.expression.filter, event, now)) continue
@@ -592,7 +566,7 @@ export const layer = Layer.scoped(
             }
           }
           if (rows.length < CHUNK) break
-          const last = rows[rows.length - 1]
+          const last = rows[rows.length - 1]!
           after = { dataset: last.dataset_id, id: last.id }
         }
 
@@ -636,8 +610,8 @@ export const layer = Layer.scoped(
         (work) => turn.withPermits(1)(leases.inTurn(`computed-attributes:${sandbox}`, work))
       )
 
-    const sandboxesWithWork = sql`SELECT DISTINCT sandbox FROM computed_attributes WHERE ${sql.in("status", [...EVALUATED])}`.pipe(
-      Effect.map((rows) => rows.map((row: any) => row.sandbox as string)),
+    const sandboxesWithWork = sql<{ readonly sandbox: string }>`SELECT DISTINCT sandbox FROM computed_attributes WHERE ${sql.in("status", [...EVALUATED])}`.pipe(
+      Effect.map((rows) => rows.map((row) => row.sandbox)),
       Effect.orDie
     )
 
@@ -659,15 +633,17 @@ export const layer = Layer.scoped(
      * has been evaluated yet. FAILED attributes wait for the next change
      * instead, so a broken one cannot spin the loop.
      */
-    const nextRefresh = sql`SELECT duration_count, duration_unit, keep_current, last_evaluation_ts FROM computed_attributes
-      WHERE ${sql.in("status", ["NEW", "INITIALIZING", "PROCESSING", "PROCESSED"])} AND last_evaluation_ts IS NOT NULL`.pipe(
+    const nextRefresh = SqlSchema.findAll({
+      Request: Schema.Void,
+      Result: Rows.ComputedAttribute.pipe(Schema.pick("duration_count", "duration_unit", "keep_current", "last_evaluation_ts")),
+      execute: () => sql`SELECT duration_count, duration_unit, keep_current, last_evaluation_ts FROM computed_attributes
+        WHERE ${sql.in("status", ["NEW", "INITIALIZING", "PROCESSING", "PROCESSED"])} AND last_evaluation_ts IS NOT NULL`
+    })(undefined).pipe(
       Effect.map((rows) =>
-        rows.reduce<number | undefined>((earliest, row: any) => {
+        rows.reduce<number | undefined>((earliest, row) => {
           const at =
-            Number(row.last_evaluation_ts) +
-            Duration.toMillis(
-              refreshPeriod({ count: Number(row.duration_count), unit: row.duration_unit }, Boolean(Number(row.keep_current)))
-            )
+            (row.last_evaluation_ts ?? 0) +
+            Duration.toMillis(refreshPeriod({ count: row.duration_count, unit: row.duration_unit }, row.keep_current))
           return earliest === undefined || at < earliest ? at : earliest
         }, undefined)
       ),
@@ -722,9 +698,27 @@ export const layer = Layer.scoped(
       )
     )
     // Attributes published but never evaluated, or whose run was cut short, before a restart.
-    const unfinished = yield* sql`SELECT DISTINCT sandbox FROM computed_attributes
+    const unfinished = yield* sql<{ readonly sandbox: string }>`SELECT DISTINCT sandbox FROM computed_attributes
       WHERE ${sql.in("status", ["NEW", "INITIALIZING", "PROCESSING"])}`.pipe(Effect.orDie)
-    for (const row of unfinished as any) yield* Queue.offer(wake, row.sandbox as string)
+    for (const row of unfinished) yield* Queue.offer(wake, row.sandbox)
+    // An evaluation whose process died mid-run (its lease ran out unreleased)
+    // is run again here: the changes that would have woken this process were
+    // the dead one's.
+    if (leases.shared) {
+      const prefix = "computed-attributes:"
+      yield* Effect.forkScoped(
+        Effect.forever(
+          Effect.gen(function* () {
+            yield* leases.pause
+            for (const job of yield* leases.abandoned(prefix)) {
+              yield* Effect.logInfo(`taking over the computed attribute evaluation of sandbox ${job.slice(prefix.length)}, left by a process that stopped`)
+              yield* run(job.slice(prefix.length), () => true)
+              yield* Queue.offer(rescheduled, undefined)
+            }
+          })
+        )
+      )
+    }
 
     // -- CRUD ------------------------------------------------------------------
 
@@ -770,10 +764,10 @@ export const layer = Layer.scoped(
           return { attributes: matching.slice(offset, offset + limit), offset, limit, totalCount: matching.length }
         }),
       get,
-      create: (sandbox, input, owner) =>
+      create: (sandbox, draft, owner) =>
         Effect.gen(function* () {
-          const draft = validate(input)
-          if (typeof draft === "string") return yield* invalid(draft, "Invalid computed attribute")
+          const expression = checkDefinition(draft)
+          if (typeof expression === "string") return yield* invalid(expression, "Invalid computed attribute")
           yield* nameTaken(sandbox, draft.name, undefined)
           const now = yield* Clock.currentTimeMillis
           const id = randomUUID()
@@ -787,9 +781,9 @@ export const layer = Layer.scoped(
             ims_org_id: owner.imsOrgId,
             tenant: tenantOf(owner.imsOrgId),
             keep_current: draft.keepCurrent ? 1 : 0,
-            expression: draft.expression.text,
-            merge_function: Pql.mergeFunction(draft.expression.parsed),
-            return_type: Pql.returnType(draft.expression.parsed),
+            expression: expression.text,
+            merge_function: Pql.mergeFunction(expression.parsed),
+            return_type: Pql.returnType(expression.parsed),
             duration_count: draft.duration.count,
             duration_unit: draft.duration.unit,
             status: draft.status,
@@ -801,10 +795,10 @@ export const layer = Layer.scoped(
           if (draft.status === "NEW") yield* Queue.offer(wake, sandbox)
           return yield* Effect.orDie(get(sandbox, id))
         }),
-      patch: (sandbox, id, body) =>
+      patch: (sandbox, id, changes) =>
         Effect.gen(function* () {
           const current = yield* get(sandbox, id)
-          const patched = applyPatch(current, body)
+          const patched = applyChanges(current, changes)
           if (typeof patched === "string") return yield* invalid(patched, "Invalid computed attribute update")
           if (patched.changed.length === 0) return current
           const next = patched.attribute

@@ -32,13 +32,13 @@
  *
  * @since 0.1.0
  */
-import { SqlClient } from "@effect/sql"
+import { SqlClient, SqlSchema } from "@effect/sql"
 import { randomUUID } from "node:crypto"
-import { Clock, Context, Effect, Either, Layer, Option } from "effect"
+import { Clock, Context, Effect, Layer, Option, Schema } from "effect"
 import * as StoreError from "./StoreError.js"
 import { invalid, refused } from "./StoreError.js"
 import { MergePolicies } from "./MergePolicies.js"
-import * as Selector from "./Selector.js"
+import * as Rows from "./migrations/rows.js"
 
 /** The selector parser, reachable as `EdgeProjections.Selector` from the package index. */
 export * as Selector from "./Selector.js"
@@ -90,13 +90,13 @@ export class EdgeProjections extends Context.Tag("@rtcp/profile-store/EdgeProjec
   {
     readonly listDestinations: (sandbox: string) => Effect.Effect<ReadonlyArray<Destination>>
     readonly getDestination: (sandbox: string, id: string) => Effect.Effect<Destination, StoreError.DestinationNotFound>
-    readonly createDestination: (sandbox: string, input: unknown) => Effect.Effect<Destination, StoreError.InvalidInput>
+    readonly createDestination: (sandbox: string, draft: DestinationDraft) => Effect.Effect<Destination>
     /** Full rewrite; `Conflict` when `currentVersion` is stale. */
     readonly replaceDestination: (
       sandbox: string,
       id: string,
-      input: unknown
-    ) => Effect.Effect<Destination, StoreError.InvalidInput | StoreError.Conflict | StoreError.DestinationNotFound>
+      draft: DestinationDraft
+    ) => Effect.Effect<Destination, StoreError.Conflict | StoreError.DestinationNotFound>
     /** `Refused`, naming the projections that still use it. */
     readonly removeDestination: (
       sandbox: string,
@@ -111,13 +111,13 @@ export class EdgeProjections extends Context.Tag("@rtcp/profile-store/EdgeProjec
     readonly createProjection: (
       sandbox: string,
       schemaName: string,
-      input: unknown
+      draft: ProjectionDraft
     ) => Effect.Effect<Projection, StoreError.InvalidInput | StoreError.Refused | StoreError.Conflict>
-    /** Create-or-update under `id`; `created` says which. */
+    /** Create-or-update under `id`; `created` says which. `schemaName` is the class of a projection it creates. */
     readonly putProjection: (
       sandbox: string,
       id: string,
-      input: unknown,
+      draft: ProjectionDraft,
       options?: { readonly schemaName?: string | undefined }
     ) => Effect.Effect<
       { readonly projection: Projection; readonly created: boolean },
@@ -128,68 +128,22 @@ export class EdgeProjections extends Context.Tag("@rtcp/profile-store/EdgeProjec
 >() {}
 
 // ---------------------------------------------------------------------------
-// Validation (pure)
+// Inputs
 // ---------------------------------------------------------------------------
 
-const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
-const quote = (u: unknown) => (typeof u === "string" ? `"${u}"` : JSON.stringify(u) ?? String(u))
-
+/** A destination as a create or PUT gives it (read from AEP's body at the HTTP edge). */
 export interface DestinationDraft {
   readonly type: "EDGE"
   readonly dataCenters: ReadonlyArray<DataCenter>
-  readonly ttl: number
-  readonly replicationPolicy: ReplicationPolicy
+  /** Seconds; when undefined, the stored value on PUT, else {@link TTL_DEFAULT}. */
+  readonly ttl: number | undefined
+  /** When undefined, the stored value on PUT, else `REACTIVE`. */
+  readonly replicationPolicy: ReplicationPolicy | undefined
+  /** The version the writer last read; undefined overwrites unconditionally. */
   readonly currentVersion: number | undefined
 }
 
-const currentVersionOf = (input: Record<string, unknown>): number | undefined | string => {
-  const v = input.currentVersion
-  if (v === undefined || v === null) return undefined
-  const n = typeof v === "string" && v.trim() !== "" ? Number(v) : v
-  return typeof n === "number" && Number.isInteger(n) && n >= 0
-    ? n
-    : `currentVersion must be the integer version you last read, got ${quote(v)}`
-}
-
-/**
- * Checks a destination body. `previous` (on PUT) supplies `ttl` and
- * `replicationPolicy` when the body leaves them out.
- */
-export const validateDestination = (input: unknown, previous?: Destination): DestinationDraft | string => {
-  if (!isObject(input)) return 'the body must be a destination object, e.g. {"type":"EDGE","dataCenters":["OR1"],"ttl":3600}'
-  if (input.type === undefined) return 'type is required: "EDGE"'
-  if (input.type !== "EDGE") return `type ${quote(input.type)} is not supported: the only destination type is "EDGE"`
-  const centers = input.dataCenters
-  if (centers === undefined) return `dataCenters is required: one or more of ${DATA_CENTERS.join(", ")}`
-  if (!Array.isArray(centers) || centers.length === 0) {
-    return `dataCenters must be a non-empty array of ${DATA_CENTERS.join(", ")} (OR1 US West, VA5 US East, NLD1 EMEA)`
-  }
-  for (const center of centers) {
-    if (!DATA_CENTERS.includes(center as DataCenter)) {
-      return `data center ${quote(center)} is unknown: use ${DATA_CENTERS.join(", ")} (OR1 US West, VA5 US East, NLD1 EMEA)`
-    }
-  }
-  if (new Set(centers).size !== centers.length) return "dataCenters lists a data center twice"
-  let ttl = previous?.ttl ?? TTL_DEFAULT
-  if (input.ttl !== undefined && input.ttl !== null) {
-    if (typeof input.ttl !== "number" || !Number.isInteger(input.ttl)) return `ttl must be a whole number of seconds, got ${quote(input.ttl)}`
-    if (input.ttl < TTL_MIN || input.ttl > TTL_MAX) {
-      return `ttl ${input.ttl} is out of range: use ${TTL_MIN} to ${TTL_MAX} seconds (10 minutes to 7 days; default ${TTL_DEFAULT})`
-    }
-    ttl = input.ttl
-  }
-  let replicationPolicy: ReplicationPolicy = previous?.replicationPolicy ?? "REACTIVE"
-  if (input.replicationPolicy !== undefined && input.replicationPolicy !== null) {
-    if (!REPLICATION_POLICIES.includes(input.replicationPolicy as ReplicationPolicy)) {
-      return `replicationPolicy ${quote(input.replicationPolicy)} is unknown: use PROACTIVE or REACTIVE (the default)`
-    }
-    replicationPolicy = input.replicationPolicy as ReplicationPolicy
-  }
-  const currentVersion = currentVersionOf(input)
-  if (typeof currentVersion === "string") return currentVersion
-  return { type: "EDGE", dataCenters: centers as Array<DataCenter>, ttl, replicationPolicy, currentVersion }
-}
-
+/** A projection as a create or PUT gives it; its references are checked against the store. */
 export interface ProjectionDraft {
   readonly name: string
   readonly selector: string
@@ -199,8 +153,8 @@ export interface ProjectionDraft {
 }
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]*$/
-const MAX_NAME = 256
 
+/** What is wrong with the schema class a projection is asked for, if anything. */
 export const checkSchemaName = (schemaName: string | undefined): string | undefined =>
   schemaName === undefined || schemaName === ""
     ? `schemaName is required: the XDM class of the projection, e.g. ${DEFAULT_SCHEMA}`
@@ -208,64 +162,40 @@ export const checkSchemaName = (schemaName: string | undefined): string | undefi
       ? undefined
       : `schemaName "${schemaName}" is not an XDM class name, e.g. ${DEFAULT_SCHEMA}`
 
-/** Checks a projection body (create and PUT); references are checked against the store separately. */
-export const validateProjection = (input: unknown): ProjectionDraft | string => {
-  if (!isObject(input)) {
-    return 'the body must be a projection object, e.g. {"name":"my_projection","selector":"emails,person(name)","destinationId":"…"}'
-  }
-  if (input.name === undefined) return "name is required"
-  if (typeof input.name !== "string" || input.name.trim() === "") return "name must be a non-empty string"
-  if (input.name !== input.name.trim()) return "name must not start or end with spaces"
-  if (input.name.length > MAX_NAME) return `name is longer than ${MAX_NAME} characters`
-  if (input.selector === undefined) return 'selector is required, e.g. "emails,person(name.firstName)"'
-  if (typeof input.selector !== "string") return "selector must be a string of comma-separated paths"
-  const selector = Selector.parse(input.selector)
-  if (Either.isLeft(selector)) return `selector: ${selector.left.message}`
-  if (input.destinationId === undefined) return "destinationId is required: the id of a destination from /config/destinations"
-  if (typeof input.destinationId !== "string" || input.destinationId === "") return "destinationId must be a destination id"
-  const mergePolicyId = input.mergePolicyId
-  if (mergePolicyId !== undefined && mergePolicyId !== null && (typeof mergePolicyId !== "string" || mergePolicyId === "")) {
-    return "mergePolicyId must be a merge policy id (or left out for the default policy)"
-  }
-  const currentVersion = currentVersionOf(input)
-  if (typeof currentVersion === "string") return currentVersion
-  return {
-    name: input.name,
-    selector: input.selector,
-    destinationId: input.destinationId,
-    mergePolicyId: typeof mergePolicyId === "string" ? mergePolicyId : undefined,
-    currentVersion
-  }
-}
-
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
+
+/** What is wrong with an id a PUT names for a projection, if anything. */
+export const checkProjectionId = (id: string): string | undefined =>
+  ID.test(id) ? undefined : `projection id "${id}" is invalid: use letters, digits, ".", "_" and "-" (at most 128)`
 
 // ---------------------------------------------------------------------------
 // The service
 // ---------------------------------------------------------------------------
 
-const toDestination = (row: any): Destination => ({
+const toDestination = (row: typeof Rows.Destination.Type): Destination => ({
   id: row.id,
-  type: "EDGE",
-  dataCenters: JSON.parse(row.data_centers),
-  ttl: Number(row.ttl),
+  type: row.type,
+  dataCenters: row.data_centers,
+  ttl: row.ttl,
   replicationPolicy: row.replication_policy,
-  version: Number(row.version),
-  createdAt: Number(row.created_at),
-  updatedAt: Number(row.updated_at)
+  version: row.version,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at
 })
 
-const toProjection = (row: any): Projection => ({
+const toProjection = (row: typeof Rows.ProjectionConfig.Type): Projection => ({
   id: row.id,
   schemaName: row.schema_name,
   name: row.name,
   selector: row.selector,
   destinationId: row.destination_id,
   mergePolicyId: row.merge_policy_id ?? undefined,
-  version: Number(row.version),
-  createdAt: Number(row.created_at),
-  updatedAt: Number(row.updated_at)
+  version: row.version,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at
 })
+
+const Key = Schema.Struct({ sandbox: Schema.String, id: Schema.String })
 
 const stale = (kind: string, id: string, given: number, stored: number) =>
   conflict(
@@ -279,11 +209,13 @@ export const layer = Layer.effect(
     const sql = yield* SqlClient.SqlClient
     const policies = yield* MergePolicies
 
+    const selectDestination = SqlSchema.findOne({
+      Request: Key,
+      Result: Rows.Destination,
+      execute: ({ sandbox, id }) => sql`SELECT * FROM projection_destinations WHERE sandbox = ${sandbox} AND id = ${id}`
+    })
     const findDestination = (sandbox: string, id: string) =>
-      sql`SELECT * FROM projection_destinations WHERE sandbox = ${sandbox} AND id = ${id}`.pipe(
-        Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toDestination)),
-        Effect.orDie
-      )
+      selectDestination({ sandbox, id }).pipe(Effect.map(Option.map(toDestination)), Effect.orDie)
 
     const getDestination = (sandbox: string, id: string) =>
       Effect.flatMap(findDestination(sandbox, id), (found) =>
@@ -294,11 +226,13 @@ export const layer = Layer.effect(
         })
       )
 
+    const selectProjection = SqlSchema.findOne({
+      Request: Key,
+      Result: Rows.ProjectionConfig,
+      execute: ({ sandbox, id }) => sql`SELECT * FROM projection_configs WHERE sandbox = ${sandbox} AND id = ${id}`
+    })
     const findProjection = (sandbox: string, id: string) =>
-      sql`SELECT * FROM projection_configs WHERE sandbox = ${sandbox} AND id = ${id}`.pipe(
-        Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toProjection)),
-        Effect.orDie
-      )
+      selectProjection({ sandbox, id }).pipe(Effect.map(Option.map(toProjection)), Effect.orDie)
 
     const getProjection = (sandbox: string, id: string) =>
       Effect.flatMap(findProjection(sandbox, id), (found) =>
@@ -309,30 +243,40 @@ export const layer = Layer.effect(
         })
       )
 
+    const selectUsers = SqlSchema.findAll({
+      Request: Key,
+      Result: Rows.ProjectionConfig,
+      execute: ({ sandbox, id }) =>
+        sql`SELECT * FROM projection_configs WHERE sandbox = ${sandbox} AND destination_id = ${id} ORDER BY created_at, id`
+    })
     const usersOf = (sandbox: string, destinationId: string) =>
-      sql`SELECT * FROM projection_configs WHERE sandbox = ${sandbox} AND destination_id = ${destinationId} ORDER BY created_at, id`.pipe(
-        Effect.map((rows) => rows.map(toProjection)),
-        Effect.orDie
-      )
+      selectUsers({ sandbox, id: destinationId }).pipe(Effect.map((rows) => rows.map(toProjection)), Effect.orDie)
+
+    const selectDestinations = SqlSchema.findAll({
+      Request: Schema.String,
+      Result: Rows.Destination,
+      execute: (sandbox) => sql`SELECT * FROM projection_destinations WHERE sandbox = ${sandbox} ORDER BY created_at, id`
+    })
 
     const writeDestination = (sandbox: string, id: string, draft: DestinationDraft, previous: Destination | undefined) =>
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
-        const row = {
+        const row: typeof Rows.Destination.Type = {
           sandbox,
           id,
           type: draft.type,
-          data_centers: JSON.stringify(draft.dataCenters),
-          ttl: draft.ttl,
-          replication_policy: draft.replicationPolicy,
+          data_centers: draft.dataCenters,
+          ttl: draft.ttl ?? previous?.ttl ?? TTL_DEFAULT,
+          replication_policy: draft.replicationPolicy ?? previous?.replicationPolicy ?? "REACTIVE",
           version: previous === undefined ? 1 : previous.version + 1,
           created_at: previous?.createdAt ?? now,
           updated_at: now
         }
-        if (previous === undefined) yield* sql`INSERT INTO projection_destinations ${sql.insert(row)}`
+        const encoded = { ...row, data_centers: JSON.stringify(row.data_centers) }
+        if (previous === undefined) yield* sql`INSERT INTO projection_destinations ${sql.insert(encoded)}`
         else {
           // Callers run in a transaction that read `previous`; the version guard is belt and braces.
-          yield* sql`UPDATE projection_destinations SET ${sql.update(row, ["sandbox", "id"])}
+          yield* sql`UPDATE projection_destinations SET ${sql.update(encoded, ["sandbox", "id"])}
             WHERE sandbox = ${sandbox} AND id = ${id} AND version = ${previous.version}`
         }
         return toDestination(row)
@@ -363,10 +307,10 @@ export const layer = Layer.effect(
           }
         }
         const sameName =
-          yield* sql`SELECT id FROM projection_configs WHERE sandbox = ${sandbox} AND schema_name = ${schemaName} AND name = ${draft.name}`.pipe(
+          yield* sql<Pick<typeof Rows.ProjectionConfig.Encoded, "id">>`SELECT id FROM projection_configs WHERE sandbox = ${sandbox} AND schema_name = ${schemaName} AND name = ${draft.name}`.pipe(
             Effect.orDie
           )
-        const other = sameName.find((row: any) => row.id !== id) as any
+        const other = sameName.find((row) => row.id !== id)
         if (other !== undefined) {
           return yield* conflict(
             `A projection named "${draft.name}" already exists for ${schemaName} (id ${other.id}); names are unique per schema class`,
@@ -384,7 +328,7 @@ export const layer = Layer.effect(
     ) =>
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
-        const row = {
+        const row: typeof Rows.ProjectionConfig.Type = {
           sandbox,
           id,
           schema_name: schemaName,
@@ -405,24 +349,13 @@ export const layer = Layer.effect(
         return toProjection(row)
       }).pipe(Effect.orDie)
 
-    const validated = <A>(result: A | string, title: string) =>
-      typeof result === "string" ? Effect.fail(invalid(result, title)) : Effect.succeed(result)
-
     return EdgeProjections.of({
-      listDestinations: (sandbox) =>
-        sql`SELECT * FROM projection_destinations WHERE sandbox = ${sandbox} ORDER BY created_at, id`.pipe(
-          Effect.map((rows) => rows.map(toDestination)),
-          Effect.orDie
-        ),
+      listDestinations: (sandbox) => selectDestinations(sandbox).pipe(Effect.map((rows) => rows.map(toDestination)), Effect.orDie),
       getDestination,
-      createDestination: (sandbox, input) =>
-        Effect.flatMap(validated(validateDestination(input), "Invalid destination"), (draft) =>
-          writeDestination(sandbox, randomUUID(), draft, undefined)
-        ),
-      replaceDestination: (sandbox, id, input) =>
+      createDestination: (sandbox, draft) => writeDestination(sandbox, randomUUID(), draft, undefined),
+      replaceDestination: (sandbox, id, draft) =>
         Effect.gen(function* () {
           const previous = yield* getDestination(sandbox, id)
-          const draft = yield* validated(validateDestination(input, previous), "Invalid destination")
           if (draft.currentVersion !== undefined && draft.currentVersion !== previous.version) {
             return yield* stale("Destination", id, draft.currentVersion, previous.version)
           }
@@ -458,28 +391,26 @@ export const layer = Layer.effect(
             ...(schemaName === undefined ? [] : [sql`schema_name = ${schemaName}`]),
             ...(name === undefined ? [] : [sql`name = ${name}`])
           ]
-          const rows = yield* sql`SELECT * FROM projection_configs WHERE ${sql.and(where)} ORDER BY created_at, id`.pipe(
-            Effect.orDie
-          )
+          const rows = yield* SqlSchema.findAll({
+            Request: Schema.Void,
+            Result: Rows.ProjectionConfig,
+            execute: () => sql`SELECT * FROM projection_configs WHERE ${sql.and(where)} ORDER BY created_at, id`
+          })(undefined).pipe(Effect.orDie)
           return rows.map(toProjection)
         }),
       getProjection,
-      createProjection: (sandbox, schemaName, input) =>
+      createProjection: (sandbox, schemaName, draft) =>
         Effect.gen(function* () {
           const schemaProblem = checkSchemaName(schemaName)
           if (schemaProblem !== undefined) return yield* invalid(schemaProblem, "Invalid projection")
-          const draft = yield* validated(validateProjection(input), "Invalid projection")
           yield* checkReferences(sandbox, schemaName, draft, undefined)
           return yield* writeProjection(sandbox, randomUUID(), schemaName, draft, undefined)
         }).pipe(sql.withTransaction, Effect.catchTag("SqlError", Effect.die)),
-      putProjection: (sandbox, id, input, options = {}) =>
+      putProjection: (sandbox, id, draft, options = {}) =>
         Effect.gen(function* () {
-          if (!ID.test(id)) {
-            return yield* invalid(`projection id "${id}" is invalid: use letters, digits, ".", "_" and "-" (at most 128)`, "Invalid projection")
-          }
-          const draft = yield* validated(validateProjection(input), "Invalid projection")
-          const bodySchema = isObject(input) && typeof input.schemaName === "string" && input.schemaName !== "" ? input.schemaName : undefined
-          const asked = options.schemaName ?? bodySchema
+          const idProblem = checkProjectionId(id)
+          if (idProblem !== undefined) return yield* invalid(idProblem, "Invalid projection")
+          const asked = options.schemaName
           const previous = Option.getOrUndefined(yield* findProjection(sandbox, id))
           if (previous === undefined) {
             if (draft.currentVersion !== undefined && draft.currentVersion !== 0) {

@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import { SqlClient } from "@effect/sql"
+import type { Identity } from "@rtcp/core"
 import { Clock, Context, Effect, Layer, Option } from "effect"
 import { profileValues } from "./ComputedAttributes.js"
 import { IdentityGraph, type IdentityRow, MAX_GRAPH_SIZE, xidOf } from "./IdentityGraph.js"
@@ -17,11 +18,13 @@ import { MergePolicies, type Policy } from "./MergePolicies.js"
 import type * as Rows from "./migrations/rows.js"
 import { StoreEvents } from "./StoreEvents.js"
 
-export interface IdentityRef {
-  /** Namespace code; undefined when `value` is an XID. */
-  readonly namespace: string | undefined
-  readonly value: string
-}
+/**
+ * The identity a lookup names, in the core's vocabulary: `id` in
+ * `namespace`, or an XID when `namespace` is undefined. Namespace codes are
+ * case-insensitive in AEP and stored lower case, so the store takes them lower
+ * case: callers (the HTTP edge) lower-case what their clients sent, once.
+ */
+export type IdentityRef = Identity.Identity
 
 export interface ProfileQuery {
   readonly identity: IdentityRef
@@ -131,7 +134,7 @@ export const MAX_PROPERTY_FILTERS = 3
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z")
 
-const upsNotFound = (identity: IdentityRef) => new StoreError.ProfileNotFound({ namespace: identity.namespace, value: identity.value })
+const upsNotFound = (identity: IdentityRef) => new StoreError.ProfileNotFound({ identity })
 
 // ---------------------------------------------------------------------------
 // event cursor and property filters
@@ -239,13 +242,13 @@ export const layer = Layer.effect(
     const scope = (sandbox: string, identity: IdentityRef, policy: Policy) =>
       Effect.gen(function* () {
         if (policy.identityGraph === "none") {
-          const found = yield* graph.find(sandbox, identity.namespace?.toLowerCase(), identity.value)
+          const found = yield* graph.find(sandbox, identity.namespace, identity.id)
           if (Option.isNone(found)) return yield* Effect.fail(upsNotFound(identity))
           const row = found.value
           return { xid: row.xid, members: [row] as ReadonlyArray<IdentityRow>, requested: row }
         }
         // The identity and its graph in one statement.
-        const found = yield* graph.graphOf(sandbox, identity.namespace?.toLowerCase(), identity.value)
+        const found = yield* graph.graphOf(sandbox, identity.namespace, identity.id)
         if (Option.isNone(found)) return yield* Effect.fail(upsNotFound(identity))
         const { members, requested: row } = found.value
         if (members.length > MAX_GRAPH_SIZE) return yield* Effect.fail(new StoreError.GraphTooLarge({ count: members.length, limit: MAX_GRAPH_SIZE }))
@@ -441,7 +444,7 @@ export const layer = Layer.effect(
               out[result.right.xid] = result.right.body
             } else if (result.left._tag === "ProfileNotFound") {
               // Unknown identities still get an entry, as AEP answers them.
-              const xid = xidOf((identity.namespace ?? "").toLowerCase(), identity.value)
+              const xid = xidOf(identity.namespace ?? "", identity.id)
               out[xid] = { entityId: xid, sources: [""], entity: {}, lastModifiedAt: "1970-01-01T00:00:00Z", mergePolicy: { id: policy.id } }
             } else {
               return yield* Effect.fail(result.left)

@@ -2,8 +2,8 @@
  * Export jobs (`/data/core/ups/export/jobs`): merged profiles, optionally with
  * their events, written as files into a dataset.
  *
- * A job is validated whole when it is created (nothing is created on a bad
- * request), gets an integer id and its destination batch at once, and runs in
+ * A job is checked whole when it is created (nothing is created on a bad
+ * request: its body is read at the HTTP edge, its policy and dataset here), gets an integer id and its destination batch at once, and runs in
  * the background: `NEW` → `PROCESSING` → `SUCCEEDED` | `FAILED`, or
  * `CANCELLED` after a cancel. Jobs run one at a time, in creation order.
  *
@@ -44,10 +44,10 @@
  *
  * @since 0.1.0
  */
-import { SqlClient } from "@effect/sql"
+import { SqlClient, SqlSchema } from "@effect/sql"
 import type { ExportJob } from "@rtcp/core"
 import { randomBytes, randomUUID } from "node:crypto"
-import { Cause, Clock, Context, Effect, FiberSet, Layer, Option } from "effect"
+import { Cause, Clock, Context, Effect, FiberSet, Layer, Option, Schema } from "effect"
 import { Catalog } from "./Catalog.js"
 import { JobLeases } from "./JobLeases.js"
 import { lockFor } from "./internal/dialect.js"
@@ -58,6 +58,7 @@ import { batchDirectory, listParts, partWriter, removeDirectory } from "./intern
 import { type PolicySnapshot, type ProfilePage, readPage } from "./internal/exportProfiles.js"
 import * as ExportRequest from "./internal/exportRequest.js"
 import { MergePolicies } from "./MergePolicies.js"
+import * as Rows from "./migrations/rows.js"
 
 export const STATUSES = ["NEW", "PROCESSING", "SUCCEEDED", "FAILED", "CANCELLED"] as const
 export type Status = (typeof STATUSES)[number]
@@ -119,12 +120,15 @@ export interface CancelResult {
 export class ExportJobs extends Context.Tag("@rtcp/profile-store/ExportJobs")<
   ExportJobs,
   {
-    /** Validates and creates a job (400/422 and nothing created on a bad request), then runs it in the background. */
+    /**
+     * Creates a job (nothing is created when its policy or dataset is refused),
+     * then runs it in the background.
+     */
     readonly create: (
       sandbox: string,
-      body: unknown,
+      job: NewJob,
       caller: Caller
-    ) => Effect.Effect<ExportJob.ExportJob, StoreError.InvalidInput | StoreError.Refused | StoreError.NoDefaultPolicy>
+    ) => Effect.Effect<ExportJob.ExportJob, StoreError.Refused | StoreError.NoDefaultPolicy>
     readonly get: (sandbox: string, id: number) => Effect.Effect<ExportJob.ExportJob, StoreError.ExportJobNotFound>
     /** Newest first. */
     readonly list: (sandbox: string, query: ListQuery) => Effect.Effect<ListPage, StoreError.InvalidInput>
@@ -159,12 +163,24 @@ interface JobError {
   readonly callStack: string
 }
 
-/** What the caller sent, echoed back in every answer. */
-interface Echo {
+/** What the caller sent, kept as sent and echoed back in every answer. */
+export interface Echo {
   readonly fields?: string
   readonly filter?: unknown
   readonly additionalFields?: unknown
   readonly evaluationInfo?: unknown
+}
+
+/** What a job does: read from AEP's request body at the HTTP edge. */
+export type Request = ExportRequest.ExportRequest
+export type SegmentFilter = ExportRequest.SegmentFilter
+export type EventSelection = ExportRequest.EventSelection
+export const { PROFILE_SCHEMA, SEGMENT_STATUSES } = ExportRequest
+
+/** A job to create: what it does, and the request's fields its answers echo. */
+export interface NewJob {
+  readonly request: Request
+  readonly echo: Echo
 }
 
 interface Plan {
@@ -192,23 +208,26 @@ interface Row {
 
 const timing = (start = 0, end = 0): Timing => ({ startTimeInMs: start, endTimeInMs: end, totalTimeInMs: start > 0 && end >= start ? end - start : 0 })
 
-const toRow = (row: any): Row => ({
-  id: Number(row.id),
+// The JSON columns hold what this module wrote: parsed, not decoded again.
+const toRow = (row: typeof Rows.ExportJob.Type): Row => ({
+  id: row.id,
   sandbox: row.sandbox,
   status: row.status,
-  echo: JSON.parse(row.request),
-  plan: JSON.parse(row.plan),
+  echo: JSON.parse(row.request) as Echo,
+  plan: JSON.parse(row.plan) as Plan,
   datasetId: row.dataset_id,
   batchId: row.batch_id,
   requestId: row.request_id,
   imsOrgId: row.ims_org_id,
-  computeGateway: JSON.parse(row.compute_gateway),
-  metrics: JSON.parse(row.metrics),
-  errors: JSON.parse(row.errors),
-  cancelRequested: Boolean(row.cancel_requested),
-  createdAt: Number(row.created_at),
-  updatedAt: Number(row.updated_at)
+  computeGateway: JSON.parse(row.compute_gateway) as Record<string, string>,
+  metrics: JSON.parse(row.metrics) as Metrics,
+  errors: JSON.parse(row.errors) as ReadonlyArray<JobError>,
+  cancelRequested: row.cancel_requested,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at
 })
+
+const decodeRows = Schema.decodeUnknown(Schema.Array(Rows.ExportJob))
 
 /** The job as AEP shows it (create, get and list answers). */
 export const toWire = (row: Row): ExportJob.ExportJob => {
@@ -259,12 +278,15 @@ export const layerWith = (options: Options = {}) =>
       const turn = yield* Effect.makeSemaphore(1)
       const profilesPerFile = Math.max(1, options.profilesPerFile ?? DEFAULT_PROFILES_PER_FILE)
 
+      const selectOne = SqlSchema.findOne({
+        Request: Schema.Struct({ sandbox: Schema.String, id: Schema.Number }),
+        Result: Rows.ExportJob,
+        execute: ({ sandbox, id }) => sql`SELECT * FROM export_jobs WHERE sandbox = ${sandbox} AND id = ${id}`
+      })
+
       const find = (sandbox: string, id: number) =>
         (Number.isSafeInteger(id)
-          ? sql`SELECT * FROM export_jobs WHERE sandbox = ${sandbox} AND id = ${id}`.pipe(
-              Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toRow)),
-              Effect.orDie
-            )
+          ? selectOne({ sandbox, id }).pipe(Effect.map(Option.map(toRow)), Effect.orDie)
           : Effect.succeed(Option.none<Row>()))
 
       const load = (sandbox: string, id: number) =>
@@ -331,9 +353,9 @@ export const layerWith = (options: Options = {}) =>
                 // Progress, and the cancel flag, once per page.
                 const now = yield* Clock.currentTimeMillis
                 const progress: Metrics = { ...metrics, totalExportedProfileCounter: written, exportedProfileByNamespaceCounter: counter }
-                const [flag] = yield* sql`UPDATE export_jobs SET metrics = ${JSON.stringify(progress)}, updated_at = ${now}
+                const [flag] = yield* sql<Pick<typeof Rows.ExportJob.Encoded, "cancel_requested">>`UPDATE export_jobs SET metrics = ${JSON.stringify(progress)}, updated_at = ${now}
                   WHERE id = ${row.id} RETURNING cancel_requested`.pipe(Effect.orDie)
-                if (flag !== undefined && Boolean((flag as any).cancel_requested)) return { cancelled: true, readEnd: now } as const
+                if (flag !== undefined && Number(flag.cancel_requested) !== 0) return { cancelled: true, readEnd: now } as const
               }
               const readEnd = yield* Clock.currentTimeMillis
               yield* writer.close
@@ -373,13 +395,16 @@ export const layerWith = (options: Options = {}) =>
           Effect.gen(function* () {
             const now = yield* Clock.currentTimeMillis
             const gateway = { exportJob: randomUUID(), pushJob: randomUUID() }
-            const [before] = yield* sql`SELECT * FROM export_jobs WHERE id = ${id} AND status IN ('NEW', 'PROCESSING')`.pipe(Effect.orDie)
+            const [before] = yield* sql`SELECT * FROM export_jobs WHERE id = ${id} AND status IN ('NEW', 'PROCESSING')`.pipe(
+              Effect.flatMap(decodeRows),
+              Effect.orDie
+            )
             if (before === undefined) return
-            if (toRow(before).status === "PROCESSING") yield* removeDirectory(directoryOf(toRow(before)))
-            const started = yield* sql`UPDATE export_jobs SET status = 'PROCESSING', compute_gateway = ${JSON.stringify(gateway)},
-              updated_at = ${now} WHERE id = ${id} AND status IN ('NEW', 'PROCESSING') RETURNING *`.pipe(Effect.orDie)
-            if (started.length === 0) return
-            const row = toRow(started[0])
+            if (before.status === "PROCESSING") yield* removeDirectory(directoryOf(toRow(before)))
+            const [started] = yield* sql`UPDATE export_jobs SET status = 'PROCESSING', compute_gateway = ${JSON.stringify(gateway)},
+              updated_at = ${now} WHERE id = ${id} AND status IN ('NEW', 'PROCESSING') RETURNING *`.pipe(Effect.flatMap(decodeRows), Effect.orDie)
+            if (started === undefined) return
+            const row = toRow(started)
             const metrics: Metrics = { ...row.metrics, profileExportTime: timing(now) }
             yield* execute(row, metrics).pipe(
               Effect.catchAllCause((cause) =>
@@ -420,7 +445,10 @@ export const layerWith = (options: Options = {}) =>
        * not started them yet. Whoever claims a job's lease first runs it.
        */
       const adopt = Effect.gen(function* () {
-        const left = yield* sql`SELECT * FROM export_jobs WHERE status IN ('NEW', 'PROCESSING') ORDER BY created_at, id`.pipe(Effect.orDie)
+        const left = yield* sql`SELECT * FROM export_jobs WHERE status IN ('NEW', 'PROCESSING') ORDER BY created_at, id`.pipe(
+          Effect.flatMap(decodeRows),
+          Effect.orDie
+        )
         for (const raw of left) {
           const row = toRow(raw)
           if (row.status === "NEW" && row.cancelRequested) yield* end(row, "CANCELLED", row.metrics, [])
@@ -436,12 +464,8 @@ export const layerWith = (options: Options = {}) =>
       // the API
       // -----------------------------------------------------------------------
 
-      const create = (sandbox: string, body: unknown, caller: Caller) =>
+      const create = (sandbox: string, { echo, request }: NewJob, caller: Caller) =>
         Effect.gen(function* () {
-          const read = ExportRequest.read(body)
-          if (read.error !== undefined) return yield* invalid(read.error, "Invalid export job payload")
-          const request = read.ok!
-
           const policy = yield* (request.mergePolicyId === undefined
             ? policies.resolve(sandbox, undefined, ExportRequest.PROFILE_SCHEMA)
             : policies.get(sandbox, request.mergePolicyId)
@@ -476,13 +500,6 @@ export const layerWith = (options: Options = {}) =>
             )
           }
 
-          const input = body as Record<string, unknown>
-          const echo: Echo = {
-            ...(typeof input.fields === "string" ? { fields: input.fields } : {}),
-            ...(input.filter === undefined ? {} : { filter: input.filter }),
-            ...(input.additionalFields === undefined ? {} : { additionalFields: input.additionalFields }),
-            ...(input.evaluationInfo === undefined ? {} : { evaluationInfo: input.evaluationInfo })
-          }
           const plan: Plan = {
             request,
             policy: { id: policy.id, version: policy.version, identityGraph: policy.identityGraph, attributeMerge: policy.attributeMerge }
@@ -499,8 +516,8 @@ export const layerWith = (options: Options = {}) =>
           const id = yield* Effect.gen(function* () {
             // Job ids are global: processes sharing a database allocate them in turn.
             yield* lockFor(sql, "rtcp:export_jobs")
-            const [{ next }] = (yield* sql`SELECT COALESCE(MAX(id), 0) + 1 AS next FROM export_jobs`) as any
-            const id = Number(next)
+            const [allocated] = yield* sql<{ readonly next: Rows.Int }>`SELECT COALESCE(MAX(id), 0) + 1 AS next FROM export_jobs`
+            const id = Number(allocated!.next)
             yield* sql`INSERT INTO export_jobs ${sql.insert({
               id,
               sandbox,
@@ -562,7 +579,7 @@ export const layerWith = (options: Options = {}) =>
           const continuation =
             after === undefined ? sql`` : sql`AND (created_at < ${after.createdAt} OR (created_at = ${after.createdAt} AND id < ${after.id}))`
           const rows = (yield* sql`SELECT * FROM export_jobs WHERE sandbox = ${sandbox} ${byStatus} ${continuation}
-            ORDER BY created_at DESC, id DESC LIMIT ${limit + 1}`.pipe(Effect.orDie)).map(toRow)
+            ORDER BY created_at DESC, id DESC LIMIT ${limit + 1}`.pipe(Effect.flatMap(decodeRows), Effect.orDie)).map(toRow)
           const page = rows.slice(0, limit)
           const last = page[page.length - 1]
           return {

@@ -9,7 +9,7 @@
 import { SqlClient } from "@effect/sql"
 import { randomUUID } from "node:crypto"
 import { Clock, Context, Effect, Layer } from "effect"
-import { isShared } from "./internal/dialect.js"
+import { isShared, SharedFile } from "./internal/dialect.js"
 import * as StoreError from "./StoreError.js"
 import { invalid, refused } from "./StoreError.js"
 import type { AttributeMerge } from "./Merge.js"
@@ -136,8 +136,24 @@ export const layer = Layer.effect(
       generation++
       cached.clear()
     })
+    // A reader process of a SQLite file another process writes keeps the
+    // lists while the file's `data_version` stays the same: it changes with
+    // every commit of another connection, so a write the writer acknowledged
+    // before this lookup began empties the cache first.
+    let version: number | undefined
+    const upToDate = (yield* SharedFile)
+      ? sql<{ readonly data_version: number }>`PRAGMA data_version`.pipe(
+          Effect.flatMap((rows) => {
+            const now = Number(rows[0]?.data_version)
+            if (now === version) return Effect.void
+            version = now
+            return forget
+          }),
+          Effect.orDie
+        )
+      : Effect.void
     const all = (sandbox: string) =>
-      Effect.suspend(() => {
+      Effect.zipRight(upToDate, Effect.suspend(() => {
         const hit = shared ? undefined : cached.get(sandbox)
         if (hit !== undefined) return Effect.succeed(hit)
         const seen = generation
@@ -150,7 +166,7 @@ export const layer = Layer.effect(
           ),
           Effect.orDie
         )
-      })
+      }))
 
     const get = (sandbox: string, id: string) =>
       sql<Rows.MergePolicy>`SELECT * FROM merge_policies WHERE sandbox = ${sandbox} AND id = ${id}`.pipe(

@@ -653,7 +653,7 @@ const split = (path: string) => {
   return parts
 }
 
-const NOTHING: { readonly values: Array<unknown>; readonly many: boolean } = Object.freeze({ values: [], many: false }) as any
+const NOTHING: { readonly values: Array<unknown>; readonly many: boolean } = Object.freeze({ values: [] as Array<unknown>, many: false })
 
 /** Leaf values at `path`, flattening arrays; `many` tells whether an array was crossed. */
 export const valuesAt = (data: unknown, path: string): { readonly values: Array<unknown>; readonly many: boolean } => {

@@ -52,9 +52,9 @@
  *
  * @since 0.1.0
  */
-import { SqlClient } from "@effect/sql"
+import { SqlClient, SqlSchema } from "@effect/sql"
 import type { PreviewSampleStatus } from "@rtcp/core"
-import { Cause, Clock, Context, Duration, Effect, FiberMap, Layer, Option, Queue, Ref } from "effect"
+import { Cause, Clock, Context, Duration, Effect, FiberMap, Layer, Option, Queue, Ref, Schema } from "effect"
 import { JobLeases } from "./JobLeases.js"
 import { Catalog } from "./Catalog.js"
 import * as StoreError from "./StoreError.js"
@@ -76,12 +76,21 @@ import {
   WINDOWS
 } from "./internal/sample.js"
 import { MergePolicies } from "./MergePolicies.js"
+import * as Rows from "./migrations/rows.js"
 import { StoreEvents } from "./StoreEvents.js"
 
 /**
  * How samples run. A `Context.Reference`: the defaults apply unless a caller
  * provides other values to the store layer ({@link layerSettings}).
  */
+/** A count per profile key (graph or identity), dataset and namespace. */
+interface KeyedCount {
+  readonly k: Rows.Int
+  readonly ds: string
+  readonly ns: string
+  readonly n: Rows.Int
+}
+
 export class Settings extends Context.Reference<Settings>()("@rtcp/profile-store/SampleStatus/Settings", {
   defaultValue: (): {
     /** A sandbox is sampled once no store event arrived for it during this long. */
@@ -322,7 +331,7 @@ export const layer = Layer.scoped(
         Effect.orElseSucceed(() => ({ graph: "none" as const, tag: "timestampOrdered_none" }))
       )
 
-    const count = (statement: Effect.Effect<ReadonlyArray<any>, unknown>) =>
+    const count = <E>(statement: Effect.Effect<ReadonlyArray<Rows.Count>, E>) =>
       Effect.map(statement, (rows) => Number(rows[0]?.n ?? 0))
 
     /** Reads the profiles whose key is in the sample, page by page, into `tally`. */
@@ -330,7 +339,7 @@ export const layer = Layer.scoped(
       Effect.gen(function* () {
         const key = sql.literal(graph === "pdg" ? "i.graph_id" : "i.id")
         const inSample = below === undefined ? sql`` : sql`AND ((${key} * ${sql.literal(String(HASH))}) % ${sql.literal(String(BUCKETS))}) < ${below}`
-        const [bounds] = (yield* sql`SELECT MIN(id) AS lo, MAX(id) AS hi FROM identities WHERE sandbox = ${sandbox}`) as any
+        const [bounds] = yield* sql<{ readonly lo: Rows.Int | null; readonly hi: Rows.Int | null }>`SELECT MIN(id) AS lo, MAX(id) AS hi FROM identities WHERE sandbox = ${sandbox}`
         if (bounds === undefined || bounds.lo === null) return
         for (let lo = Number(bounds.lo); lo <= Number(bounds.hi); lo += PAGE) {
           // The key range drives the query (identities_graph or the primary
@@ -345,11 +354,11 @@ export const layer = Layer.scoped(
             if (found === undefined) page.set(k, (found = facts()))
             return found
           }
-          const fragmentRows = yield* sql`SELECT ${key} AS k, f.dataset_id AS ds, i.ns AS ns, COUNT(*) AS n
+          const fragmentRows = yield* sql<KeyedCount>`SELECT ${key} AS k, f.dataset_id AS ds, i.ns AS ns, COUNT(*) AS n
             FROM identities i JOIN fragments f ON f.identity_id = i.id
             WHERE ${where}
             GROUP BY ${key}, f.dataset_id, i.ns`
-          for (const row of fragmentRows as any) {
+          for (const row of fragmentRows) {
             const profile = of(Number(row.k))
             const code = namespaceCode(row.ns)
             const n = Number(row.n)
@@ -360,12 +369,12 @@ export const layer = Layer.scoped(
             if (graph === "none") profile.namespaces.add(code)
             tally.fragmentsByNamespace.set(code, (tally.fragmentsByNamespace.get(code) ?? 0) + n)
           }
-          const eventRows = yield* sql`SELECT ${key} AS k, e.dataset_id AS ds, i.ns AS ns,
+          const eventRows = yield* sql<KeyedCount & { readonly fragments: Rows.Int; readonly last: Rows.Int }>`SELECT ${key} AS k, e.dataset_id AS ds, i.ns AS ns,
               COUNT(DISTINCT e.identity_id) AS fragments, COUNT(*) AS n, MAX(e.ts) AS last
             FROM identities i JOIN events e ON e.identity_id = i.id
             WHERE ${where}
             GROUP BY ${key}, e.dataset_id, i.ns`
-          for (const row of eventRows as any) {
+          for (const row of eventRows) {
             const profile = of(Number(row.k))
             const code = namespaceCode(row.ns)
             const fragments = Number(row.fragments)
@@ -381,8 +390,8 @@ export const layer = Layer.scoped(
           }
           if (page.size === 0) continue
           if (graph === "pdg") {
-            const namespaceRows = yield* sql`SELECT ${key} AS k, i.ns AS ns FROM identities i WHERE ${where} GROUP BY ${key}, i.ns`
-            for (const row of namespaceRows as any) page.get(Number(row.k))?.namespaces.add(namespaceCode(row.ns))
+            const namespaceRows = yield* sql<Omit<KeyedCount, "ds" | "n">>`SELECT ${key} AS k, i.ns AS ns FROM identities i WHERE ${where} GROUP BY ${key}, i.ns`
+            for (const row of namespaceRows) page.get(Number(row.k))?.namespaces.add(namespaceCode(row.ns))
           }
           for (const profile of page.values()) addProfile(tally, profile satisfies ProfileFacts, sampledAt)
         }
@@ -423,10 +432,10 @@ export const layer = Layer.scoped(
               events: yield* count(sql`SELECT COUNT(*) AS n FROM events WHERE sandbox = ${sandbox}`)
             }
           : undefined
-        const [batch] = (yield* sql`SELECT b.id AS id, b.completed_at AS at FROM batches b
+        const [batch] = yield* sql<{ readonly id: string; readonly at: Rows.Int }>`SELECT b.id AS id, b.completed_at AS at FROM batches b
             JOIN datasets d ON d.sandbox = b.sandbox AND d.id = b.dataset_id
           WHERE b.sandbox = ${sandbox} AND b.status = 'success' AND d.profile_enabled = 1 AND b.completed_at IS NOT NULL
-          ORDER BY b.completed_at DESC, b.created_at DESC, b.id DESC LIMIT 1`) as any
+          ORDER BY b.completed_at DESC, b.created_at DESC, b.id DESC LIMIT 1`
 
         const tally = emptyTally()
         yield* scan(sandbox, graph, below, sampledAt, tally)
@@ -526,11 +535,16 @@ export const layer = Layer.scoped(
         if (date !== undefined && parseDay(date) === undefined) {
           return yield* invalid(`date "${date}" is not a valid day: use YYYY-MM-DD, e.g. 2024-05-31`, "Invalid date")
         }
-        const rows = yield* (date === undefined
-          ? sql`SELECT body FROM sample_snapshots WHERE sandbox = ${sandbox} ORDER BY sampled_at DESC LIMIT 1`
-          : sql`SELECT body FROM sample_snapshots WHERE sandbox = ${sandbox} AND day = ${date}`
-        ).pipe(Effect.orDie)
-        return Option.map(Option.fromNullable(rows[0] as any), (row): Snapshot => JSON.parse(row.body))
+        const row = yield* SqlSchema.findOne({
+          Request: Schema.Void,
+          Result: Rows.SampleSnapshot.pipe(Schema.pick("body")),
+          execute: () =>
+            date === undefined
+              ? sql`SELECT body FROM sample_snapshots WHERE sandbox = ${sandbox} ORDER BY sampled_at DESC LIMIT 1`
+              : sql`SELECT body FROM sample_snapshots WHERE sandbox = ${sandbox} AND day = ${date}`
+        })(undefined).pipe(Effect.orDie)
+        // The body is what `store` wrote from a Snapshot.
+        return Option.map(row, ({ body }) => JSON.parse(body) as Snapshot)
       })
 
     const report = <A>(sandbox: string, date: string | undefined, render: (snapshot: Snapshot) => A) =>
@@ -569,6 +583,27 @@ export const layer = Layer.scoped(
         ),
         Effect.forever,
         Effect.forkScoped
+      )
+    }
+
+    // A sample whose process died mid-run (its lease ran out unreleased) is
+    // run here: the changes that would have started it again were the dead one's.
+    if (leases.shared) {
+      const prefix = "sample:"
+      yield* Effect.forkScoped(
+        Effect.forever(
+          Effect.gen(function* () {
+            yield* leases.pause
+            for (const job of yield* leases.abandoned(prefix)) {
+              const sandbox = job.slice(prefix.length)
+              yield* Effect.logInfo(`taking over the sample of sandbox ${sandbox}, left by a process that stopped`)
+              yield* runSample(sandbox).pipe(
+                Effect.catchAllCause((cause) => (Cause.isInterruptedOnly(cause) ? Effect.void : Effect.logError("sample job failed", cause))),
+                Effect.annotateLogs({ sandbox })
+              )
+            }
+          })
+        )
       )
     }
 

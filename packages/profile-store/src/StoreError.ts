@@ -10,6 +10,7 @@
  *
  * @since 0.1.0
  */
+import type { Identity } from "@rtcp/core"
 import { Data } from "effect"
 
 /** The input breaks a rule of its own shape or values (a bad id, limit, date, cursor, definition). */
@@ -23,16 +24,35 @@ export class InvalidRecord extends Data.TaggedError("InvalidRecord")<{
   readonly message: string
 }> {}
 
-/**
- * A well-formed request that the stored state refuses (too many policies, a
- * policy in use, a job already queued). `code` is the error code AEP itself
- * uses for that refusal, where it has one.
- */
+/** A well-formed request that the stored state refuses (too many policies, a policy in use, a job already queued). */
 export class Refused extends Data.TaggedError("Refused")<{
   readonly message: string
   readonly rule?: string | undefined
-  readonly code?: string | undefined
 }> {}
+
+/**
+ * A delete request (system job) that names data which cannot be deleted as
+ * asked: `NotAsStored` for an unknown dataset or batch, or a batch of another
+ * dataset; `RecordBatch` for a batch of a record dataset (records replace each
+ * other, so one batch cannot be undone).
+ */
+export class DeletionRefused extends Data.TaggedError("DeletionRefused")<{
+  readonly reason: "NotAsStored" | "RecordBatch"
+  readonly datasetId?: string | undefined
+  readonly message: string
+}> {}
+
+/** A computed attribute's name is taken in its sandbox (names are unique whatever their case). */
+export class AttributeNameTaken extends Data.TaggedError("AttributeNameTaken")<{
+  readonly sandbox: string
+  readonly name: string
+  /** The attribute that has the name. */
+  readonly id: string
+}> {
+  override get message() {
+    return `computed attribute "${this.name}" (${this.id}) in sandbox "${this.sandbox}" already has this name`
+  }
+}
 
 /** The request is based on stored state that has changed since (a stale version, a name taken). */
 export class Conflict extends Data.TaggedError("Conflict")<{
@@ -52,12 +72,11 @@ export class GraphTooLarge extends Data.TaggedError("GraphTooLarge")<{
 
 /** No fragment and no event is stored for the identity (or its graph). */
 export class ProfileNotFound extends Data.TaggedError("ProfileNotFound")<{
-  /** The namespace as asked; undefined when the value is an XID. */
-  readonly namespace: string | undefined
-  readonly value: string
+  /** The identity as asked (its namespace lower case; none for an XID). */
+  readonly identity: Identity.Identity
 }> {
   override get message() {
-    return `no profile for ${this.namespace ?? "XID"} ${this.value}`
+    return `no profile for ${this.identity.namespace ?? "XID"} ${this.identity.id}`
   }
 }
 
@@ -168,9 +187,18 @@ export type NotFound =
   | ProjectionNotFound
   | ReportNotFound
 
-export type StoreError = InvalidInput | InvalidRecord | Refused | Conflict | GraphTooLarge | NoDefaultPolicy | NotFound
+export type StoreError =
+  | InvalidInput
+  | InvalidRecord
+  | Refused
+  | DeletionRefused
+  | AttributeNameTaken
+  | Conflict
+  | GraphTooLarge
+  | NoDefaultPolicy
+  | NotFound
 
 /** Shorthands for the two errors most rules fail with. */
 export const invalid = (message: string, rule?: string) => new InvalidInput({ message, rule })
 
-export const refused = (message: string, rule?: string, code?: string) => new Refused({ message, rule, code })
+export const refused = (message: string, rule?: string) => new Refused({ message, rule })

@@ -83,12 +83,13 @@ export interface Owner {
   readonly imsOrgId: string
 }
 
-/** Both documented spellings of the dataset id are accepted. */
-export interface CreateInput {
-  readonly dataSetId?: unknown
-  readonly datasetId?: unknown
-  readonly batchId?: unknown
-}
+/**
+ * What a delete request names: a whole dataset, or one batch of an
+ * experience event dataset (whose dataset may be left out: the batch knows it).
+ */
+export type CreateInput =
+  | { readonly datasetId: string; readonly batchId?: undefined }
+  | { readonly datasetId?: string | undefined; readonly batchId: string }
 
 export interface ListOptions {
   /** 0-based page number. */
@@ -114,9 +115,6 @@ export const MAX_LISTED = 100
 export const DEFAULT_LIMIT = 100
 export const terminal: ReadonlySet<Status> = new Set<Status>(["SUCCESS", "FAILED"])
 
-const INVALID_PAYLOAD = "UPAPI-036002-422"
-const INVALID_PAYLOAD_TITLE = "Invalid system job payload."
-
 /**
  * How jobs run. A `Context.Reference`, so the defaults apply unless a caller
  * provides other values to the store layer (tests use small chunks and the
@@ -133,11 +131,11 @@ export class Settings extends Context.Reference<Settings>()("@rtcp/profile-store
 export class SystemJobs extends Context.Tag("@rtcp/profile-store/SystemJobs")<
   SystemJobs,
   {
-    /** Validates the request and records a `NEW` job; it runs in the background. */
+    /** Checks what the request names and records a `NEW` job; it runs in the background. */
     readonly create: (
       owner: Owner,
       input: CreateInput
-    ) => Effect.Effect<Job, StoreError.InvalidInput | StoreError.Refused>
+    ) => Effect.Effect<Job, StoreError.DeletionRefused | StoreError.Refused>
     /** Newest first (unless `sort` says otherwise), among the newest 100. */
     readonly list: (sandbox: string, options?: ListOptions) => Effect.Effect<JobPage, StoreError.InvalidInput>
     readonly get: (sandbox: string, id: string) => Effect.Effect<Job, StoreError.SystemJobNotFound>
@@ -185,22 +183,6 @@ export const progressOf = (job: Job) => {
   if (job.fragmentsTotal === undefined || total === 0) return 0
   return Math.min(99, Math.floor(((job.fragmentsDeleted + job.eventsDeleted) * 100) / total))
 }
-
-// ---------------------------------------------------------------------------
-// input
-// ---------------------------------------------------------------------------
-
-/** An id field: absent, or a non-empty string. */
-const idField = (input: CreateInput, key: keyof CreateInput): string | undefined | { readonly error: string } => {
-  const value = input[key]
-  if (value === undefined || value === null) return undefined
-  if (typeof value !== "string" || value.trim() === "") return { error: `${key} must be a non-empty string` }
-  return value.trim()
-}
-
-const USAGE =
-  'send {"dataSetId":"<dataset id>"} to delete a dataset from Profile, or ' +
-  '{"datasetId":"<dataset id>","batchId":"<batch id>"} to delete one batch of an experience event dataset'
 
 const SORTS: Record<string, "created_at" | "updated_at"> = {
   createdat: "created_at",
@@ -269,29 +251,13 @@ export const layer = Layer.scoped(
     // create
     // -----------------------------------------------------------------------
 
-    const invalidPayload = (detail: string) => refused(detail, INVALID_PAYLOAD_TITLE, INVALID_PAYLOAD)
+    const invalidPayload = (message: string) => new StoreError.DeletionRefused({ reason: "NotAsStored", message })
 
     const create = (owner: Owner, input: CreateInput) =>
       Effect.gen(function* () {
         const { sandbox } = owner
-        if (typeof input !== "object" || input === null || Array.isArray(input)) {
-          return yield* invalid(`The body must be a JSON object: ${USAGE}`, INVALID_PAYLOAD_TITLE)
-        }
-        const fields = { dataSetId: idField(input, "dataSetId"), datasetId: idField(input, "datasetId"), batchId: idField(input, "batchId") }
-        for (const value of Object.values(fields)) {
-          if (typeof value === "object") return yield* invalid(`${value.error}: ${USAGE}`, INVALID_PAYLOAD_TITLE)
-        }
-        const { batchId, dataSetId, datasetId } = fields as Record<keyof typeof fields, string | undefined>
-        if (dataSetId !== undefined && datasetId !== undefined && dataSetId !== datasetId) {
-          return yield* invalid(
-            `dataSetId "${dataSetId}" and datasetId "${datasetId}" differ: they are two spellings of one field, send one`,
-            INVALID_PAYLOAD_TITLE
-          )
-        }
-        let dataset = dataSetId ?? datasetId
-        if (dataset === undefined && batchId === undefined) {
-          return yield* invalid(`dataSetId is required: ${USAGE}`, INVALID_PAYLOAD_TITLE)
-        }
+        const { batchId } = input
+        let dataset = input.datasetId
         if (batchId !== undefined) {
           // Older guides send the batch alone: its dataset is known.
           const batch = yield* ingestion.getBatch(sandbox, batchId).pipe(
@@ -305,10 +271,13 @@ export const layer = Layer.scoped(
         const found = yield* catalog.find(sandbox, dataset!)
         if (Option.isNone(found)) return yield* invalidPayload(`Dataset "${dataset}" does not exist in sandbox "${sandbox}"`)
         if (batchId !== undefined && found.value.xdmClass !== "experienceevent") {
-          return yield* invalidPayload(
-            `Batch can only be specified for EE type '${dataset}': dataset "${dataset}" holds profile records, which ` +
-              `replace each other, so one batch cannot be undone. Delete the whole dataset ({"dataSetId":"${dataset}"}) or re-ingest corrected records`
-          )
+          return yield* new StoreError.DeletionRefused({
+            reason: "RecordBatch",
+            datasetId: dataset,
+            message:
+              `dataset "${dataset}" holds profile records, which replace each other, so one batch cannot be undone: ` +
+              "delete the whole dataset or re-ingest corrected records"
+          })
         }
         const requestType: RequestType = batchId === undefined ? "TRUNCATE_DATASET" : "DELETE_EE_BATCH"
         const id = randomUUID()

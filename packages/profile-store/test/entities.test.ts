@@ -4,7 +4,7 @@ import { Entities, MergePolicies } from "../src/index.js"
 import { dataset, ecid, event, ingest, person, store } from "./support/store.js"
 
 const profileQuery = (namespace: string | undefined, value: string, mergePolicyId?: string) => ({
-  identity: { namespace, value },
+  identity: { namespace: namespace?.toLowerCase(), id: value },
   schemaName: "_xdm.context.profile",
   ...(mergePolicyId ? { mergePolicyId } : {})
 })
@@ -71,13 +71,13 @@ describe("entity lookups", () => {
       yield* janeDoe
       const entities = yield* Entities.Entities
       const profile = yield* entities.getProfile("prod", profileQuery("email", "JANE@x.com".toLowerCase()))
-      const byXid = yield* entities.getProfile("prod", { identity: { namespace: undefined, value: profile.xid }, schemaName: "_xdm.context.profile", fields: ["person.name", "identities"] })
+      const byXid = yield* entities.getProfile("prod", { identity: { id: profile.xid }, schemaName: "_xdm.context.profile", fields: ["person.name", "identities"] })
       expect(Object.keys(byXid.body.entity).sort()).toEqual(["identities", "person"])
       const many = yield* entities.getProfiles("prod", {
         identities: [
-          { namespace: "CRMID", value: "c1" },
-          { namespace: "LoyaltyId", value: "L1" },
-          { namespace: "Email", value: "nobody@x.com" }
+          { namespace: "crmid", id: "c1" },
+          { namespace: "loyaltyid", id: "L1" },
+          { namespace: "email", id: "nobody@x.com" }
         ],
         schemaName: "_xdm.context.profile"
       })
@@ -115,7 +115,7 @@ describe("entity lookups", () => {
       let start: string | undefined
       let pages = 0
       do {
-        const page = yield* entities.getEvents("prod", { identity: { namespace: "Email", value: "p@x.com" }, limit: 4, ...(start ? { start } : {}) })
+        const page = yield* entities.getEvents("prod", { identity: { namespace: "email", id: "p@x.com" }, limit: 4, ...(start ? { start } : {}) })
         seen.push(...page.events.map((e) => e.entityId))
         if (pages === 1) {
           // An older event arrives between pages: it must not shift what follows.
@@ -127,10 +127,10 @@ describe("entity lookups", () => {
       expect(seen).toHaveLength(23)
       expect(new Set(seen).size).toBe(23)
       expect(pages).toBe(6)
-      const all = yield* entities.getEvents("prod", { identity: { namespace: "Email", value: "p@x.com" }, limit: 1000 })
+      const all = yield* entities.getEvents("prod", { identity: { namespace: "email", id: "p@x.com" }, limit: 1000 })
       const timestamps = all.events.map((e) => e.timestamp)
       expect([...timestamps].sort((a, b) => a - b)).toEqual(timestamps)
-      const descending = yield* entities.getEvents("prod", { identity: { namespace: "Email", value: "p@x.com" }, descending: true, limit: 2 })
+      const descending = yield* entities.getEvents("prod", { identity: { namespace: "email", id: "p@x.com" }, descending: true, limit: 2 })
       expect(descending.events[0]!.timestamp).toBeGreaterThanOrEqual(descending.events[1]!.timestamp)
     }).pipe(Effect.provide(store()))
   )
@@ -145,7 +145,7 @@ describe("entity lookups", () => {
         )
       )
       const entities = yield* Entities.Entities
-      const q = { identity: { namespace: "ECID", value: ecid(1) } }
+      const q = { identity: { namespace: "ecid", id: ecid(1) } }
       const window = yield* entities.getEvents("prod", { ...q, startTime: 200, endTime: 500 })
       expect(window.events.map((e) => e.timestamp)).toEqual([200, 300, 400])
       const purchases = yield* entities.getEvents("prod", { ...q, property: ["eventType=purchase", "commerce.order.priceTotal>=5"] })
@@ -161,7 +161,7 @@ describe("entity lookups", () => {
       const web = yield* dataset("Web", "experienceevent")
       yield* ingest(web.id, [event("e1", 5, [["ECID", ecid(3)], ["Email", "jane@x.com"]])])
       const entities = yield* Entities.Entities
-      const removed = yield* entities.deleteEntity("prod", { namespace: "Email", value: "jane@x.com" }, undefined)
+      const removed = yield* entities.deleteEntity("prod", { namespace: "email", id: "jane@x.com" }, undefined)
       expect(removed).toEqual({ fragments: 2, events: 1 })
       expect((yield* Effect.flip(entities.getProfile("prod", profileQuery("CRMID", "c1"))))._tag).toBe("ProfileNotFound")
     }).pipe(Effect.provide(store()))

@@ -4,7 +4,7 @@ import { Effect, TestClock } from "effect"
 import { Entities, Ingestion, Merge, MergePolicies, SystemJobs } from "../src/index.js"
 import { dataset, ingest, person, store } from "./support/store.js"
 
-const jane = { namespace: "Email", value: "jane@x.com" }
+const jane = { namespace: "email", id: "jane@x.com" }
 
 /** Every leaf of a merged entity but the identities, by dot path. */
 const leaves = (value: unknown, prefix = ""): Array<[string, unknown]> =>
@@ -152,7 +152,7 @@ describe("explain a merged profile", () => {
       expect(yield* linksOf(crm.id)).toBe(1)
       expect(yield* linksOf(loyalty.id)).toBe(2)
       const jobs = yield* SystemJobs.SystemJobs
-      const job = yield* jobs.create({ sandbox: "prod", sandboxId: "s", imsOrgId: "org@AdobeOrg" }, { dataSetId: crm.id })
+      const job = yield* jobs.create({ sandbox: "prod", sandboxId: "s", imsOrgId: "org@AdobeOrg" }, { datasetId: crm.id })
       expect((yield* jobs.await("prod", job.id)).status).toBe("SUCCESS")
       expect(yield* linksOf(crm.id)).toBe(0)
       expect(yield* linksOf(loyalty.id)).toBe(2)
@@ -168,7 +168,7 @@ describe("explain a merged profile", () => {
     Effect.gen(function* () {
       yield* janeDoe
       const entities = yield* Entities.Entities
-      expect((yield* Effect.flip(entities.explainProfile("prod", { identity: { namespace: "Email", value: "nobody@x.com" } })))._tag).toBe("ProfileNotFound")
+      expect((yield* Effect.flip(entities.explainProfile("prod", { identity: { namespace: "email", id: "nobody@x.com" } })))._tag).toBe("ProfileNotFound")
     }).pipe(Effect.provide(store()))
   )
 })

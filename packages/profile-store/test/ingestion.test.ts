@@ -5,7 +5,7 @@ import { dataset, ingest, person, store } from "./support/store.js"
 
 const lookup = (namespace: string, value: string) =>
   Effect.flatMap(Entities.Entities, (entities) =>
-    entities.getProfile("prod", { identity: { namespace, value }, schemaName: "_xdm.context.profile" })
+    entities.getProfile("prod", { identity: { namespace: namespace.toLowerCase(), id: value }, schemaName: "_xdm.context.profile" })
   )
 
 const upload = (datasetId: string, files: Record<string, string>, partial = false) =>
@@ -107,7 +107,7 @@ describe("ingestion", () => {
       yield* ingest(prodCrm.id, [person([["CRMID", "c1"]], { where: "prod" })])
       yield* ingest(devCrm.id, [person([["CRMID", "c1"]], { where: "dev" })], "dev")
       const entities = yield* Entities.Entities
-      const dev = yield* entities.getProfile("dev", { identity: { namespace: "CRMID", value: "c1" }, schemaName: "_xdm.context.profile" })
+      const dev = yield* entities.getProfile("dev", { identity: { namespace: "crmid", id: "c1" }, schemaName: "_xdm.context.profile" })
       expect(dev.body.entity).toMatchObject({ where: "dev" })
       expect((yield* lookup("CRMID", "c1")).body.entity).toMatchObject({ where: "prod" })
       // A dataset of one sandbox does not exist in another.

@@ -185,7 +185,7 @@ describe("sample status", () => {
     Effect.gen(function* () {
       yield* handBuilt
       const entities = yield* Entities.Entities
-      yield* entities.deleteEntity("prod", { namespace: "ECID", value: ecid(1) }, undefined)
+      yield* entities.deleteEntity("prod", { namespace: "ecid", id: ecid(1) }, undefined)
       const snapshot = yield* SampleStatus.runSample("prod")
       // G1 (c1, L1, e1 and a@x.com) is gone: its identities remain, its data does not.
       expect(snapshot.totalRows).toBe(4)

@@ -5,13 +5,13 @@ import { dataset, ecid, event, ingest, person, store } from "./support/store.js"
 
 const profile = (namespace: string, value: string) =>
   Effect.flatMap(Entities.Entities, (entities) =>
-    entities.getProfile("prod", { identity: { namespace, value }, schemaName: "_xdm.context.profile" })
+    entities.getProfile("prod", { identity: { namespace: namespace.toLowerCase(), id: value }, schemaName: "_xdm.context.profile" })
   )
 
 const graphOf = (namespace: string, value: string) =>
   Effect.gen(function* () {
     const graph = yield* IdentityGraph.IdentityGraph
-    const row = yield* graph.find("prod", namespace, value)
+    const row = yield* graph.find("prod", namespace.toLowerCase(), value)
     return yield* graph.members(row.pipe((o) => (o._tag === "Some" ? o.value.graphId : -1)))
   })
 

@@ -56,11 +56,11 @@ const count = (table: "fragments" | "events", datasetId: string, batchId?: strin
 
 const profile = (namespace: string, value: string) =>
   Effect.flatMap(Entities.Entities, (entities) =>
-    entities.getProfile("prod", { identity: { namespace, value }, schemaName: "_xdm.context.profile" })
+    entities.getProfile("prod", { identity: { namespace: namespace.toLowerCase(), id: value }, schemaName: "_xdm.context.profile" })
   )
 
 const events = (namespace: string, value: string) =>
-  Effect.flatMap(Entities.Entities, (entities) => entities.getEvents("prod", { identity: { namespace, value } }))
+  Effect.flatMap(Entities.Entities, (entities) => entities.getEvents("prod", { identity: { namespace: namespace.toLowerCase(), id: value } }))
 
 const runJob = (input: SystemJobs.CreateInput) =>
   Effect.gen(function* () {
@@ -102,7 +102,7 @@ describe("SystemJobs engine", () => {
       const bus = yield* StoreEvents.StoreEvents
       const published = yield* bus.subscribe
 
-      const job = yield* runJob({ dataSetId: crmSet.id })
+      const job = yield* runJob({ datasetId: crmSet.id })
       expect(job.status).toBe("SUCCESS")
       expect(job.requestType).toBe("TRUNCATE_DATASET")
       expect(job.fragmentsTotal).toBe(5)
@@ -182,7 +182,7 @@ describe("SystemJobs engine", () => {
     }).pipe(Effect.provide(store()))
   )
 
-  it.effect("refuses bad requests with AEP bodies and records nothing", () =>
+  it.effect("refuses what cannot be deleted as asked and records nothing", () =>
     Effect.gen(function* () {
       const jobs = yield* SystemJobs.SystemJobs
       const crmSet = yield* dataset("CRM", "profile")
@@ -191,11 +191,11 @@ describe("SystemJobs engine", () => {
       const batch = yield* ingest(web.id, [pageView("e1", 1, 1)])
 
       const recordBatch = yield* Effect.flip(jobs.create(owner, { datasetId: crmSet.id, batchId: records.id }))
-      expect(recordBatch).toMatchObject({ _tag: "Refused", code: "UPAPI-036002-422", rule: "Invalid system job payload." })
+      expect(recordBatch).toMatchObject({ _tag: "DeletionRefused", reason: "RecordBatch", datasetId: crmSet.id })
       expect(recordBatch.message).toContain(crmSet.id)
 
-      const unknownDataset = yield* Effect.flip(jobs.create(owner, { dataSetId: "nope" }))
-      expect(unknownDataset).toMatchObject({ _tag: "Refused" })
+      const unknownDataset = yield* Effect.flip(jobs.create(owner, { datasetId: "nope" }))
+      expect(unknownDataset).toMatchObject({ _tag: "DeletionRefused", reason: "NotAsStored" })
       expect(unknownDataset.message).toContain('Dataset "nope" does not exist')
 
       const unknownBatch = yield* Effect.flip(jobs.create(owner, { datasetId: web.id, batchId: "NOBATCH" }))
@@ -204,13 +204,7 @@ describe("SystemJobs engine", () => {
       const wrongDataset = yield* Effect.flip(jobs.create(owner, { datasetId: crmSet.id, batchId: batch.id }))
       expect(wrongDataset.message).toContain(`belongs to dataset "${web.id}"`)
 
-      for (const input of [{}, { dataSetId: "" }, { dataSetId: 42 }, { dataSetId: "a", datasetId: "b" }, { batchId: ["x"] }]) {
-        const error = yield* Effect.flip(jobs.create(owner, input))
-        expect(error).toMatchObject({ _tag: "InvalidInput" })
-        expect(error.message).toMatch(/dataSetId|batchId|datasetId/)
-      }
-
-      const otherSandbox = yield* Effect.flip(jobs.create({ ...owner, sandbox: "dev" }, { dataSetId: crmSet.id }))
+      const otherSandbox = yield* Effect.flip(jobs.create({ ...owner, sandbox: "dev" }, { datasetId: crmSet.id }))
       expect(otherSandbox.message).toContain('does not exist in sandbox "dev"')
 
       expect((yield* jobs.list("prod")).jobs).toHaveLength(0)
@@ -229,7 +223,7 @@ describe("SystemJobs engine", () => {
         yield* ingest(crmSet.id, Array.from({ length: 10 }, (_, i) => crm(i)))
         yield* ingest(other.id, Array.from({ length: 4 }, (_, i) => crm(100 + i)))
 
-        const running = yield* jobs.create(owner, { dataSetId: crmSet.id })
+        const running = yield* jobs.create(owner, { datasetId: crmSet.id })
         const halfway = yield* Queue.take(gate.reached)
         expect(halfway).toMatchObject({ status: "IN-PROGRESS", fragmentsDeleted: 3, fragmentsTotal: 10 })
         expect(SystemJobs.progressOf(halfway)).toBe(30)
@@ -240,7 +234,7 @@ describe("SystemJobs engine", () => {
         expect(duplicate.message).toContain(running.id)
 
         // Queued behind the running job: still NEW, so removing it cancels it.
-        const queued = yield* jobs.create(owner, { dataSetId: other.id })
+        const queued = yield* jobs.create(owner, { datasetId: other.id })
         expect(queued.status).toBe("NEW")
         yield* jobs.remove("prod", queued.id)
         expect((yield* Effect.flip(jobs.get("prod", queued.id)))._tag).toBe("SystemJobNotFound")
@@ -251,7 +245,7 @@ describe("SystemJobs engine", () => {
         expect((yield* Effect.flip(jobs.get("prod", running.id)))._tag).toBe("SystemJobNotFound")
         expect((yield* jobs.list("prod")).jobs).toHaveLength(0)
         // A new request for the dataset is accepted (the hidden one is not shown as active).
-        const again = yield* jobs.create(owner, { dataSetId: crmSet.id })
+        const again = yield* jobs.create(owner, { datasetId: crmSet.id })
         yield* Deferred.succeed(gate.release, undefined)
         const done = yield* jobs.await("prod", again.id)
         expect(done.status).toBe("SUCCESS")
@@ -271,7 +265,7 @@ describe("SystemJobs engine", () => {
         const jobs = yield* SystemJobs.SystemJobs
         const crmSet = yield* dataset("CRM", "profile")
         yield* ingest(crmSet.id, Array.from({ length: 6 }, (_, i) => crm(i)))
-        const job = yield* jobs.create(owner, { dataSetId: crmSet.id })
+        const job = yield* jobs.create(owner, { datasetId: crmSet.id })
         yield* Queue.take(gate.reached)
         yield* TestClock.adjust("1 second")
         yield* ingest(crmSet.id, [crm(50)])
@@ -329,7 +323,7 @@ describe("SystemJobs engine", () => {
         const jobs = yield* SystemJobs.SystemJobs
         const crmSet = yield* dataset("CRM", "profile")
         yield* ingest(crmSet.id, Array.from({ length: 50 }, (_, i) => crm(i)))
-        const job = yield* jobs.create(owner, { dataSetId: crmSet.id })
+        const job = yield* jobs.create(owner, { datasetId: crmSet.id })
         yield* Queue.take(gate.reached)
         const halfway = yield* jobs.get("prod", job.id)
         expect(halfway).toMatchObject({ status: "IN-PROGRESS", fragmentsDeleted: 3 })

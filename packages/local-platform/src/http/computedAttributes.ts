@@ -5,11 +5,15 @@
  */
 import { HttpApiBuilder } from "@effect/platform"
 import { PlatformGateway, ProfileApi } from "@rtcp/core"
-import { ComputedAttributes, Sandboxes } from "@rtcp/profile-store"
+import { ComputedAttributes, Sandboxes, StoreError } from "@rtcp/profile-store"
 import { Effect } from "effect"
-import { toWire } from "./computedAttributeWire.js"
+import { changesOf, definitionOf, toWire } from "./computedAttributeWire.js"
 import { type RequestScope, requestScope } from "./scope.js"
-import { aepService } from "./storeErrors.js"
+import { aep, aepService } from "./storeErrors.js"
+
+/** A body the store cannot take answers as the store's own invalid input does. */
+const readBody = <A>(result: A | string, title: string) =>
+  aep(typeof result === "string" ? Effect.fail(StoreError.invalid(result, title)) : Effect.succeed(result))
 
 const asArray = (value: string | ReadonlyArray<string> | undefined) =>
   value === undefined ? undefined : typeof value === "string" ? [value] : value
@@ -65,7 +69,8 @@ export const ComputedAttributesLive = HttpApiBuilder.group(ProfileApi.ProfileApi
         scoped((scope) =>
           Effect.gen(function* () {
             const context = yield* PlatformGateway.PlatformContext
-            const created = yield* attributes.create(scope.sandbox, payload, {
+            const definition = yield* readBody(definitionOf(payload), "Invalid computed attribute")
+            const created = yield* attributes.create(scope.sandbox, definition, {
               imsOrgId: context.imsOrgId,
               createdBy: context.subject
             })
@@ -75,7 +80,15 @@ export const ComputedAttributesLive = HttpApiBuilder.group(ProfileApi.ProfileApi
       )
       .handle("get", ({ path }) => scoped((scope) => Effect.map(attributes.get(scope.sandbox, path.ATTRIBUTE_ID), wire(scope))))
       .handle("patch", ({ path, payload }) =>
-        scoped((scope) => Effect.map(attributes.patch(scope.sandbox, path.ATTRIBUTE_ID, payload), wire(scope)))
+        scoped((scope) =>
+          Effect.gen(function* () {
+            // An unknown attribute answers 404 whatever the body says.
+            const changes = yield* readBody(changesOf(payload), "Invalid computed attribute update").pipe(
+              Effect.tapError(() => attributes.get(scope.sandbox, path.ATTRIBUTE_ID))
+            )
+            return wire(scope)(yield* attributes.patch(scope.sandbox, path.ATTRIBUTE_ID, changes))
+          })
+        )
       )
       .handle("delete", ({ path }) =>
         scoped((scope) => Effect.map(attributes.remove(scope.sandbox, path.ATTRIBUTE_ID), wire(scope)))

@@ -21,10 +21,11 @@
  */
 import { HttpApiBuilder, type HttpServerRequest } from "@effect/platform"
 import { EdgeProjection, PlatformGateway, ProfileError, ProfileApi } from "@rtcp/core"
-import { EdgeProjections } from "@rtcp/profile-store"
+import { EdgeProjections, StoreError } from "@rtcp/profile-store"
 import { Effect } from "effect"
+import { destinationDraftOf } from "./edgeProjectionWire.js"
 import { badRequest } from "./errors.js"
-import { aepService } from "./storeErrors.js"
+import { aep, aepService } from "./storeErrors.js"
 
 export const CONFIG_BASE = "/data/core/ups/config"
 
@@ -100,6 +101,10 @@ export const readVendorJson = (request: HttpServerRequest.HttpServerRequest, exp
     }
   })
 
+/** A body the store cannot take answers as the store's own invalid input does. */
+export const readDraft = <A>(result: A | string, title: string) =>
+  aep(typeof result === "string" ? Effect.fail(StoreError.invalid(result, title)) : Effect.succeed(result))
+
 const sandboxName = Effect.map(PlatformGateway.PlatformContext, (context) => context.sandboxName)
 
 export const DestinationsLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "destinations", (handlers) =>
@@ -118,7 +123,8 @@ export const DestinationsLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "des
       .handleRaw("create", ({ request }) =>
         Effect.gen(function* () {
           const body = yield* readVendorJson(request, EdgeProjection.MediaType.destination)
-          return destinationItem(yield* store.createDestination(yield* sandboxName, body))
+          const draft = yield* readDraft(destinationDraftOf(body), "Invalid destination")
+          return destinationItem(yield* store.createDestination(yield* sandboxName, draft))
         })
       )
       .handle("get", ({ path }) =>
@@ -129,7 +135,12 @@ export const DestinationsLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "des
       .handleRaw("replace", ({ path, request }) =>
         Effect.gen(function* () {
           const body = yield* readVendorJson(request, EdgeProjection.MediaType.destination)
-          return destinationItem(yield* store.replaceDestination(yield* sandboxName, path.destinationId, body))
+          const sandbox = yield* sandboxName
+          // An unknown destination answers 404 whatever the body says.
+          const draft = yield* readDraft(destinationDraftOf(body), "Invalid destination").pipe(
+            Effect.tapError(() => store.getDestination(sandbox, path.destinationId))
+          )
+          return destinationItem(yield* store.replaceDestination(sandbox, path.destinationId, draft))
         })
       )
       .handle("delete", ({ path }) =>

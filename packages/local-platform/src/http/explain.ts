@@ -9,7 +9,7 @@ import { HttpApiBuilder } from "@effect/platform"
 import { type Explain, PlatformGateway, ProfileApi } from "@rtcp/core"
 import { Entities } from "@rtcp/profile-store"
 import { Effect } from "effect"
-import { aepService } from "./storeErrors.js"
+import { withIdentity } from "./identity.js"
 
 const sourceOf = (fragment: Entities.SourcedFragment): Explain.Source => ({
   datasetId: fragment.datasetId,
@@ -53,14 +53,13 @@ export const toWire = (explanation: Entities.Explanation): Explain.ProfileExplan
 
 export const RtcpLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "rtcp", (handlers) =>
   Effect.gen(function* () {
-    const entities = aepService(yield* Entities.Entities)
+    const entities = yield* Entities.Entities
     return handlers.handle("explainProfile", ({ urlParams: q }) =>
       Effect.gen(function* () {
         const { sandboxName } = yield* PlatformGateway.PlatformContext
-        const explanation = yield* entities.explainProfile(sandboxName, {
-          identity: { namespace: q.entityIdNS, value: q.entityId },
-          mergePolicyId: q.mergePolicyId
-        })
+        const explanation = yield* withIdentity(q.entityIdNS, q.entityId, (identity) =>
+          entities.explainProfile(sandboxName, { identity, mergePolicyId: q.mergePolicyId })
+        )
         return toWire(explanation)
       })
     )

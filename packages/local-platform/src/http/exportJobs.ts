@@ -1,13 +1,14 @@
 /**
  * `/data/core/ups/export/jobs`: create, list (newest first, `limit`/`offset`/
- * `status`), get and cancel export jobs. The store validates and runs them;
- * this file only speaks HTTP.
+ * `status`), get and cancel export jobs. The body is read here
+ * (`exportJobWire.ts`); the store checks the policy and dataset and runs them.
  */
 import { HttpApiBuilder } from "@effect/platform"
 import { PlatformGateway, ProfileApi } from "@rtcp/core"
-import { ExportJobs } from "@rtcp/profile-store"
+import { ExportJobs, StoreError } from "@rtcp/profile-store"
 import { Effect } from "effect"
-import { aepService } from "./storeErrors.js"
+import { newJobOf } from "./exportJobWire.js"
+import { aep, aepService } from "./storeErrors.js"
 
 /** AEP's `link.next`: relative to `/data/core/ups`, trailing slash included, filters kept. */
 const nextLink = (limit: number, offset: string, status: string | undefined) =>
@@ -36,7 +37,9 @@ export const ExportJobsLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "expor
       .handle("create", ({ payload }) =>
         Effect.gen(function* () {
           const { imsOrgId, requestId, sandboxName } = yield* PlatformGateway.PlatformContext
-          return yield* jobs.create(sandboxName, payload, { imsOrgId, requestId })
+          const job = newJobOf(payload)
+          if (typeof job === "string") return yield* aep(Effect.fail(StoreError.invalid(job, "Invalid export job payload")))
+          return yield* jobs.create(sandboxName, job, { imsOrgId, requestId })
         })
       )
       .handle("get", ({ path }) =>

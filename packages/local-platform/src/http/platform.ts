@@ -6,13 +6,18 @@
  */
 import { HttpApiBuilder, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { ProfileError } from "@rtcp/core"
-import { Catalog, Ingestion, Sandboxes } from "@rtcp/profile-store"
+import { Catalog, Ingestion, Sandboxes, StoreError } from "@rtcp/profile-store"
 import { Clock, Effect, Option, Schema } from "effect"
 import { randomUUID } from "node:crypto"
 import { check } from "../Gateway.js"
 import { ImsTokens } from "../ImsTokens.js"
+import { datasetInputOf, tagsOf } from "./catalogWire.js"
 import { badRequest } from "./errors.js"
-import { aepService } from "./storeErrors.js"
+import { aep, aepService } from "./storeErrors.js"
+
+/** A body the store cannot take answers as the store's own invalid input does. */
+const readBody = <A>(result: A | string) =>
+  aep(typeof result === "string" ? Effect.fail(StoreError.invalid(result)) : Effect.succeed(result))
 
 /** Upper bound of one uploaded batch file. */
 export const MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -143,7 +148,7 @@ export const PlatformRoutesLive = HttpApiBuilder.Router.use((router) =>
         const context = yield* authorized()
         const body = yield* readJson
         if (!isObject(body)) return yield* badRequest("the body must be a dataset object")
-        const dataset = yield* catalog.create(context.sandboxName, body)
+        const dataset = yield* catalog.create(context.sandboxName, yield* readBody(datasetInputOf(body)))
         return json([`@/dataSets/${dataset.id}`], 201)
       })
     )
@@ -172,7 +177,9 @@ export const PlatformRoutesLive = HttpApiBuilder.Router.use((router) =>
         if (!isObject(body) || body.tags === undefined) {
           return yield* badRequest('the body must be {"tags":{"unifiedProfile":["enabled:true"]}}')
         }
-        yield* catalog.patchTags(context.sandboxName, id, body.tags)
+        // An unknown dataset answers 404 whatever the tags say.
+        const tags = yield* readBody(tagsOf(body.tags)).pipe(Effect.tapError(() => catalog.get(context.sandboxName, id)))
+        yield* catalog.patchTags(context.sandboxName, id, tags)
         return json([`@/dataSets/${id}`])
       })
     )

@@ -14,10 +14,15 @@
  */
 import { HttpApiBuilder } from "@effect/platform"
 import { EdgeProjection, PlatformGateway, ProfileApi } from "@rtcp/core"
-import { EdgeProjections } from "@rtcp/profile-store"
+import { EdgeProjections, StoreError } from "@rtcp/profile-store"
 import { Effect } from "effect"
-import { CONFIG_BASE, destinationHref, destinationItem, readVendorJson } from "./destinations.js"
-import { aepService } from "./storeErrors.js"
+import { CONFIG_BASE, destinationHref, destinationItem, readDraft, readVendorJson } from "./destinations.js"
+import { projectionDraftOf } from "./edgeProjectionWire.js"
+import { aep, aepService } from "./storeErrors.js"
+
+/** The class and id rules answer before the body's (the store checks them again). */
+const paramProblem = (problem: string | undefined) =>
+  problem === undefined ? Effect.void : aep(Effect.fail(StoreError.invalid(problem, "Invalid projection")))
 
 const link = (href: string) => ({ href, templated: false })
 
@@ -71,7 +76,9 @@ export const ProjectionsLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "proj
         Effect.gen(function* () {
           const body = yield* readVendorJson(request, EdgeProjection.MediaType.projection)
           const sandbox = yield* sandboxName
-          return yield* item(sandbox, yield* store.createProjection(sandbox, urlParams.schemaName, body))
+          yield* paramProblem(EdgeProjections.checkSchemaName(urlParams.schemaName))
+          const { schemaName: _, ...draft } = yield* readDraft(projectionDraftOf(body), "Invalid projection")
+          return yield* item(sandbox, yield* store.createProjection(sandbox, urlParams.schemaName, draft))
         })
       )
       .handle("get", ({ path }) =>
@@ -84,8 +91,10 @@ export const ProjectionsLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "proj
         Effect.gen(function* () {
           const body = yield* readVendorJson(request, EdgeProjection.MediaType.projection)
           const sandbox = yield* sandboxName
-          const schemaName = new URL(request.url, "http://local").searchParams.get("schemaName") || undefined
-          const { projection } = yield* store.putProjection(sandbox, path.projectionId, body, { schemaName })
+          yield* paramProblem(EdgeProjections.checkProjectionId(path.projectionId))
+          const { schemaName: bodySchema, ...draft } = yield* readDraft(projectionDraftOf(body), "Invalid projection")
+          const schemaName = new URL(request.url, "http://local").searchParams.get("schemaName") || bodySchema
+          const { projection } = yield* store.putProjection(sandbox, path.projectionId, draft, { schemaName })
           return yield* item(sandbox, projection)
         })
       )

@@ -32,9 +32,9 @@ const unprocessable = (title: string, detail: string, code?: string) =>
   new ProfileError.Unprocessable({ status: 422, message: detail, body: problem(422, title, detail, code) })
 
 /** The core error each store error becomes (other errors pass through). */
-export type AepOf<E> = E extends StoreError.InvalidInput | StoreError.InvalidRecord | StoreError.Conflict
+export type AepOf<E> = E extends StoreError.InvalidInput | StoreError.InvalidRecord | StoreError.Conflict | StoreError.AttributeNameTaken
   ? ProfileError.BadRequest
-  : E extends StoreError.Refused | StoreError.NoDefaultPolicy
+  : E extends StoreError.Refused | StoreError.DeletionRefused | StoreError.NoDefaultPolicy
     ? ProfileError.Unprocessable
     : E extends StoreError.GraphTooLarge
       ? ProfileError.TooManyRelatedIdentities
@@ -59,7 +59,7 @@ const isStoreError = (error: unknown): error is StoreError.StoreError =>
   typeof error === "object" &&
   error !== null &&
   "_tag" in error &&
-  (["InvalidInput", "InvalidRecord", "Refused", "Conflict", "GraphTooLarge", "NoDefaultPolicy"].includes(String(error._tag)) ||
+  (["InvalidInput", "InvalidRecord", "Refused", "DeletionRefused", "AttributeNameTaken", "Conflict", "GraphTooLarge", "NoDefaultPolicy"].includes(String(error._tag)) ||
     String(error._tag) in NOT_FOUND_TITLES)
 
 export const toAep = <E>(error: E): AepOf<E> => {
@@ -74,7 +74,24 @@ export const toAep = <E>(error: E): AepOf<E> => {
         // Declared as a BadRequest by the contract; AEP answers it 409.
         return badRequest(409, error.rule ?? "Conflict", error.message)
       case "Refused":
-        return unprocessable(error.rule ?? "Unprocessable entity", error.message, error.code)
+        return unprocessable(error.rule ?? "Unprocessable entity", error.message)
+      case "DeletionRefused":
+        // The Profile System Jobs API's own code and words for a payload it cannot act on.
+        return unprocessable(
+          "Invalid system job payload.",
+          error.reason === "RecordBatch"
+            ? `Batch can only be specified for EE type '${error.datasetId}': dataset "${error.datasetId}" holds profile records, which ` +
+                `replace each other, so one batch cannot be undone. Delete the whole dataset ({"dataSetId":"${error.datasetId}"}) or re-ingest corrected records`
+            : error.message,
+          "UPAPI-036002-422"
+        )
+      case "AttributeNameTaken":
+        // The Computed Attributes API's words for a name in use.
+        return badRequest(
+          400,
+          "Duplicate computed attribute name",
+          `Function with the same name already exists for the specified schema or definedOn: computed attribute "${error.name}" (${error.id}) in sandbox "${error.sandbox}"`
+        )
       case "NoDefaultPolicy":
         return unprocessable("No default merge policy", error.message)
       case "GraphTooLarge":
@@ -87,7 +104,11 @@ export const toAep = <E>(error: E): AepOf<E> => {
         return new ProfileError.NotFound({
           status: 404,
           message: error.message,
-          body: upsError(404, "UPS-ACC-1000003", `No data found for entityId ${error.value}${error.namespace ? ` in namespace ${error.namespace}` : ""}`)
+          body: upsError(
+            404,
+            "UPS-ACC-1000003",
+            `No data found for entityId ${error.identity.id}${error.identity.namespace ? ` in namespace ${error.identity.namespace}` : ""}`
+          )
         })
       default:
         return notFound(NOT_FOUND_TITLES[error._tag], error.message)

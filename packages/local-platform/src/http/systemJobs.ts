@@ -6,11 +6,11 @@
  */
 import { HttpApiBuilder } from "@effect/platform"
 import { ProfileApi } from "@rtcp/core"
-import { Sandboxes, SystemJobs } from "@rtcp/profile-store"
+import { Sandboxes, StoreError, SystemJobs } from "@rtcp/profile-store"
 import { Effect } from "effect"
 import { requestScope } from "./scope.js"
-import { aepService } from "./storeErrors.js"
-import { toWire } from "./systemJobWire.js"
+import { aep, aepService } from "./storeErrors.js"
+import { createInputOf, INVALID_PAYLOAD_TITLE, toWire } from "./systemJobWire.js"
 
 export const SystemJobsLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "systemJobs", (handlers) =>
   Effect.gen(function* () {
@@ -38,10 +38,9 @@ export const SystemJobsLive = HttpApiBuilder.group(ProfileApi.ProfileApi, "syste
       .handle("create", ({ payload }) =>
         Effect.gen(function* () {
           const owner = yield* scope
-          const job = yield* jobs.create(
-            { sandbox: owner.sandbox, sandboxId: owner.sandboxId, imsOrgId: owner.imsOrgId },
-            payload
-          )
+          const input = createInputOf(payload)
+          if (typeof input === "string") return yield* aep(Effect.fail(StoreError.invalid(input, INVALID_PAYLOAD_TITLE)))
+          const job = yield* jobs.create({ sandbox: owner.sandbox, sandboxId: owner.sandboxId, imsOrgId: owner.imsOrgId }, input)
           return toWire(job)
         })
       )

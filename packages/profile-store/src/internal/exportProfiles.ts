@@ -12,6 +12,7 @@ import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
 import { type AttributeMerge, type Fragment, project } from "../Merge.js"
+import type * as Rows from "../migrations/rows.js"
 import { mergedEntity } from "./mergedEntity.js"
 import type { ExportRequest } from "./exportRequest.js"
 
@@ -57,7 +58,10 @@ const chunks = <A>(items: ReadonlyArray<A>, size = IN_CHUNK): Array<ReadonlyArra
 /** Entity lookups show times to the second (RFC 3339, no fraction). */
 export const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z")
 
-const toMember = (row: any): Member => ({
+type IdentityRow = Pick<Rows.Identity, "id" | "ns" | "value" | "xid" | "graph_id">
+type EventRow = Pick<Rows.Event, "sandbox" | "identity_id" | "dataset_id" | "id" | "ts" | "data" | "ingested_at">
+
+const toMember = (row: IdentityRow): Member => ({
   id: Number(row.id),
   ns: row.ns,
   value: row.value,
@@ -75,7 +79,7 @@ interface PageRows {
   /** Latest event ingestion, by identity id. */
   readonly lastEvent: Map<number, number>
   /** Event rows, by identity id. */
-  readonly events: Map<number, Array<any>>
+  readonly events: Map<number, Array<EventRow>>
 }
 
 const push = <K, V>(map: Map<K, Array<V>>, key: K, value: V) => {
@@ -104,11 +108,11 @@ export const readPage = (
     // predicate, SQLite (without statistics) plans a scan of the whole
     // sandbox through a sandbox-led index for every page.
     const rows = yield* (pdg
-      ? sql`SELECT id, sandbox, ns, value, xid, graph_id FROM identities WHERE id > ${after} AND id = graph_id ORDER BY id LIMIT ${size}`
-      : sql`SELECT id, sandbox, ns, value, xid, graph_id FROM identities WHERE id > ${after} ORDER BY id LIMIT ${size}`)
+      ? sql<IdentityRow & Pick<Rows.Identity, "sandbox">>`SELECT id, sandbox, ns, value, xid, graph_id FROM identities WHERE id > ${after} AND id = graph_id ORDER BY id LIMIT ${size}`
+      : sql<IdentityRow & Pick<Rows.Identity, "sandbox">>`SELECT id, sandbox, ns, value, xid, graph_id FROM identities WHERE id > ${after} ORDER BY id LIMIT ${size}`)
     if (rows.length === 0) return undefined
-    const next = rows.length < size ? undefined : Number((rows[rows.length - 1] as any).id)
-    const roots = rows.filter((row: any) => row.sandbox === sandbox).map(toMember)
+    const next = rows.length < size ? undefined : Number(rows[rows.length - 1]!.id)
+    const roots = rows.filter((row) => row.sandbox === sandbox).map(toMember)
     const read: PageRows = { roots, next, members: new Map(), fragments: new Map(), lastEvent: new Map(), events: new Map() }
     if (roots.length === 0) return read
 
@@ -116,7 +120,7 @@ export const readPage = (
     const { events, fragments, lastEvent, members } = read
     if (pdg) {
       for (const part of chunks(roots.map((root) => root.id))) {
-        const found = yield* sql`SELECT id, ns, value, xid, graph_id FROM identities WHERE ${sql.in("graph_id", part)} ORDER BY id`
+        const found = yield* sql<IdentityRow>`SELECT id, ns, value, xid, graph_id FROM identities WHERE ${sql.in("graph_id", part)} ORDER BY id`
         for (const row of found) {
           const member = toMember(row)
           push(members, member.graphId, member)
@@ -128,9 +132,9 @@ export const readPage = (
     const ids = [...members.values()].flatMap((list) => list.map((member) => member.id))
 
     for (const part of chunks(ids)) {
-      const found = yield* sql`SELECT sandbox, dataset_id, identity_id, data, ingested_at, custom_ts FROM fragments
+      const found = yield* sql<Omit<Rows.Fragment, "batch_id">>`SELECT sandbox, dataset_id, identity_id, data, ingested_at, custom_ts FROM fragments
         WHERE ${sql.in("identity_id", part)} ORDER BY identity_id, dataset_id`
-      for (const row of found as any) {
+      for (const row of found) {
         if (row.sandbox !== sandbox) continue
         push(fragments, Number(row.identity_id), {
           identityId: Number(row.identity_id),
@@ -147,9 +151,9 @@ export const readPage = (
     // Latest event ingestion per identity: tells event-only profiles apart.
     if (request.emptyProfiles) {
       for (const part of chunks(ids)) {
-        const found = yield* sql`SELECT sandbox, identity_id, MAX(ingested_at) AS at FROM events
+        const found = yield* sql<Pick<Rows.Event, "sandbox" | "identity_id"> & { readonly at: Rows.Int }>`SELECT sandbox, identity_id, MAX(ingested_at) AS at FROM events
           WHERE ${sql.in("identity_id", part)} GROUP BY sandbox, identity_id`
-        for (const row of found as any) if (row.sandbox === sandbox) lastEvent.set(Number(row.identity_id), Number(row.at))
+        for (const row of found) if (row.sandbox === sandbox) lastEvent.set(Number(row.identity_id), Number(row.at))
       }
     }
 
@@ -158,9 +162,9 @@ export const readPage = (
       const from = selection.fromIngestTimestamp === undefined ? sql`` : sql`AND ingested_at > ${selection.fromIngestTimestamp}`
       const to = selection.toIngestTimestamp === undefined ? sql`` : sql`AND ingested_at < ${selection.toIngestTimestamp}`
       for (const part of chunks(ids)) {
-        const found = yield* sql`SELECT sandbox, identity_id, dataset_id, id, ts, data, ingested_at FROM events
+        const found = yield* sql<EventRow>`SELECT sandbox, identity_id, dataset_id, id, ts, data, ingested_at FROM events
           WHERE ${sql.in("identity_id", part)} ${from} ${to}`
-        for (const row of found as any) if (row.sandbox === sandbox) push(events, Number(row.identity_id), row)
+        for (const row of found) if (row.sandbox === sandbox) push(events, Number(row.identity_id), row)
       }
     }
     return read

@@ -7,10 +7,27 @@
  * Queries name their row type (`sql<Rows.Fragment>`), a cast at the row
  * boundary rather than a per-row Schema decode: lookups and ingestion read
  * thousands of rows per request, and the columns are written only by this
- * store.
+ * store. Tables read a few rows at a time (definitions, jobs, snapshots) have
+ * a row Schema instead, read through `SqlSchema`, which decodes integers and
+ * flags once at the boundary.
  */
+import { Schema } from "effect"
 
 export type Int = number | string | bigint
+
+/** An integer column as a number, whichever of number, string or bigint the driver returned. */
+export const IntColumn = Schema.Union(
+  Schema.Number,
+  Schema.NumberFromString,
+  Schema.transform(Schema.BigIntFromSelf, Schema.Number, { strict: true, decode: (n) => Number(n), encode: (n) => BigInt(n) })
+)
+
+/** A 0/1 INTEGER flag as a boolean. */
+export const FlagColumn = Schema.transform(IntColumn, Schema.Boolean, {
+  strict: true,
+  decode: (n) => n !== 0,
+  encode: (b) => (b ? 1 : 0)
+})
 
 export interface Sandbox {
   readonly name: string
@@ -138,3 +155,98 @@ export interface SystemJob {
 export interface Count {
   readonly n: Int
 }
+
+/** `SELECT COUNT(*) AS n`, decoded. */
+export const CountRow = Schema.Struct({ n: IntColumn })
+
+export const ComputedAttribute = Schema.Struct({
+  sandbox: Schema.String,
+  id: Schema.String,
+  name: Schema.String,
+  name_key: Schema.String,
+  display_name: Schema.String,
+  description: Schema.String,
+  ims_org_id: Schema.String,
+  tenant: Schema.String,
+  keep_current: FlagColumn,
+  expression: Schema.String,
+  merge_function: Schema.Literal("SUM", "COUNT", "MIN", "MAX", "MOST_RECENT", "FIRST", "LIST"),
+  return_type: Schema.String,
+  duration_count: IntColumn,
+  duration_unit: Schema.Literal("HOURS", "DAYS", "WEEKS", "MONTHS"),
+  status: Schema.Literal("DRAFT", "NEW", "INITIALIZING", "PROCESSING", "PROCESSED", "FAILED", "DISABLED"),
+  last_evaluation_ts: Schema.NullOr(IntColumn),
+  create_epoch: IntColumn,
+  update_epoch: IntColumn,
+  created_by: Schema.String
+})
+
+/** Read on every lookup with `withCA`: a typed cast. */
+export interface ComputedAttributeValue {
+  readonly sandbox: string
+  readonly attribute_id: string
+  readonly xid: string
+  /** JSON. */
+  readonly value: string
+  readonly value_ts: Int | null
+  readonly evaluated_at: Int
+}
+
+export const Destination = Schema.Struct({
+  sandbox: Schema.String,
+  id: Schema.String,
+  type: Schema.Literal("EDGE"),
+  /** A JSON array of data center codes. */
+  data_centers: Schema.parseJson(Schema.Array(Schema.Literal("OR1", "VA5", "NLD1"))),
+  ttl: IntColumn,
+  replication_policy: Schema.Literal("PROACTIVE", "REACTIVE"),
+  version: IntColumn,
+  created_at: IntColumn,
+  updated_at: IntColumn
+})
+
+export const ProjectionConfig = Schema.Struct({
+  sandbox: Schema.String,
+  id: Schema.String,
+  schema_name: Schema.String,
+  name: Schema.String,
+  selector: Schema.String,
+  destination_id: Schema.String,
+  merge_policy_id: Schema.NullOr(Schema.String),
+  version: IntColumn,
+  created_at: IntColumn,
+  updated_at: IntColumn
+})
+
+/**
+ * An export job; the JSON columns stay text here (their shapes belong to
+ * `ExportJobs`, which wrote them).
+ */
+export const ExportJob = Schema.Struct({
+  id: IntColumn,
+  sandbox: Schema.String,
+  status: Schema.Literal("NEW", "PROCESSING", "SUCCEEDED", "FAILED", "CANCELLED"),
+  request: Schema.String,
+  plan: Schema.String,
+  merge_policy_id: Schema.String,
+  merge_policy_version: IntColumn,
+  dataset_id: Schema.String,
+  batch_id: Schema.String,
+  request_id: Schema.String,
+  ims_org_id: Schema.String,
+  compute_gateway: Schema.String,
+  metrics: Schema.String,
+  errors: Schema.String,
+  cancel_requested: FlagColumn,
+  created_at: IntColumn,
+  updated_at: IntColumn
+})
+
+export const SampleSnapshot = Schema.Struct({
+  sandbox: Schema.String,
+  day: Schema.String,
+  sampled_at: IntColumn,
+  submitted_at: IntColumn,
+  /** The snapshot's figures, JSON. */
+  body: Schema.String
+})
