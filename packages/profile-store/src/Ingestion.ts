@@ -14,9 +14,10 @@
  */
 import { SqlClient } from "@effect/sql"
 import { randomBytes } from "node:crypto"
-import { Clock, Context, Effect, Either, FiberSet, Layer } from "effect"
+import { Clock, Context, Deferred, Effect, Either, Exit, FiberSet, Layer, Option } from "effect"
 import { Catalog, type Dataset } from "./Catalog.js"
 import { IdentityGraph, keyOf } from "./IdentityGraph.js"
+import { JobLeases } from "./JobLeases.js"
 import * as StoreError from "./StoreError.js"
 import { invalid } from "./StoreError.js"
 import { deepAssign } from "./Merge.js"
@@ -138,7 +139,23 @@ export const layer = Layer.scoped(
     const catalog = yield* Catalog
     const graph = yield* IdentityGraph
     const events = yield* StoreEvents
+    const leases = yield* JobLeases
     const background = yield* FiberSet.make()
+
+    // A batch is processed under a lease (see JobLeases), claimed before its
+    // status turns to `processing`: a process that finds it `processing`
+    // finds the lease too, and leaves it to its holder while the holder lives.
+    const leaseOf = (sandbox: string, batchId: string) => `batch:${sandbox}:${batchId}`
+    /** Batches this process is processing: its own lease would let it claim them again. */
+    const inHand = new Set<string>()
+    const underLease = <A, E, R>(sandbox: string, batchId: string, work: Effect.Effect<A, E, R>) =>
+      Effect.suspend(() => {
+        const job = leaseOf(sandbox, batchId)
+        if (inHand.has(job)) return Effect.succeed(Option.none<A>())
+        inHand.add(job)
+        return leases.withLease(job, work).pipe(Effect.ensuring(Effect.sync(() => inHand.delete(job))))
+      })
+    const alreadyProcessing = (batchId: string) => invalid(`Batch "${batchId}" is processing; only a loading batch can be completed`)
 
     const filesOf = (sandbox: string, batchId: string) =>
       sql<Pick<Rows.BatchFile, "name">>`SELECT name FROM batch_files WHERE sandbox = ${sandbox} AND batch_id = ${batchId} ORDER BY name`.pipe(
@@ -370,22 +387,25 @@ export const layer = Layer.scoped(
       )
 
     /**
-     * A batch found `processing` at start was being processed when the
-     * service stopped; its records were written in one transaction, so none
-     * of them is visible. A batch its client completed still has its files:
-     * process it again. One ingested from records (seeding) has none to read
-     * again: it failed, and says why.
+     * A batch found `processing` with no live holder was cut off (the service
+     * stopped, or its process died): its records were written in one
+     * transaction, so none of them is visible. A batch its client completed
+     * still has its files: process it again. One ingested from records
+     * (seeding) has none to read again: it failed, and says why. Whoever
+     * claims the batch's lease first does this, once; a batch whose holder
+     * lives is left to it.
      */
-    const recover = Effect.gen(function* () {
-      const stuck = yield* sql<{ readonly sandbox: string; readonly id: string }>`SELECT sandbox, id FROM batches
-        WHERE status = 'processing' ORDER BY created_at`.pipe(Effect.orDie)
-      for (const row of stuck) {
-        const sandbox = String(row.sandbox)
-        const batchId = String(row.id)
+    const takeOver = (sandbox: string, batchId: string) =>
+      Effect.gen(function* () {
+        const rows = yield* sql<Pick<Rows.Batch, "status">>`SELECT status FROM batches WHERE sandbox = ${sandbox} AND id = ${batchId}`.pipe(
+          Effect.orDie
+        )
+        // Ended by its holder between the look and the claim.
+        if (rows[0]?.status !== "processing") return
         const files = yield* filesOf(sandbox, batchId)
         if (files.length > 0) {
-          yield* Effect.logInfo(`resuming batch ${batchId} (sandbox ${sandbox}), left processing when the service stopped`)
-          yield* FiberSet.run(background, processInBackground(sandbox, batchId))
+          yield* Effect.logInfo(`resuming batch ${batchId} (sandbox ${sandbox}), left processing when its service stopped`)
+          yield* processInBackground(sandbox, batchId)
         } else {
           yield* finish(
             sandbox,
@@ -398,9 +418,28 @@ export const layer = Layer.scoped(
             "failed"
           )
         }
+      })
+
+    /** Looks for cut-off batches; returns once each one's claim is decided (its processing goes on in the background). */
+    const recover = Effect.gen(function* () {
+      const stuck = yield* sql<{ readonly sandbox: string; readonly id: string }>`SELECT sandbox, id FROM batches
+        WHERE status = 'processing' ORDER BY created_at`.pipe(Effect.orDie)
+      for (const row of stuck) {
+        const sandbox = String(row.sandbox)
+        const batchId = String(row.id)
+        const decided = yield* Deferred.make<void>()
+        yield* FiberSet.run(
+          background,
+          underLease(sandbox, batchId, Effect.zipRight(Deferred.succeed(decided, undefined), takeOver(sandbox, batchId))).pipe(
+            Effect.ensuring(Deferred.succeed(decided, undefined))
+          )
+        )
+        yield* Deferred.await(decided)
       }
     })
     yield* recover
+    // Other processes' batches are cut off when they die: adopt them once their lease runs out.
+    if (leases.shared) yield* Effect.zipRight(leases.pause, recover).pipe(Effect.forever, Effect.forkScoped)
 
     return Ingestion.of({
       createBatch: (sandbox, input) =>
@@ -426,11 +465,29 @@ export const layer = Layer.scoped(
         }),
       complete: (sandbox, batchId) =>
         Effect.gen(function* () {
-          const batch = yield* close(sandbox, batchId)
-          yield* FiberSet.run(background, processInBackground(sandbox, batchId))
-          return batch
+          // Closed and processed by one background fiber under the batch's lease; the caller waits for the close only.
+          const closed = yield* Deferred.make<Batch, StoreError.InvalidInput | StoreError.BatchNotFound>()
+          yield* FiberSet.run(
+            background,
+            underLease(
+              sandbox,
+              batchId,
+              Effect.gen(function* () {
+                const batch = yield* Effect.exit(close(sandbox, batchId))
+                yield* Deferred.done(closed, batch)
+                if (Exit.isSuccess(batch)) yield* processInBackground(sandbox, batchId)
+              })
+            ).pipe(
+              Effect.tap((ran) => (Option.isNone(ran) ? Deferred.fail(closed, alreadyProcessing(batchId)) : Effect.void)),
+              Effect.onExit(() => Deferred.die(closed, new Error(`batch ${batchId} could not be completed`)))
+            )
+          )
+          return yield* Deferred.await(closed)
         }),
-      completeAndWait: (sandbox, batchId) => Effect.zipRight(close(sandbox, batchId), process(sandbox, batchId)),
+      completeAndWait: (sandbox, batchId) =>
+        underLease(sandbox, batchId, Effect.zipRight(close(sandbox, batchId), process(sandbox, batchId))).pipe(
+          Effect.flatMap(Option.match({ onNone: () => Effect.fail(alreadyProcessing(batchId)), onSome: Effect.succeed }))
+        ),
       abort: (sandbox, batchId) =>
         Effect.gen(function* () {
           const batch = yield* getBatch(sandbox, batchId)
@@ -461,41 +518,52 @@ export const layer = Layer.scoped(
         Effect.gen(function* () {
           const dataset = yield* catalog.get(sandbox, datasetId)
           const batchId = yield* newBatch(sandbox, datasetId, false)
-          yield* sql`UPDATE batches SET status = 'processing' WHERE sandbox = ${sandbox} AND id = ${batchId}`.pipe(Effect.orDie)
-          // Records are read once: validate and write chunk by chunk in one
-          // transaction, rolled back whole if any record fails.
-          let total = 0
-          const failures: Array<RecordFailure> = []
-          const written = yield* Effect.gen(function* () {
-            let chunk: Array<XdmRecord.ParsedRecord> = []
-            for (const record of records) {
-              const parsed = XdmRecord.parse(record, dataset.xdmClass)
-              if (Either.isLeft(parsed)) {
-                failures.push({ file: "", index: total, ...parsed.left })
-                return yield* Effect.fail(failures)
-              }
-              total++
-              if (!dataset.profileEnabled) continue
-              chunk.push(parsed.right)
-              if (chunk.length >= CHUNK) {
-                yield* applyChunk(sandbox, dataset, batchId, chunk)
-                chunk = []
-              }
-            }
-            yield* applyChunk(sandbox, dataset, batchId, chunk)
-            return total
-          }).pipe(sql.withTransaction, Effect.catchTag("SqlError", Effect.die), Effect.either)
-          yield* finish(
+          const ingested = underLease(
             sandbox,
             batchId,
-            { total: total + (Either.isLeft(written) ? 1 : 0), failed: Either.isLeft(written) ? 1 : 0, failures },
-            Either.isLeft(written) ? "failed" : "success"
+            Effect.gen(function* () {
+              yield* sql`UPDATE batches SET status = 'processing' WHERE sandbox = ${sandbox} AND id = ${batchId}`.pipe(Effect.orDie)
+              // Records are read once: validate and write chunk by chunk in one
+              // transaction, rolled back whole if any record fails.
+              let total = 0
+              const failures: Array<RecordFailure> = []
+              const written = yield* Effect.gen(function* () {
+                let chunk: Array<XdmRecord.ParsedRecord> = []
+                for (const record of records) {
+                  const parsed = XdmRecord.parse(record, dataset.xdmClass)
+                  if (Either.isLeft(parsed)) {
+                    failures.push({ file: "", index: total, ...parsed.left })
+                    return yield* Effect.fail(failures)
+                  }
+                  total++
+                  if (!dataset.profileEnabled) continue
+                  chunk.push(parsed.right)
+                  if (chunk.length >= CHUNK) {
+                    yield* applyChunk(sandbox, dataset, batchId, chunk)
+                    chunk = []
+                  }
+                }
+                yield* applyChunk(sandbox, dataset, batchId, chunk)
+                return total
+              }).pipe(sql.withTransaction, Effect.catchTag("SqlError", Effect.die), Effect.either)
+              yield* finish(
+                sandbox,
+                batchId,
+                { total: total + (Either.isLeft(written) ? 1 : 0), failed: Either.isLeft(written) ? 1 : 0, failures },
+                Either.isLeft(written) ? "failed" : "success"
+              )
+              const batch = yield* Effect.orDie(getBatch(sandbox, batchId))
+              if (Either.isLeft(written)) {
+                return yield* invalid(`record ${failures[0]!.index} is invalid: ${failures[0]!.code} ${failures[0]!.message}`)
+              }
+              return batch
+            })
           )
-          const batch = yield* Effect.orDie(getBatch(sandbox, batchId))
-          if (Either.isLeft(written)) {
-            return yield* invalid(`record ${failures[0]!.index} is invalid: ${failures[0]!.code} ${failures[0]!.message}`)
-          }
-          return batch
+          // A batch id of its own, just made: no other process knows it yet.
+          return yield* Effect.flatMap(
+            ingested,
+            Option.match({ onNone: () => Effect.dieMessage(`batch ${batchId} was claimed by another process`), onSome: Effect.succeed })
+          )
         }),
     })
   })

@@ -50,6 +50,12 @@ export class JobLeases extends Context.Tag("@rtcp/profile-store/JobLeases")<
      * time) while another process holds it: the processes take turns.
      */
     readonly inTurn: <A, E, R>(job: string, work: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+    /**
+     * Jobs named `prefix…` whose lease, held by another process, ran out
+     * unreleased: that process died (or stalled past its lease) before
+     * finishing them. Whoever claims one next finishes it.
+     */
+    readonly abandoned: (prefix: string) => Effect.Effect<ReadonlyArray<string>>
     /** Whether this process holds the lease on `job` now. */
     readonly holds: (job: string) => Effect.Effect<boolean>
     /** Waits for `doorbell`, or on a shared database at most the poll interval (jobs of other processes ring no bell here). */
@@ -125,6 +131,14 @@ export const layer = Layer.effect(
         Effect.orDie
       )
 
+    const abandoned = (prefix: string) =>
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        const rows = yield* sql<{ readonly job: string }>`SELECT job FROM job_leases
+          WHERE substr(job, 1, ${prefix.length}) = ${prefix} AND expires_at < ${now} AND owner <> ${owner} ORDER BY job`
+        return rows.map((row) => row.job)
+      }).pipe(Effect.orDie)
+
     // Polling looks for what other processes did, and they live in real time:
     // the poll waits on the wall clock, not on the fiber's Clock. On a test
     // clock, a poll every second would turn each jump of the clock into one
@@ -144,6 +158,6 @@ export const layer = Layer.effect(
         })
       )
 
-    return JobLeases.of({ owner, shared, withLease, inTurn, holds, wait, pause })
+    return JobLeases.of({ owner, shared, withLease, inTurn, abandoned, holds, wait, pause })
   })
 )

@@ -2,12 +2,15 @@
  * The store on PostgreSQL next to SQLite, in the same run: ingestion of the
  * demo datasets through the store's ingestion (records per second), then
  * GET profile at 32 connections on one service over SQLite, one over
- * Postgres, and two processes over the same Postgres database (the load
- * split between them). Needs a server at RTCP_BENCH_DATABASE_URL (default:
+ * Postgres, and two processes over the same Postgres database and data
+ * folder (one load generator splits its connections evenly across the two
+ * ports, as a round-robin TCP balancer in front would: a connection stays on
+ * the process it was given). Needs a server at RTCP_BENCH_DATABASE_URL (default:
  * RTCP_TEST_DATABASE_URL, then postgres://postgres@127.0.0.1:5432/test);
  * each run works in a scratch schema it drops.
  */
 import { ProfileStore } from "@rtcp/profile-store"
+import { loadavg } from "node:os"
 import { Effect } from "effect"
 import { type Benchmark } from "../lib/benchmark.js"
 import { barChart } from "../lib/chart.js"
@@ -36,23 +39,6 @@ const brief = (r: LoadResult) => ({
   p99Ms: Number(r.latencyMs.p99.toFixed(2)),
   errors: r.errors + r.timeouts,
   non2xx: r.non2xx
-})
-
-/** Two load generators at once, one per process, half the connections each: the sum is the pair's throughput. */
-const combined = (results: ReadonlyArray<LoadResult>): LoadResult => ({
-  requests: results.reduce((n, r) => n + r.requests, 0),
-  requestsPerSecond: results.reduce((n, r) => n + r.requestsPerSecond, 0),
-  latencyMs: {
-    mean: Math.max(...results.map((r) => r.latencyMs.mean)),
-    p50: Math.max(...results.map((r) => r.latencyMs.p50)),
-    p90: Math.max(...results.map((r) => r.latencyMs.p90)),
-    p99: Math.max(...results.map((r) => r.latencyMs.p99)),
-    max: Math.max(...results.map((r) => r.latencyMs.max))
-  },
-  errors: results.reduce((n, r) => n + r.errors, 0),
-  timeouts: results.reduce((n, r) => n + r.timeouts, 0),
-  non2xx: results.reduce((n, r) => n + r.non2xx, 0),
-  seconds: Math.max(...results.map((r) => r.seconds))
 })
 
 const benchmark: Benchmark = {
@@ -86,26 +72,21 @@ const benchmark: Benchmark = {
         const measure = async (key: keyof typeof lookups, servers: ReadonlyArray<{ readonly dir: string; readonly database?: string }>) => {
           // One after the other: two workers picking a free port at once may pick the same one.
           const running: Array<Awaited<ReturnType<typeof startService>>> = []
-          for (const args of servers) running.push(await startService(context, args))
           try {
+            for (const args of servers) running.push(await startService(context, args))
+            // Processes on one data folder share its IMS signing key: one token serves on all of them.
+            const headers = platformHeaders(running[0]!.info.token)
             for (const server of running) {
-              const response = await fetch(`${server.info.url}${paths[0]}`, { headers: platformHeaders(server.info.token) })
+              const response = await fetch(`${server.info.url}${paths[0]}`, { headers })
               if (!response.ok) throw new Error(`GET ${paths[0]} answered ${response.status}: ${await response.text()}`)
             }
-            const results = await Promise.all(
-              running.map((server) =>
-                load({
-                  url: server.info.url,
-                  connections: Math.round(CONNECTIONS / running.length),
-                  seconds: loadSeconds,
-                  headers: platformHeaders(server.info.token),
-                  paths
-                })
-              )
-            )
-            const result = results.length === 1 ? results[0]! : combined(results)
+            const [first, ...others] = running.map((server) => server.info.url)
+            const result = await load({ url: first!, also: others, connections: CONNECTIONS, seconds: loadSeconds, headers, paths })
             lookups[key].push(result)
-            context.log(`  GET profile, ${key}: ${fmt(result.requestsPerSecond)} req/s, p50 ${fmt(result.latencyMs.p50)} ms, p99 ${fmt(result.latencyMs.p99)} ms`)
+            const loadAverage = loadavg().map((n) => n.toFixed(1)).join(" ")
+            context.log(
+              `  GET profile, ${key}: ${fmt(result.requestsPerSecond)} req/s, p50 ${fmt(result.latencyMs.p50)} ms, p99 ${fmt(result.latencyMs.p99)} ms (load ${loadAverage})`
+            )
           } finally {
             await Promise.all(running.map((server) => server.stop()))
           }
@@ -114,7 +95,7 @@ const benchmark: Benchmark = {
         await measure("postgres", [{ dir: filesDir, database }])
         await measure("postgres2", [
           { dir: filesDir, database },
-          { dir: scratchDir(context, "pg-files-2"), database }
+          { dir: filesDir, database }
         ])
       } finally {
         removeDir(dir)

@@ -43,7 +43,7 @@ const program = (args: JobArgs) =>
       const dataset = (yield* catalog.list(SANDBOX)).find((d) => d.name === args.dataset)
       if (!dataset) return yield* Effect.dieMessage(`no dataset named ${args.dataset}`)
       const started = performance.now()
-      const job = yield* jobs.create({ sandbox: SANDBOX, sandboxId: "bench", imsOrgId: "RTCPLOCAL@AdobeOrg" }, { dataSetId: dataset.id })
+      const job = yield* jobs.create({ sandbox: SANDBOX, sandboxId: "bench", imsOrgId: "RTCPLOCAL@AdobeOrg" }, { datasetId: dataset.id })
       const done = yield* jobs.await(SANDBOX, job.id)
       const seconds = (performance.now() - started) / 1000
       if (done.status !== "SUCCESS") return yield* Effect.dieMessage(`the delete job ended ${done.status}: ${done.error}`)
@@ -55,7 +55,20 @@ const program = (args: JobArgs) =>
     const started = performance.now()
     const job = yield* exports.create(
       SANDBOX,
-      { schema: { name: "_xdm.context.profile" }, destination: { datasetId: destination.id } },
+      {
+        request: {
+          fields: undefined,
+          mergePolicyId: undefined,
+          mergePolicyVersion: undefined,
+          segments: undefined,
+          fromIngestTimestamp: undefined,
+          emptyProfiles: false,
+          events: undefined,
+          datasetId: destination.id,
+          segmentPerBatch: false
+        },
+        echo: {}
+      },
       { imsOrgId: "RTCPLOCAL@AdobeOrg" }
     )
     for (;;) {
