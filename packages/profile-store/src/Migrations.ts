@@ -16,6 +16,7 @@ import { migrations as edgeProjections } from "./migrations/edgeProjections.js"
 import { migrations as exportJobs } from "./migrations/exportJobs.js"
 import { migrations as identityLinks } from "./migrations/identityLinks.js"
 import { migrations as jobLeases } from "./migrations/jobLeases.js"
+import { migrations as narrowIndexes } from "./migrations/narrowIndexes.js"
 import { migrations as sampleStatus } from "./migrations/sampleStatus.js"
 import { statements } from "./migrations/statements.js"
 import { migrations as systemJobs } from "./migrations/systemJobs.js"
@@ -148,7 +149,8 @@ export const loader = Migrator.fromRecord({
   ...computedAttributes,
   ...edgeProjections,
   ...identityLinks,
-  ...jobLeases
+  ...jobLeases,
+  ...narrowIndexes
 })
 
 const TABLE = "rtcp_migrations"

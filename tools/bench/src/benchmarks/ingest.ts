@@ -111,7 +111,7 @@ const benchmark: Benchmark = {
       targets.push(target(`1,000,000 profiles ingested (projected from ${fmt(last.profiles)})`, projected, "min", "<=", MINUTES_TARGET))
     }
     return {
-      figures: { sqliteCacheMb: context.sqliteCacheMb ?? "SQLite default (2 MiB)", sizes: perSize },
+      figures: { sqliteCacheMb: context.sqliteCacheMb ?? "the store's (64 MiB)", sizes: perSize },
       targets,
       summary,
       plots: [

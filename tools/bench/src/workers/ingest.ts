@@ -4,8 +4,9 @@
  * - `source`: only generating the records (what both writers below also pay);
  * - `raw`: the same records as the same rows (identities with their XID, one
  *   fragment or event each, the same JSON) written straight to SQLite with
- *   better-sqlite3: prepared statements, one transaction per dataset, no
- *   validation, no stitching, no Effect. The physical limit.
+ *   better-sqlite3 into the store's own schema (its migrations, so the same
+ *   indexes) and connection settings: prepared statements, one transaction
+ *   per dataset, no validation, no stitching, no Effect. The physical limit.
  * - `service`: `Ingestion.ingestRecords` of the profile store, one batch per
  *   dataset, with validation and stitching, exactly as `seedDemo` does it.
  */
@@ -23,7 +24,7 @@ export interface IngestArgs {
   readonly profiles: number
   /** Store folder (raw and service). */
   readonly dir?: string
-  /** SQLite page cache of the writing connection in MiB; SQLite's default (2 MiB) when undefined. */
+  /** SQLite page cache of the writing connection in MiB; the store's (64 MiB) when undefined. */
   readonly cacheMb?: number | undefined
   /** A `postgres://` URL: `service` ingests into that database instead of the folder's SQLite file. */
   readonly database?: string | undefined
@@ -74,6 +75,10 @@ const migrate = (dir: string) => Effect.runPromise(Effect.scoped(Layer.build(Pro
 const raw = (dir: string, profiles: number, cacheMb: number | undefined) => {
   const db = new Database(join(dir, "profile.db"))
   db.pragma("journal_mode = WAL")
+  // The store's own connection settings (ProfileStore.layerSqlite), so that both writers differ only in what they do.
+  db.pragma("cache_size = -65536")
+  db.pragma("synchronous = NORMAL")
+  db.pragma("temp_store = MEMORY")
   if (cacheMb !== undefined) db.pragma(`cache_size = -${Math.round(cacheMb * 1024)}`)
   const selectIdentity = db.prepare("SELECT id FROM identities WHERE sandbox = ? AND ns = ? AND value = ?").pluck()
   const insertIdentity = db.prepare(
