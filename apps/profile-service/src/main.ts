@@ -9,7 +9,8 @@ import { Command, HelpDoc, Options } from "@effect/cli"
 import { CommandLine } from "@rtcp/command-line"
 import { Cause, Config, Console, Duration, Effect, Layer, Option, Predicate } from "effect"
 import { demoCustomer } from "@rtcp/seed"
-import { Faults, ImsTokens, LocalProfileApi, seedDemo, Server } from "@rtcp/local-platform"
+import { Faults, ImsTokens, LocalProfileApi, seedDemo, Server, Workers } from "@rtcp/local-platform"
+import cluster from "node:cluster"
 import { JobLeases, ProfileStore } from "@rtcp/profile-store"
 
 const port = CommandLine.port("port", { default: 8080, description: "Port to listen on; 0 picks a free one" })
@@ -97,6 +98,22 @@ const exportOnExit = Options.text("export-on-exit").pipe(
   Options.optional,
   Options.withDescription("On SIGINT or SIGTERM, export the whole state to this folder (a snapshot --import reads)")
 )
+const MAX_WORKERS = 64
+const workers = Options.integer("workers").pipe(
+  Options.optional,
+  Options.mapTryCatch(
+    (count) =>
+      Option.map(count, (n) => {
+        if (n < 1 || n > MAX_WORKERS) throw new Error(`--workers ${n} is not a number of processes: use a whole number from 1 to ${MAX_WORKERS}`)
+        return n
+      }),
+    (error) => HelpDoc.p(error instanceof Error ? error.message : String(error))
+  ),
+  Options.withDescription(
+    "Processes that accept requests (default: one per core but one, and 1 on 2 cores or fewer; always 1 with --data :memory:, --admin or --fault*). " +
+      "With more than 1, one process writes and runs the jobs; the others answer lookups from the same store and pass the rest on"
+  )
+)
 const inspectorSize = Options.integer("inspector-size").pipe(
   Options.withDefault(500),
   Options.withDescription("How many requests the request inspector keeps, with --admin (default 500)")
@@ -107,17 +124,37 @@ const SAID_IN_ONE_LINE = ["DataFolderInUse", "SnapshotError"] as const
 
 const command = Command.make(
   "rtcp-service",
-  { port, host, data, database, jobLease, seed, seedProfiles, tokenTtl, fault, faultLatency, faultSeed, admin, importFrom, exportOnExit, inspectorSize },
+  { port, host, data, database, jobLease, seed, seedProfiles, tokenTtl, fault, faultLatency, faultSeed, admin, importFrom, exportOnExit, inspectorSize, workers },
   (options) =>
     Effect.gen(function* () {
       // Before seeding, which takes seconds: a folder that cannot be one, a port already taken.
       yield* CommandLine.orUsageError(LocalProfileApi.checkDataFolder(options.data, "--data"))
       yield* CommandLine.ensurePortFree(options.port, options.host)
+      const faultsOn = options.fault.length > 0 || Option.isSome(options.faultLatency) || Option.isSome(options.faultSeed)
+      const processes = Workers.count({
+        requested: Option.getOrUndefined(options.workers),
+        directory: options.data,
+        admin: options.admin,
+        faults: faultsOn
+      })
+      // With readers, this process is the writer: on loopback, behind them.
+      const readers =
+        processes > 1
+          ? Workers.layerReaders({
+              workers: processes,
+              port: options.port,
+              host: options.host,
+              directory: options.data,
+              database: Option.getOrUndefined(options.database),
+              tokenTtlSeconds: options.tokenTtl
+            })
+          : Layer.empty
       return yield* Layer.launch(
         Server.serve(
           {
-            port: options.port,
-            host: options.host,
+            port: processes > 1 ? 0 : options.port,
+            host: processes > 1 ? "127.0.0.1" : options.host,
+            logAddress: processes === 1,
             directory: options.data,
             database: Option.getOrUndefined(options.database),
             tokenTtlSeconds: options.tokenTtl,
@@ -145,6 +182,7 @@ const command = Command.make(
               )
             : Effect.void
         ).pipe(
+          (writer) => Layer.merge(writer, Layer.provide(readers, writer)),
           Layer.provide(
             Layer.succeed(JobLeases.Settings, { ...JobLeases.Settings.defaultValue(), lease: Duration.seconds(Math.max(1, options.jobLease)) })
           )
@@ -168,4 +206,5 @@ const command = Command.make(
     })
 ).pipe(Command.withDescription("A local Real-Time Customer Profile API on embedded SQLite, or on PostgreSQL with --database"))
 
-CommandLine.main(command, { name: "rtcp-service", version: "0.1.0" })
+if (cluster.isWorker) void Workers.runReader()
+else CommandLine.main(command, { name: "rtcp-service", version: "0.1.0" })

@@ -9,7 +9,6 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { ProfileApi } from "@rtcp/core"
 import { ProfileStore, StoreState } from "@rtcp/profile-store"
 import { Effect, Layer } from "effect"
-import { createServer } from "node:http"
 import { join, resolve } from "node:path"
 import * as Faults from "./Faults.js"
 import * as Gateway from "./Gateway.js"
@@ -27,6 +26,7 @@ import { PreviewSampleStatusLive } from "./http/previewSampleStatus.js"
 import { ProjectionsLive } from "./http/projections.js"
 import { SystemJobsLive } from "./http/systemJobs.js"
 import * as ImsTokens from "./ImsTokens.js"
+import * as LeanRoute from "./LeanRoute.js"
 import * as RequestInspector from "./RequestInspector.js"
 
 export interface ServiceOptions {
@@ -55,6 +55,14 @@ export interface ServiceOptions {
   readonly importFrom?: string | undefined
   /** A folder the whole state is exported to when the service stops (SIGINT, SIGTERM). */
   readonly exportOnExit?: string | undefined
+  /**
+   * Profile and event lookups on the lean route (LeanRoute.ts) rather than
+   * through HttpApi (default on; `serve` only). The answers are the same;
+   * `false` is for comparing the two. Off anyway with `faults` or `admin`:
+   * fault rules and the request inspector see every request in the HttpApi
+   * middleware, and those runs are about behaviour, not speed.
+   */
+  readonly leanRoute?: boolean | undefined
 }
 
 const ApiLive = HttpApiBuilder.api(ProfileApi.ProfileApi).pipe(
@@ -127,15 +135,27 @@ export const layer = (options: ServiceOptions) =>
  * (seeding), so the first request already sees its data.
  */
 export const serve = <E>(
-  options: ServiceOptions & { readonly port: number; readonly host: string },
+  options: ServiceOptions & {
+    readonly port: number
+    readonly host: string
+    /** Logs "Listening on …" (default); off for a writer behind reader workers, whose port is not the public one. */
+    readonly logAddress?: boolean | undefined
+  },
   beforeListening: Effect.Effect<void, E, Layer.Layer.Success<ReturnType<typeof layer>>> = Effect.void
-) =>
-  HttpApiBuilder.serve(HttpMiddleware.logger).pipe(
-    Layer.provide(Layer.effectDiscard(beforeListening).pipe(Layer.provideMerge(layer(options)))),
-    HttpServer.withLogAddress,
-    Layer.provide(NodeHttpServer.layer(createServer, { port: options.port, host: options.host })),
+) => {
+  const server = new LeanRoute.LeanServer()
+  const lean = leanRouteOn(options) ? LeanRoute.layer(server) : Layer.empty
+  return HttpApiBuilder.serve(HttpMiddleware.logger).pipe(
+    Layer.provide(Layer.merge(Layer.effectDiscard(beforeListening), lean).pipe(Layer.provideMerge(layer(options)))),
+    options.logAddress === false ? (layer) => layer : HttpServer.withLogAddress,
+    Layer.provideMerge(NodeHttpServer.layer(() => server, { port: options.port, host: options.host })),
     // Nothing exports spans from this process, and making them (one per
     // request and per SQL statement) was a tenth of a lookup's CPU. A program
     // that wants traces provides `layer` to its own server with a tracer.
     Layer.provide(Layer.setTracerEnabled(false))
   )
+}
+
+/** Whether `serve` answers the hot reads on the lean route (see `ServiceOptions.leanRoute`). */
+export const leanRouteOn = (options: ServiceOptions): boolean =>
+  options.leanRoute !== false && options.faults === undefined && options.admin !== true

@@ -5,7 +5,8 @@
  *
  * @since 0.1.0
  */
-import type { SqlClient, SqlError } from "@effect/sql"
+import { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import type { ConfigError } from "effect"
@@ -19,6 +20,7 @@ import * as ComputedAttributes from "./ComputedAttributes.js"
 import { DataDirectory } from "./DataDirectory.js"
 import * as EdgeProjections from "./EdgeProjections.js"
 import * as DataFolderLock from "./DataFolderLock.js"
+import { SharedFile } from "./internal/dialect.js"
 import * as Entities from "./Entities.js"
 import * as ExportJobs from "./ExportJobs.js"
 import * as IdentityGraph from "./IdentityGraph.js"
@@ -70,6 +72,29 @@ const dataDirectory = (directory: string) => {
 }
 
 /**
+ * Settings of the one SQLite connection, for ingestion's large transactions:
+ *
+ * - a 64 MiB page cache instead of SQLite's 2 MiB: a batch is one
+ *   transaction, and with a small cache its dirty index pages are spilled to
+ *   the WAL again and again before it commits (and at a million profiles the
+ *   identity and event indexes no longer fit at all);
+ * - `synchronous = NORMAL`: under WAL a commit is still written to the log
+ *   before it returns, so an acknowledged batch survives the process being
+ *   killed; only a power cut may lose the last commits, never corrupt the
+ *   file. FULL would add one fsync per streamed record;
+ * - temporary B-trees (sorts, index builds) in memory.
+ *
+ * No `mmap_size`: mapped pages count in the process's resident memory.
+ */
+const tuned = Layer.effectDiscard(
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.forEach(["PRAGMA cache_size = -65536", "PRAGMA synchronous = NORMAL", "PRAGMA temp_store = MEMORY"], (pragma) => sql.unsafe(pragma), {
+      discard: true
+    })
+  ).pipe(Effect.orDie)
+)
+
+/**
  * The store on embedded SQLite (WAL), in `directory/profile.db`. One process
  * at a time per folder: a second fails with `DataFolderInUse`.
  */
@@ -77,11 +102,36 @@ export const layerSqlite = (options: SqliteOptions) => {
   const filename = options.directory === ":memory:" ? ":memory:" : join(options.directory, "profile.db")
   const directory = dataDirectory(options.directory)
   return layer.pipe(
+    Layer.provide(tuned),
     Layer.provideMerge(SqliteClient.layer({ filename })),
     Layer.provideMerge(Layer.succeed(DataDirectory, directory)),
     Layer.provide(options.directory === ":memory:" ? Layer.empty : Layer.scopedDiscard(DataFolderLock.acquire(directory)))
   )
 }
+
+/**
+ * The lookups alone (`Entities` and what it reads: identity graph, merge
+ * policies, sandboxes), for a process that answers reads while another
+ * process owns the store and writes it: no migrations, no jobs, no folder
+ * lock, and nothing cached that the writer could change underneath.
+ */
+export const layerReader = Entities.layer.pipe(
+  Layer.provideMerge(Layer.mergeAll(IdentityGraph.layer, MergePolicies.layer, StoreEvents.layer, Sandboxes.layer)),
+  Layer.provide(Layer.succeed(SharedFile, true))
+)
+
+/** What `layerReader` provides. */
+export type ReaderServices = Layer.Layer.Success<typeof layerReader>
+
+/**
+ * `layerReader` on the SQLite file of `directory`, opened read-only: under
+ * WAL it reads the last committed state while the writer writes, so a write
+ * the writer acknowledged is what the next read here sees.
+ */
+export const layerSqliteReader = (options: { readonly directory: string }) =>
+  layerReader.pipe(
+    Layer.provideMerge(SqliteClient.layer({ filename: join(options.directory, "profile.db"), readonly: true, disableWAL: true }))
+  )
 
 export interface PostgresOptions {
   /** `postgres://user:password@host:5432/database` */

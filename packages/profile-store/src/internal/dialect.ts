@@ -3,7 +3,7 @@
  * Everything else in the store is one SQL text for both.
  */
 import type { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import { Context, Effect } from "effect"
 
 /**
  * Serialises a section across every process on the database until the
@@ -23,3 +23,10 @@ export const skipLocked = (sql: SqlClient.SqlClient) =>
 
 /** Whether several processes may share this database (so nothing may be cached in one of them). */
 export const isShared = (sql: SqlClient.SqlClient) => sql.onDialectOrElse({ pg: () => true, orElse: () => false })
+
+/**
+ * Set in a process that reads a SQLite file another process writes (the
+ * profile service's reader workers): like Postgres, nothing it reads may be
+ * cached, since the writer's changes never reach its memory.
+ */
+export class SharedFile extends Context.Reference<SharedFile>()("@rtcp/profile-store/SharedFile", { defaultValue: () => false }) {}

@@ -5,6 +5,7 @@
  * service's own HTTP stack (@effect/platform HttpApi) is measured too, so the
  * gap splits into framework and lookup work.
  */
+import { Workers } from "@rtcp/local-platform"
 import { type Benchmark, target } from "../lib/benchmark.js"
 import { barChart } from "../lib/chart.js"
 import { load, type LoadResult } from "../lib/load.js"
@@ -47,10 +48,15 @@ const benchmark: Benchmark = {
     const { loadSeconds, lookupStore } = sizes(context)
     const store = await ensureStore(context, lookupStore)
     const identities = lookupIdentities(lookupStore, 5000)
+    // What `rtcp-service` picks here, and the configuration measured beside it.
+    const workers = Workers.count({ directory: store.dir })
+    const other = workers === 1 ? 2 : 1
     const hono: Array<LoadResult> = []
     const effectHello: Array<LoadResult> = []
     const profile: Array<LoadResult> = []
     const events: Array<LoadResult> = []
+    const profileOne: Array<LoadResult> = []
+    const eventsOne: Array<LoadResult> = []
     const serviceResources: Array<Resources | undefined> = []
     for (let run = 1; run <= context.runs; run++) {
       context.log(`run ${run}/${context.runs}: Hono, Effect HttpApi hello, GET profile, GET events (${loadSeconds} s each, ${CONNECTIONS} connections)`)
@@ -58,8 +64,8 @@ const benchmark: Benchmark = {
       hono.push(ceiling.value)
       const framework = await withServer(startEffectHello(context), ({ url }) => load({ url, connections: CONNECTIONS, seconds: loadSeconds }))
       effectHello.push(framework.value)
-      const served = await withServer(
-        startService(context, { dir: store.dir }, cpuProfileArgs(context, "lookups")),
+      const measure = (workers: number | "default") => withServer(
+        startService(context, { dir: store.dir, workers }, cpuProfileArgs(context, `lookups-workers-${workers}`)),
         async ({ token, url }) => {
           const headers = platformHeaders(token)
           // Every lookup must find its profile: a 404 is cheaper and would flatter the figures.
@@ -72,19 +78,29 @@ const benchmark: Benchmark = {
           return { p, e }
         }
       )
+      // As a user runs it: the lean route, and --workers at its default…
+      const served = await measure("default")
+      // …and the other way: one process (--workers 1), or two readers where the default is one process.
+      const single = await measure(other)
+      profileOne.push(single.value.p)
+      eventsOne.push(single.value.e)
       profile.push(served.value.p)
       events.push(served.value.e)
       serviceResources.push(served.resources)
       context.log(
         `  Hono ${fmt(ceiling.value.requestsPerSecond)} req/s; Effect hello ${fmt(framework.value.requestsPerSecond)} req/s; profile ${fmt(served.value.p.requestsPerSecond)} req/s p99 ${fmt(served.value.p.latencyMs.p99)} ms; ` +
-          `events ${fmt(served.value.e.requestsPerSecond)} req/s p99 ${fmt(served.value.e.latencyMs.p99)} ms`
+          `events ${fmt(served.value.e.requestsPerSecond)} req/s p99 ${fmt(served.value.e.latencyMs.p99)} ms; ` +
+          `--workers ${other}: profile ${fmt(single.value.p.requestsPerSecond)} req/s p99 ${fmt(single.value.p.latencyMs.p99)} ms, ` +
+          `events ${fmt(single.value.e.requestsPerSecond)} req/s p99 ${fmt(single.value.e.latencyMs.p99)} ms`
       )
     }
     const h = best(hono, (r) => r.requestsPerSecond)
     const x = best(effectHello, (r) => r.requestsPerSecond)
     const p = best(profile, (r) => r.requestsPerSecond)
     const e = best(events, (r) => r.requestsPerSecond)
-    const failures = [...profile, ...events].reduce((sum, r) => sum + r.errors + r.timeouts + r.non2xx, 0)
+    const p1 = best(profileOne, (r) => r.requestsPerSecond)
+    const e1 = best(eventsOne, (r) => r.requestsPerSecond)
+    const failures = [...profile, ...events, ...profileOne, ...eventsOne].reduce((sum, r) => sum + r.errors + r.timeouts + r.non2xx, 0)
     const profileRatio = p.requestsPerSecond / h.requestsPerSecond
     const eventsRatio = e.requestsPerSecond / h.requestsPerSecond
     const label = `${lookupStore.toLocaleString("en-US")} profiles`
@@ -98,9 +114,22 @@ const benchmark: Benchmark = {
         effectHttpApiHello: { ...brief(x), ratioToCeiling: Number((x.requestsPerSecond / h.requestsPerSecond).toFixed(3)) },
         getProfile: { ...brief(p), ratioToCeiling: Number(profileRatio.toFixed(3)) },
         getEvents: { ...brief(e), ratioToCeiling: Number(eventsRatio.toFixed(3)) },
+        defaultWorkers: workers,
+        otherWorkers: other,
+        otherConfiguration: {
+          getProfile: { ...brief(p1), ratioToCeiling: Number((p1.requestsPerSecond / h.requestsPerSecond).toFixed(3)) },
+          getEvents: { ...brief(e1), ratioToCeiling: Number((e1.requestsPerSecond / h.requestsPerSecond).toFixed(3)) }
+        },
         failedRequests: failures,
         serviceMaxRssMb: Math.round(Math.max(...serviceResources.map((r) => r?.maxRssMb ?? 0))),
-        runs: { hono: hono.map(brief), effectHttpApiHello: effectHello.map(brief), getProfile: profile.map(brief), getEvents: events.map(brief) }
+        runs: {
+          hono: hono.map(brief),
+          effectHttpApiHello: effectHello.map(brief),
+          getProfile: profile.map(brief),
+          getEvents: events.map(brief),
+          getProfileOtherWorkers: profileOne.map(brief),
+          getEventsOtherWorkers: eventsOne.map(brief)
+        }
       },
       targets: [
         target(`GET profile throughput / Hono hello world, ${label}`, profileRatio, "×", ">=", RATIO_TARGET),
@@ -112,8 +141,11 @@ const benchmark: Benchmark = {
         `store of ${label}, ${identities.length} distinct identities, ${CONNECTIONS} connections, ${loadSeconds} s per run${failures > 0 ? `, ${failures} failed requests` : ""}`,
         `Hono hello world: ${fmt(h.requestsPerSecond)} req/s, p50 ${fmt(h.latencyMs.p50)} ms, p99 ${fmt(h.latencyMs.p99)} ms`,
         `Effect HttpApi hello world (the service's framework): ${fmt(x.requestsPerSecond)} req/s (${fmt(x.requestsPerSecond / h.requestsPerSecond)}× Hono), p50 ${fmt(x.latencyMs.p50)} ms, p99 ${fmt(x.latencyMs.p99)} ms`,
+        `the service as a user runs it: lean route, --workers ${workers} (the default here)`,
         `GET profile: ${fmt(p.requestsPerSecond)} req/s (${fmt(profileRatio)}× Hono), p50 ${fmt(p.latencyMs.p50)} ms, p99 ${fmt(p.latencyMs.p99)} ms`,
-        `GET events:  ${fmt(e.requestsPerSecond)} req/s (${fmt(eventsRatio)}× Hono), p50 ${fmt(e.latencyMs.p50)} ms, p99 ${fmt(e.latencyMs.p99)} ms`
+        `GET events:  ${fmt(e.requestsPerSecond)} req/s (${fmt(eventsRatio)}× Hono), p50 ${fmt(e.latencyMs.p50)} ms, p99 ${fmt(e.latencyMs.p99)} ms`,
+        `--workers ${other}, GET profile: ${fmt(p1.requestsPerSecond)} req/s (${fmt(p1.requestsPerSecond / h.requestsPerSecond)}× Hono), p50 ${fmt(p1.latencyMs.p50)} ms, p99 ${fmt(p1.latencyMs.p99)} ms`,
+        `--workers ${other}, GET events:  ${fmt(e1.requestsPerSecond)} req/s (${fmt(e1.requestsPerSecond / h.requestsPerSecond)}× Hono), p50 ${fmt(e1.latencyMs.p50)} ms, p99 ${fmt(e1.latencyMs.p99)} ms`
       ],
       plots: [
         {
@@ -129,7 +161,9 @@ const benchmark: Benchmark = {
                   { label: "Hono hello world", value: h.requestsPerSecond },
                   { label: "Effect HttpApi hello world", value: x.requestsPerSecond, note: `${(x.requestsPerSecond / h.requestsPerSecond).toFixed(2)}× Hono` },
                   { label: "GET profile", value: p.requestsPerSecond, note: `${profileRatio.toFixed(2)}× Hono` },
-                  { label: "GET events", value: e.requestsPerSecond, note: `${eventsRatio.toFixed(2)}× Hono` }
+                  { label: "GET events", value: e.requestsPerSecond, note: `${eventsRatio.toFixed(2)}× Hono` },
+                  { label: `GET profile, --workers ${other}`, value: p1.requestsPerSecond, note: `${(p1.requestsPerSecond / h.requestsPerSecond).toFixed(2)}× Hono` },
+                  { label: `GET events, --workers ${other}`, value: e1.requestsPerSecond, note: `${(e1.requestsPerSecond / h.requestsPerSecond).toFixed(2)}× Hono` }
                 ]
               }
             ],

@@ -4,13 +4,15 @@
  * taken per response (autocannon's own histogram rounds to whole
  * milliseconds).
  */
-import autocannon from "autocannon"
+import autocannon, { type Result as AutocannonResult } from "autocannon"
 import { Agent, request } from "node:http"
 import { summarize } from "./stats.js"
 
 export interface LoadOptions {
   /** Origin, e.g. `http://127.0.0.1:8080`. */
   readonly url: string
+  /** More origins serving the same thing: the connections are split across `url` and these. */
+  readonly also?: ReadonlyArray<string> | undefined
   readonly connections: number
   readonly seconds: number
   /** Paths requested in turn; `/` when omitted. */
@@ -32,42 +34,57 @@ export interface LoadResult {
 
 const isLoopback = (url: string) => /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(url)
 
-const once = (options: LoadOptions, seconds: number) =>
-  new Promise<LoadResult>((resolve, reject) => {
-    if (!isLoopback(options.url)) {
-      reject(new Error(`load is only generated against loopback, not ${options.url}`))
+const run = (options: LoadOptions, url: string, connections: number, seconds: number, latencies: Array<number>) =>
+  new Promise<AutocannonResult>((resolve, reject) => {
+    if (!isLoopback(url)) {
+      reject(new Error(`load is only generated against loopback, not ${url}`))
       return
     }
-    const latencies: Array<number> = []
     let next = 0
     const paths = options.paths ?? ["/"]
     const instance = autocannon(
       {
-        url: options.url,
-        connections: options.connections,
+        url,
+        connections,
         duration: seconds,
         timeout: 10,
         headers: options.headers ?? {},
         requests: [{ method: "GET", setupRequest: (request) => ({ ...request, path: paths[next++ % paths.length]! }) }]
       },
-      (error, result) => {
-        if (error) return reject(error)
-        const s = summarize(latencies)
-        resolve({
-          requests: result.requests.total,
-          requestsPerSecond: result.requests.total / result.duration,
-          latencyMs: { mean: s.mean, p50: s.p50, p90: s.p90, p99: s.p99, max: s.max },
-          errors: result.errors,
-          timeouts: result.timeouts,
-          non2xx: result.non2xx,
-          seconds: result.duration
-        })
-      }
+      (error, result) => (error ? reject(error) : resolve(result))
     )
     instance.on("response", (_client, _status, _bytes, responseTime) => {
       latencies.push(responseTime)
     })
   })
+
+/**
+ * One load generator; with several `also` origins (processes serving one
+ * store), its connections are split evenly across them, round-robin by
+ * connection as a TCP balancer in front would, and the figures are the
+ * whole's: latencies of every response together.
+ */
+const once = async (options: LoadOptions, seconds: number): Promise<LoadResult> => {
+  const urls = [options.url, ...(options.also ?? [])]
+  const latencies: Array<number> = []
+  const results = await Promise.all(
+    urls.map((url, i) =>
+      run(options, url, Math.floor(options.connections / urls.length) + (i < options.connections % urls.length ? 1 : 0), seconds, latencies)
+    )
+  )
+  const s = summarize(latencies)
+  const duration = Math.max(...results.map((r) => r.duration))
+  const sum = (f: (r: AutocannonResult) => number) => results.reduce((n, r) => n + f(r), 0)
+  return {
+    requests: sum((r) => r.requests.total),
+    requestsPerSecond: sum((r) => r.requests.total) / duration,
+    latencyMs: { mean: s.mean, p50: s.p50, p90: s.p90, p99: s.p99, max: s.max },
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    non2xx: sum((r) => r.non2xx),
+    seconds: duration
+  }
+}
 
 export const load = async (options: LoadOptions): Promise<LoadResult> => {
   const warmup = options.warmupSeconds ?? 2

@@ -62,5 +62,6 @@ declare module "autocannon" {
     stop(): void
   }
   function autocannon(options: Options, callback: (error: Error | null, result: Result) => void): Instance
+  export type { Result }
   export default autocannon
 }

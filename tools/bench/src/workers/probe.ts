@@ -63,11 +63,11 @@ const program = (args: ProbeArgs) =>
     const identities = lookupIdentities(args.profiles, args.lookups)
     const profile = (i: number) =>
       entities.getProfile(SANDBOX, {
-        identity: { namespace: identities[i]!.namespace, value: identities[i]!.id },
+        identity: { namespace: identities[i]!.namespace.toLowerCase(), id: identities[i]!.id },
         schemaName: "_xdm.context.profile"
       })
     const events = (i: number) =>
-      entities.getEvents(SANDBOX, { identity: { namespace: identities[i]!.namespace, value: identities[i]!.id } })
+      entities.getEvents(SANDBOX, { identity: { namespace: identities[i]!.namespace.toLowerCase(), id: identities[i]!.id } })
     for (let i = 0; i < Math.min(200, identities.length); i++) yield* profile(i).pipe(Effect.zipRight(events(i)))
     const profileUs: Array<number> = []
     const eventsUs: Array<number> = []
