@@ -85,6 +85,12 @@ export class LookupCache<A> {
     return this.inflight.size
   }
 
+  /** The fresh answer for `key` (what `get` answers as a hit), else undefined; nothing else happens. */
+  async fresh(key: string): Promise<A | undefined> {
+    const { stored } = await this.shared.cacheGet<A>(key)
+    return stored !== undefined && this.now() - stored.storedAt < this.options.ttlMs ? stored.value : undefined
+  }
+
   /**
    * The answer for `key`: fresh from the cache, shared with an identical
    * lookup in flight, or computed; stale when computing fails and

@@ -234,6 +234,7 @@ const serve = Command.make(
       const upstreamClient = Upstream.make({
         credentials: chosen,
         httpClient: NodeHttpClient.layerUndici,
+        pool: true,
         metrics,
         cacheTtlMs: options.cacheTtl,
         staleIfErrorMs: options.staleIfError,

@@ -18,8 +18,13 @@ const SANDBOX = /^[a-z0-9][a-z0-9-]{0,63}$/
  * is never forwarded, so it cannot pick another sandbox.
  */
 export const resolveSandbox = (c: Context<ProxyEnv>, defaultSandbox: string): string => {
-  const caller = c.get("caller") as Caller
-  const given = c.req.header("x-sandbox-name")
+  const sandbox = sandboxOf(c.get("caller") as Caller, c.req.header("x-sandbox-name"), defaultSandbox)
+  c.get("audit").sandbox = sandbox
+  return sandbox
+}
+
+/** The same decision from the caller and its `x-sandbox-name` (undefined: none sent). */
+export const sandboxOf = (caller: Caller, given: string | undefined, defaultSandbox: string): string => {
   let sandbox: string
   if (given === undefined) {
     sandbox = allowsSandbox(caller, defaultSandbox) ? defaultSandbox : caller.sandboxes[0]!
@@ -31,7 +36,6 @@ export const resolveSandbox = (c: Context<ProxyEnv>, defaultSandbox: string): st
   if (!allowsSandbox(caller, sandbox)) {
     throw new ProxyError(403, "forbidden-sandbox", "Sandbox not allowed", `this key may not use sandbox "${sandbox}"`)
   }
-  c.get("audit").sandbox = sandbox
   return sandbox
 }
 

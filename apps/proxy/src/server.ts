@@ -4,10 +4,11 @@
  * close idle keep-alive connections (and, past the grace period, all of
  * them), then release the upstream runtime and the key watcher.
  */
-import { createAdaptorServer } from "@hono/node-server"
-import type { Server } from "node:http"
+import { getRequestListener } from "@hono/node-server"
+import { createServer, type RequestListener, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import { type AppServices, createApp, createOpsApp } from "./app.js"
+import { cacheHitLane } from "./cacheHit.js"
 
 export type FetchHandler = (request: Request, env?: unknown) => Response | Promise<Response>
 
@@ -17,12 +18,12 @@ export interface Listener {
   readonly url: string
 }
 
-export const listen = (fetch: FetchHandler, options: { readonly port: number; readonly host: string }): Promise<Listener> => {
-  const server = createAdaptorServer({
-    fetch,
-    hostname: options.host,
-    serverOptions: { keepAliveTimeout: 5_000 }
-  }) as Server
+export const listen = (
+  fetch: FetchHandler,
+  options: { readonly port: number; readonly host: string; readonly before?: ((app: RequestListener) => RequestListener) | undefined }
+): Promise<Listener> => {
+  const app = getRequestListener(fetch, { hostname: options.host })
+  const server = createServer({ keepAliveTimeout: 5_000 }, options.before === undefined ? app : options.before(app))
   return new Promise((resolve, reject) => {
     server.once("error", reject)
     server.listen(options.port, options.host, () => {
@@ -64,6 +65,8 @@ export interface ProxyServerOptions extends AppServices {
   readonly opsHost?: string | undefined
   /** How long close() waits for in-flight requests before cutting connections (default 10 s). */
   readonly graceMs?: number | undefined
+  /** Answer cache hits in the lane before the Hono app (cacheHit.ts; default true). */
+  readonly cacheHitLane?: boolean | undefined
 }
 
 export interface RunningProxy {
@@ -78,7 +81,8 @@ export const startProxy = async (options: ProxyServerOptions): Promise<RunningPr
   let accepting = true
   const app = createApp(options)
   const ops = createOpsApp({ upstream: options.upstream, metrics: options.metrics, accepting: () => accepting })
-  const main = await listen(app.fetch, { port: options.port, host: options.host })
+  const before = options.cacheHitLane === false ? undefined : await cacheHitLane(options)
+  const main = await listen(app.fetch, { port: options.port, host: options.host, before })
   const opsListener =
     options.opsPort === undefined
       ? undefined

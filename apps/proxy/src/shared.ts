@@ -48,6 +48,7 @@ export interface SharedHealth {
 export type SharedEvent =
   | { readonly type: "invalidate" }
   | { readonly type: "gate"; readonly endpoint: string; readonly until: number }
+  | { readonly type: "open"; readonly endpoint: string }
 
 export interface SharedState {
   readonly health: () => SharedHealth
@@ -60,6 +61,8 @@ export interface SharedState {
   readonly invalidate: () => Promise<void>
   /** Holds `endpoint` on every replica until `until` (epoch ms). */
   readonly closeGate: (endpoint: string, until: number) => void
+  /** A probe through the closed gate got an answer other than 429: open it again, on every replica. */
+  readonly openGate: (endpoint: string) => void
   /** Until when `endpoint` is held (epoch ms; 0: open). */
   readonly gateOf: (endpoint: string) => number
   /** One call's worth of upstream budget for `caller`, or the ms to wait for the next window. */
@@ -220,6 +223,10 @@ export const makeSharedState = (options: SharedOptions = {}): SharedState => {
         applyGate(endpoint, until)
         emit({ type: "gate", endpoint, until })
       },
+      openGate: (endpoint) => {
+        if (!gates.delete(endpoint)) return
+        emit({ type: "open", endpoint })
+      },
       gateOf: (endpoint) => gates.get(endpoint) ?? 0,
       takeBudget: async (caller) => (options.upstreamBudget === undefined ? { ok: true } : localBudget(caller)),
       subscribe: (listener) => {
@@ -288,6 +295,7 @@ export const makeSharedState = (options: SharedOptions = {}): SharedState => {
     }
     if (event.type === "invalidate") localInvalidate()
     else if (event.type === "gate") applyGate(event.endpoint, event.until)
+    else if (event.type === "open") gates.delete(event.endpoint)
     emit(event)
   })
   const up = () => redis.status === "ready"
@@ -370,6 +378,13 @@ export const makeSharedState = (options: SharedOptions = {}): SharedState => {
       const ms = Math.max(1, until - now())
       redis.set(`${gatePrefix}${endpoint}`, String(until), "PX", ms).catch(quiet)
       publish({ type: "gate", endpoint, until })
+    },
+    openGate: (endpoint) => {
+      if (!gates.delete(endpoint)) return
+      emit({ type: "open", endpoint })
+      if (!up()) return
+      redis.del(`${gatePrefix}${endpoint}`).catch(quiet)
+      publish({ type: "open", endpoint })
     },
     gateOf: (endpoint) => gates.get(endpoint) ?? 0,
     takeBudget: async (caller) => {

@@ -16,6 +16,7 @@ import {
   AccessToken,
   AepConfig,
   type Entity,
+  Forward,
   type Identity,
   Platform,
   ProfileApi,
@@ -24,11 +25,13 @@ import {
   ProfileLookup,
   Retry
 } from "@rtcp/core"
+import { Readable } from "node:stream"
+import { Pool } from "undici"
 import { Cause, Chunk, Duration, Effect, Exit, FiberRef, Layer, Logger, LogLevel, ManagedRuntime, Option, Redacted, Stream, type Tracer } from "effect"
 import { type BreakerOptions, CircuitBreaker } from "./breaker.js"
 import { type CacheAnswer, LookupCache } from "./cache.js"
 import { RequestAborted } from "./errors.js"
-import { currentCaller, guarded, HOLD_HEADER } from "./guard.js"
+import { currentCaller, guarded, HOLD_HEADER, retryAfterMsOf } from "./guard.js"
 import * as Log from "./log.js"
 import type { ProxyMetrics } from "./metrics.js"
 import { scrubber } from "./scrub.js"
@@ -167,6 +170,14 @@ export interface UpstreamOptions {
   readonly logLevel?: LogLevel.LogLevel | undefined
   /** A tracing layer (OpenTelemetry, tracing.ts); none: no spans are made at all. */
   readonly tracing?: Layer.Layer<never> | undefined
+  /**
+   * Pass-through's first attempt on an undici `Pool` of its own (keep-alive,
+   * no Effect run) whenever it can: tracing off, a token at hand, the gate
+   * open, the breaker closed, the budget granted. The core's `forward` takes
+   * over only when that answer needs a 401 refresh or a retry. Off: every
+   * attempt goes through `httpClient` (tests with a fake client).
+   */
+  readonly pool?: boolean | undefined
 }
 
 /** Where a route's call runs: the sandbox (already checked against the caller), its signal, its trace. */
@@ -236,6 +247,11 @@ export interface Upstream {
   readonly defaultSandbox: string
   readonly forward: (request: ForwardRequest, context: CallContext) => Promise<ForwardResponse>
   readonly lookup: (request: LookupRequest, context: CallContext) => Promise<CacheAnswer<Entity.ProfileEntity> & { readonly profile: Entity.ProfileEntity }>
+  /**
+   * The profile `lookup` would answer as a fresh cache hit, without counting
+   * it or asking upstream (undefined otherwise): the cache-hit lane's check.
+   */
+  readonly cachedProfile: (request: LookupRequest, sandbox: string) => Promise<Entity.ProfileEntity | undefined>
   readonly events: (request: EventsRequest, context: CallContext) => Promise<Entity.EventPage>
   /** Forget cached lookups on every replica (after a write or an entity delete); resolves once done. */
   readonly invalidate: () => Promise<void>
@@ -365,34 +381,147 @@ export const make = (options: UpstreamOptions): Upstream => {
 
   const EMPTY = new Set([204, 205, 304])
 
-  const forward = async (request: ForwardRequest, context: CallContext): Promise<ForwardResponse> => {
-    const effect = Effect.flatMap(ProfileClient.ProfileClient, (client) => client.forward(request)).pipe(
-      Effect.withSpan("upstream.forward", { attributes: { "http.request.method": request.method } })
+  /** The core's pass-through on the runtime (every attempt through the guarded client), from `first` when given. */
+  const forwardInCore = async (request: ForwardRequest, context: CallContext, first?: Forward.FirstAttempt, started?: number): Promise<ForwardResponse> => {
+    // One run per forwarded request, the small answer's body read in it: a second run to collect it cost more than the bytes.
+    const effect = Effect.flatMap(ProfileClient.ProfileClient, (client) => client.forward(first === undefined ? request : { ...request, first })).pipe(
+      Effect.withSpan("upstream.forward", { attributes: { "http.request.method": request.method } }),
+      Effect.flatMap((answer): Effect.Effect<{ readonly answer: typeof answer; readonly bytes: Uint8Array | null | undefined }, ProfileError.ProfileError> => {
+        if (answer.status === 401 || request.method === "HEAD" || EMPTY.has(answer.status)) {
+          // Nobody reads these bodies: drained without holding the answer back.
+          return Effect.as(Effect.forkDaemon(Stream.runDrain(answer.body).pipe(Effect.ignore)), { answer, bytes: null })
+        }
+        const length = Number(Option.getOrUndefined(Headers.get(answer.headers, "content-length")) ?? NaN)
+        // Small answers (most of the Profile API's) in one piece: a web stream per answer costs more CPU than the bytes.
+        if (length <= BUFFERED_BODY_BYTES) {
+          return Effect.map(Stream.runCollect(answer.body), (chunks) => ({ answer, bytes: concat(Chunk.toReadonlyArray(chunks)) }))
+        }
+        return Effect.succeed({ answer, bytes: undefined })
+      })
     )
-    const answer = await run(traced(effect, context), context.signal)
+    const handed = started === undefined || options.retryDeadlineMs === undefined
+      ? traced(effect, context)
+      // The deadline counts from the pool's first attempt, not from the hand-over.
+      : traced(Effect.provideService(effect, Retry.CurrentDeadline, started + options.retryDeadlineMs), context)
+    const { answer, bytes } = await run(handed, context.signal)
     context.trace.requestIds.push(answer.requestId)
+    return answerOf(request, answer, bytes)
+  }
+
+  const answerOf = async (
+    request: ForwardRequest,
+    answer: { readonly status: number; readonly headers: Headers.Headers; readonly requestId: string; readonly body: Stream.Stream<Uint8Array, ProfileError.ProfileError> },
+    bytes: Uint8Array | null | undefined
+  ): Promise<ForwardResponse> => {
     if (answer.status === 401) {
       // Adobe refused the proxy's own token even after a fresh one: not the caller's fault (their key was fine).
-      void runtime.runPromise(Stream.runDrain(answer.body).pipe(Effect.ignore))
       throw new ProfileError.Unauthorized({
         status: 401,
         message: `${request.method} ${request.pathAndQuery.split("?", 1)[0]}: Platform rejected the proxy's access token`,
         requestId: answer.requestId
       })
     }
-    const empty = request.method === "HEAD" || EMPTY.has(answer.status)
-    if (empty) {
-      void runtime.runPromise(Stream.runDrain(answer.body).pipe(Effect.ignore))
-      return { status: answer.status, headers: answer.headers, body: null, requestId: answer.requestId }
-    }
-    const length = Number(Option.getOrUndefined(Headers.get(answer.headers, "content-length")) ?? NaN)
-    if (length <= BUFFERED_BODY_BYTES) {
-      // Small answers (most of the Profile API's) in one piece: a web stream per answer costs more CPU than the bytes.
-      const chunks = await run(Stream.runCollect(answer.body), context.signal)
-      return { status: answer.status, headers: answer.headers, body: concat(Chunk.toReadonlyArray(chunks)), requestId: answer.requestId }
-    }
+    if (bytes !== undefined) return { status: answer.status, headers: answer.headers, body: bytes, requestId: answer.requestId }
     const body = Stream.toReadableStreamRuntime(answer.body, await runtime.runtime())
     return { status: answer.status, headers: answer.headers, body, requestId: answer.requestId }
+  }
+
+  // The pool's first attempt: what the guarded, instrumented client does for one attempt, without an Effect run.
+  const platform = new URL(credentials.settings.platformUrl)
+  const pathPrefix = platform.pathname.replace(/\/+$/, "")
+  const pool = options.pool === true ? new Pool(platform.origin, { pipelining: 1 }) : undefined
+  const readToken = Effect.flatMap(AccessToken.AccessToken, (token) => token.get)
+
+  /** The token when `AccessToken` has one without waiting (no refresh due); else undefined. */
+  const tokenAtHand = (): Redacted.Redacted<string> | undefined => {
+    try {
+      // A refresh that is due goes on in the background; the core's path then waits for it.
+      return runtime.runSync(readToken)
+    } catch {
+      return undefined
+    }
+  }
+
+  const forward = async (request: ForwardRequest, context: CallContext): Promise<ForwardResponse> => {
+    if (pool === undefined || options.tracing !== undefined || context.span !== undefined) return forwardInCore(request, context)
+    const started = Date.now()
+    const url = credentials.settings.platformUrl + request.pathAndQuery
+    const endpoint = endpointOf(url)
+    // A held endpoint, a breaker not closed: the guard's waits, probes and answers, on the core's path.
+    if (shared.gateOf(endpoint) > started || breaker.state !== "closed") return forwardInCore(request, context)
+    const bearer = tokenAtHand()
+    if (bearer === undefined) return forwardInCore(request, context)
+    const grant = await shared.takeBudget(context.caller ?? "anonymous")
+    if (!grant.ok) return forwardInCore(request, context)
+    if (context.signal.aborted) throw new RequestAborted()
+
+    const requestId = crypto.randomUUID()
+    const headers: Record<string, string> = {
+      ...request.headers,
+      authorization: `Bearer ${Redacted.value(bearer)}`,
+      "x-api-key": credentials.settings.apiKey,
+      "x-gw-ims-org-id": credentials.settings.orgId,
+      "x-sandbox-name": context.sandbox,
+      "x-request-id": requestId
+    }
+    if (request.body !== undefined && headers["content-type"] === undefined) headers["content-type"] = "application/octet-stream"
+    const labels = { endpoint, method: request.method }
+    const end = metrics.upstreamDuration.startTimer(labels)
+    context.trace.requestIds.push(requestId)
+    let answer: Awaited<ReturnType<typeof pool.request>>
+    try {
+      answer = await pool.request({
+        origin: platform.origin,
+        path: pathPrefix + request.pathAndQuery,
+        method: request.method as "GET",
+        headers,
+        body: request.body === undefined ? null : request.body,
+        signal: context.signal
+      })
+    } catch (error) {
+      end()
+      if (context.signal.aborted) {
+        metrics.upstreamRequests.inc({ ...labels, status: "0" })
+        throw new RequestAborted()
+      }
+      metrics.upstreamRequests.inc({ ...labels, status: "0" })
+      breaker.record(true, false)
+      const message = error instanceof Error ? error.message : String(error)
+      return forwardInCore(request, context, { _tag: "NoAnswer", message, requestId }, started)
+    }
+    end()
+    const status = answer.statusCode
+    metrics.upstreamRequests.inc({ ...labels, status: String(status) })
+    breaker.record(status >= 500, false)
+    const answerHeaders = Headers.fromInput(answer.headers as Record<string, string | ReadonlyArray<string>>)
+    const at = Date.now()
+    if (status === 429) shared.closeGate(endpoint, at + retryAfterMsOf({ headers: answerHeaders }, at))
+    const route = `${request.method} ${request.pathAndQuery.split("?", 1)[0]}`
+    const readAll = async (): Promise<Uint8Array> => {
+      try {
+        return new Uint8Array(await answer.body.arrayBuffer())
+      } catch (error) {
+        if (context.signal.aborted) throw new RequestAborted()
+        throw new ProfileError.TransportError({
+          status,
+          message: `${route}: answer cut short (${error instanceof Error ? error.message : String(error)})`,
+          requestId
+        })
+      }
+    }
+    // A 401 (refresh once) or a transient answer to a request that may be repeated: the core decides from here.
+    if (status === 401 || (status >= 400 && Retry.isIdempotent(request.method, url) && ProfileError.isTransient(Forward.errorOf({ status, headers: answerHeaders }, at, route)))) {
+      const body = await readAll()
+      return forwardInCore(request, context, { _tag: "Answer", status, headers: answerHeaders, body, requestId, bearer }, started)
+    }
+    context.trace.requestIds.push(requestId)
+    if (request.method === "HEAD" || EMPTY.has(status)) {
+      answer.body.dump().catch(() => undefined)
+      return { status, headers: answerHeaders, body: null, requestId }
+    }
+    const length = Number(answer.headers["content-length"] ?? NaN)
+    if (length <= BUFFERED_BODY_BYTES) return { status, headers: answerHeaders, body: await readAll(), requestId }
+    return { status, headers: answerHeaders, body: Readable.toWeb(answer.body) as ReadableStream<Uint8Array>, requestId }
   }
 
   // -- spans ----------------------------------------------------------------------
@@ -413,16 +542,19 @@ export const make = (options: UpstreamOptions): Upstream => {
 
   // -- lookups ------------------------------------------------------------------
 
-  const lookup: Upstream["lookup"] = async (request, context) => {
-    const identity = request.identity
-    const key = [
-      context.sandbox,
-      identity.namespace?.toLowerCase() ?? "",
-      identity.id,
+  const lookupKey = (request: LookupRequest, sandbox: string) =>
+    [
+      sandbox,
+      request.identity.namespace?.toLowerCase() ?? "",
+      request.identity.id,
       request.mergePolicyId ?? "",
       request.fields?.join(",") ?? "",
       request.withCA === undefined ? "" : String(request.withCA)
     ].join("\u0000")
+
+  const lookup: Upstream["lookup"] = async (request, context) => {
+    const identity = request.identity
+    const key = lookupKey(request, context.sandbox)
     const compute = () =>
       // Detached from the caller (no signal): identical lookups share this one.
       run(
@@ -450,7 +582,7 @@ export const make = (options: UpstreamOptions): Upstream => {
         const status = upstreamFault(error)
         if (status === undefined || options.retryDeadlineMs === undefined) throw error
         const hint = ProfileError.isProfileError(error) && "retryAfter" in error && error.retryAfter !== undefined ? Duration.toMillis(error.retryAfter) : 0
-        const wait = Math.max(hint, Math.min(1000, 50 * 2 ** attempt) * Math.random())
+        const wait = hint > 0 ? hint : Math.min(1000, 50 * 2 ** attempt) * Math.random()
         if (Date.now() + wait >= started + options.retryDeadlineMs) throw error
         await sleep(wait, context.signal)
       }
@@ -558,6 +690,7 @@ export const make = (options: UpstreamOptions): Upstream => {
     defaultSandbox: credentials.settings.sandbox,
     forward,
     lookup,
+    cachedProfile: (request, sandbox) => cache.fresh(lookupKey(request, sandbox)),
     events: (request, context) => run(traced(eventsEffect(request), context), context.signal),
     invalidate: () => cache.invalidate(),
     readiness: () => {
@@ -573,6 +706,7 @@ export const make = (options: UpstreamOptions): Upstream => {
     tracing: options.tracing !== undefined,
     startSpan,
     dispose: async () => {
+      await pool?.close()
       await runtime.dispose()
       if (options.shared === undefined) await shared.close()
     }

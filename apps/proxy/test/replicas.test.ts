@@ -66,6 +66,18 @@ describe("replicas sharing Redis", () => {
     expect((await first).status).toBe(200)
     expect((await service.counters())[0]).toMatchObject({ fired: 1 })
   })
+
+  it("a probe that gets through opens the gate again on every replica, before the Retry-After", async () => {
+    const [a, b] = await three(uniquePrefix("probe"), { cacheTtlMs: 0, retryDeadlineMs: 40_000 })
+    // One 429 asking for 30 s (longer than this test may take): the gate closes everywhere; A's call waits at it
+    // and probes, and the probe gets through.
+    await service.faults([`POST ${ENTITIES} 429 retry-after=30 times=1`])
+    const response = await a!.request(LOOKUP)
+    expect(response.status).toBe(200)
+    expect((await service.counters())[0]).toMatchObject({ fired: 1 })
+    await waitFor(() => b!.upstream.shared.gateOf(ENTITIES) < Date.now(), "replica B to learn that the gate is open", 2_000)
+    expect((await b!.request(LOOKUP)).status).toBe(200)
+  })
 })
 
 describe("Redis lost mid-test", () => {

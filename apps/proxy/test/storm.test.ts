@@ -15,6 +15,9 @@ const CALLERS = 8
 const SECONDS = 6
 const NAMES = ["jane.doe", "john.roe", "ann.lee", "max.mu", "ida.wu", "bo.li", "al.ng", "cy.ho", "ed.yo", "fa.xi"]
 
+// The callers' own rate limit is not what is tested: once the storms are absorbed they ask far more than 50 per second.
+const unlimited = { points: 1_000_000, duration: 1 }
+
 const stormRules = (storm: boolean) => [
   // Single-profile GETs are answered by the batched lookup: its POSTs are what a storm hits.
   ...(storm ? [`POST ${ENTITIES} 429 retry-after=1 times=10`] : []),
@@ -78,7 +81,7 @@ describe("a 429 storm with 5xx noise", () => {
       .map(([status, count]) => `${count}× ${status}`)
 
   it("with the cache on: no caller sees a 429 or a 5xx", async () => {
-    const replica = makeReplica(service.url, "storm-cache:", { redisUrl: null, cacheTtlMs: 2000, staleIfErrorMs: 30_000, retryDeadlineMs: 20_000 })
+    const replica = makeReplica(service.url, "storm-cache:", { redisUrl: null, cacheTtlMs: 2000, staleIfErrorMs: 30_000, retryDeadlineMs: 20_000, rateLimit: unlimited })
     try {
       const { statuses, storms } = await storm(replica)
       expect(storms).toBeGreaterThanOrEqual(1)
@@ -90,7 +93,7 @@ describe("a 429 storm with 5xx noise", () => {
   }, 60_000)
 
   it("with --cache-ttl 0: no caller sees a 429 or a 5xx", async () => {
-    const replica = makeReplica(service.url, "storm-nocache:", { redisUrl: null, cacheTtlMs: 0, staleIfErrorMs: 30_000, retryDeadlineMs: 20_000 })
+    const replica = makeReplica(service.url, "storm-nocache:", { redisUrl: null, cacheTtlMs: 0, staleIfErrorMs: 30_000, retryDeadlineMs: 20_000, rateLimit: unlimited })
     try {
       const { statuses } = await storm(replica)
       expect(absorbable(statuses)).toEqual([])
@@ -98,4 +101,19 @@ describe("a 429 storm with 5xx noise", () => {
       await replica.close()
     }
   }, 60_000)
+
+  it("a closed gate lets one probe at a time through: a storm ends with its last 429, not after each one's Retry-After", async () => {
+    // Ten 429s with Retry-After: 1 and a deadline of 5 s: waited out one Retry-After at a time they would outlast it.
+    const replica = makeReplica(service.url, "storm-probe:", { redisUrl: null, cacheTtlMs: 0, staleIfErrorMs: 0, retryDeadlineMs: 5_000, rateLimit: unlimited })
+    try {
+      await service.faults([`POST ${ENTITIES} 429 retry-after=1 times=10`])
+      const response = await replica.request("/v1/profiles/Email/jane.doe@example.com")
+      expect(response.status).toBe(200)
+      expect((await service.counters())[0]).toMatchObject({ fired: 10 })
+      expect(await replica.metrics.render()).toMatch(/rtcp_proxy_upstream_held_total\{reason="gate"\} [1-9]/)
+    } finally {
+      await service.faults([])
+      await replica.close()
+    }
+  }, 30_000)
 })

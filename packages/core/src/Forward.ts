@@ -19,7 +19,7 @@
  *
  * @since 0.1.0
  */
-import { Headers, HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+import { Headers, HttpClient, HttpClientRequest } from "@effect/platform"
 import { Clock, Effect, Option, Redacted, Stream } from "effect"
 import * as AccessToken from "./AccessToken.js"
 import { Platform, sandboxNow } from "./Platform.js"
@@ -33,7 +33,27 @@ export interface ForwardRequest {
   /** Headers to send besides the credential's (which always win). */
   readonly headers: Readonly<Record<string, string>>
   readonly body?: Uint8Array | undefined
+  /**
+   * The first attempt, already made by the caller with a cheaper client of
+   * its own (the proxy's undici pool) and the token it got from
+   * `AccessToken`: the 401 refresh and the retry decision start from it as
+   * if this function had made it. Only worth handing over when that answer
+   * may need one of them; any other answer the caller keeps.
+   */
+  readonly first?: FirstAttempt | undefined
 }
+
+/** What the caller's own first attempt got: an answer (its body read) or none. */
+export type FirstAttempt =
+  | {
+    readonly _tag: "Answer"
+    readonly status: number
+    readonly headers: Headers.Headers
+    readonly body: Uint8Array
+    readonly requestId: string
+    readonly bearer: Redacted.Redacted<string>
+  }
+  | { readonly _tag: "NoAnswer"; readonly message: string; readonly requestId: string }
 
 export interface ForwardResponse {
   readonly status: number
@@ -59,7 +79,14 @@ export const errorOf = (
     retryAfter: ProfileError.retryAfterFromHeader(Option.getOrUndefined(Headers.get(response.headers, "retry-after")), now)
   })
 
-const drain = (response: HttpClientResponse.HttpClientResponse) =>
+/** What an attempt got: the platform client's response, or the caller's first answer. */
+interface Answer {
+  readonly status: number
+  readonly headers: Headers.Headers
+  readonly stream: Stream.Stream<Uint8Array, { readonly message: string }>
+}
+
+const drain = (response: Answer) =>
   Stream.runDrain(response.stream).pipe(Effect.ignore)
 
 /** Sends `request` through `client` as `token` on `settings`, as described above. */
@@ -92,16 +119,25 @@ export const forward = (
         outgoing = HttpClientRequest.bodyUint8Array(outgoing, request.body, request.headers["content-type"])
       }
       return client.execute(outgoing).pipe(
-        Effect.map((response) => ({ response, requestId })),
+        Effect.map((response): { readonly response: Answer; readonly requestId: string } => ({ response, requestId })),
         Effect.mapError(
           (error) => new ProfileError.TransportError({ status: 0, message: `${route}: no answer (${error.message})`, requestId })
         )
       )
     }
 
-    const attempt = Effect.gen(function* () {
-      const bearer = yield* token.get
-      const first = yield* send(bearer)
+    const given = (first: FirstAttempt): Effect.Effect<{ readonly bearer: Redacted.Redacted<string>; readonly first: { readonly response: Answer; readonly requestId: string } }, ProfileError.ProfileError> =>
+      first._tag === "NoAnswer"
+        ? Effect.fail(new ProfileError.TransportError({ status: 0, message: `${route}: no answer (${first.message})`, requestId: first.requestId }))
+        : Effect.succeed({
+          bearer: first.bearer,
+          first: { response: { status: first.status, headers: first.headers, stream: Stream.make(first.body) }, requestId: first.requestId }
+        })
+
+    const attempt = (n: number) => Effect.gen(function* () {
+      const { bearer, first } = n === 1 && request.first !== undefined
+        ? yield* given(request.first)
+        : yield* Effect.flatMap(token.get, (bearer) => Effect.map(send(bearer), (first) => ({ bearer, first })))
       if (first.response.status !== 401) return first
       // The token expired early or was revoked: once more with a fresh one.
       if (!(yield* token.invalidate(bearer))) return first
@@ -111,7 +147,7 @@ export const forward = (
 
     const loop = (n: number): Effect.Effect<ForwardResponse, ProfileError.ProfileError> =>
       Effect.gen(function* () {
-        const result = yield* Effect.either(attempt)
+        const result = yield* Effect.either(attempt(n))
         const failure =
           result._tag === "Left"
             ? result.left

@@ -37,6 +37,7 @@ import * as Identity from "./Identity.js"
 import { currentSandbox, Platform } from "./Platform.js"
 import { ProfileClient, type ProfileClientService } from "./ProfileClient.js"
 import { NotFound, type ProfileError } from "./ProfileError.js"
+import { CurrentDeadline } from "./Retry.js"
 
 export interface LookupOptions {
   readonly fields?: ReadonlyArray<string> | undefined
@@ -223,6 +224,23 @@ export class ProfileLookup extends Context.Tag("@rtcp/core/ProfileLookup")<Profi
 interface Pending {
   readonly request: GetProfile
   readonly deferred: Deferred.Deferred<Entity.ProfileEntity, ProfileError>
+  /** The asking fiber's deadline (`Retry.CurrentDeadline`), if it has one. */
+  readonly deadline: number | undefined
+}
+
+/**
+ * The deadline of a batch's upstream calls: the latest of its lookups'
+ * (the call is worth retrying while any of them still waits; the others
+ * stop waiting at their own), or none when one of them has none, so that
+ * lookups without a deadline keep the policy's attempt count.
+ */
+const deadlineOf = (batch: ReadonlyArray<Pending>): number | undefined => {
+  let latest = -Infinity
+  for (const pending of batch) {
+    if (pending.deadline === undefined) return undefined
+    latest = Math.max(latest, pending.deadline)
+  }
+  return latest
 }
 
 export const make = (options: Options = {}) =>
@@ -238,10 +256,11 @@ export const make = (options: Options = {}) =>
       if (Duration.greaterThan(window, Duration.zero)) yield* Effect.sleep(window)
       const rest = yield* Queue.takeAll(queue)
       const batch = [first, ...rest]
-      // Resolve without blocking the next window.
+      // Resolve without blocking the next window. The background fiber does not have the askers' context:
+      // their deadline is handed over, so the batch's call retries by deadline (honouring Retry-After) as theirs would.
       yield* Effect.forkDaemon(
         Effect.flatMap(
-          resolveBatch(client, maxBatchSize, batch.map((pending) => pending.request)),
+          Effect.provideService(resolveBatch(client, maxBatchSize, batch.map((pending) => pending.request)), CurrentDeadline, deadlineOf(batch)),
           (results) => {
             const byRequest = new Map<GetProfile, Exit.Exit<Entity.ProfileEntity, ProfileError>>(results)
             return Effect.forEach(batch, (pending) => Deferred.done(pending.deferred, byRequest.get(pending.request)!), {
@@ -254,8 +273,8 @@ export const make = (options: Options = {}) =>
     yield* Effect.forkScoped(Effect.forever(drain))
 
     const enqueue = (request: GetProfile) =>
-      Effect.flatMap(Deferred.make<Entity.ProfileEntity, ProfileError>(), (deferred) =>
-        Effect.zipRight(Queue.offer(queue, { request, deferred }), Deferred.await(deferred))
+      Effect.flatMap(Effect.zip(Deferred.make<Entity.ProfileEntity, ProfileError>(), CurrentDeadline), ([deferred, deadline]) =>
+        Effect.zipRight(Queue.offer(queue, { request, deferred, deadline }), Deferred.await(deferred))
       )
 
     const cache =

@@ -68,7 +68,11 @@ export const isIdempotent = (method: string, url: string): boolean => {
   }
 }
 
-/** The wait before attempt `attempt + 1`, given the failure of attempt `attempt` (1-based). */
+/**
+ * The wait before attempt `attempt + 1`, given the failure of attempt
+ * `attempt` (1-based): the server's `Retry-After` when it sent one, else a
+ * jittered exponential backoff.
+ */
 export const delayFor = (policy: RetryPolicy, attempt: number, error: ProfileError): Effect.Effect<Duration.Duration> =>
   Effect.map(Random.next, (random) => {
     const window = Math.min(
@@ -77,7 +81,9 @@ export const delayFor = (policy: RetryPolicy, attempt: number, error: ProfileErr
     )
     const jittered = Duration.millis(Math.floor(random * window))
     const hint = "retryAfter" in error ? error.retryAfter : undefined
-    return hint === undefined ? jittered : Duration.max(hint, jittered)
+    // The server's own wait when it gives one. Backoff on top of it only delayed the retries of a storm
+    // of 429s with `Retry-After: 1` (the sixth wait could be 6.4 s) until callers' deadlines had passed.
+    return hint === undefined ? jittered : hint
   })
 
 /**

@@ -188,6 +188,43 @@ describe("ProfileLookup", () => {
     })
   )
 
+  describe("the batch's own upstream call", () => {
+    const storm = (n: number): Responder => {
+      const ok = entities()
+      return (request, index) => (index < n ? json(429, fixture("entities/error-429.json"), { "retry-after": "1" }) : ok(request, index))
+    }
+
+    it.effect("retries by the lookups' deadline, never sooner than Retry-After, however many attempts that takes", () =>
+      Effect.gen(function* () {
+        const { layer, lookup, transport } = setup({ window: "1 millis" }, storm(7))
+        const delays: Array<number> = []
+        const profile = yield* drive(lookup(Identity.make("email", "a@example.com")).pipe(Retry.withDeadline("30 seconds"), Effect.provide(layer)), delays)
+        expect(firstNameOf(profile)).toBe("name of a@example.com")
+        // Seven 429s: more than the policy's five attempts, each waited out for at least its Retry-After.
+        expect(transport.requests).toHaveLength(8)
+        expect(delays.filter((ms) => ms >= 1000).length).toBeGreaterThanOrEqual(7)
+      })
+    )
+
+    it.effect("gives the last 429 back when waiting would pass the deadline", () =>
+      Effect.gen(function* () {
+        const { layer, lookup, transport } = setup({ window: "1 millis" }, storm(100))
+        const error = yield* drive(Effect.flip(lookup(Identity.make("email", "a@example.com")).pipe(Retry.withDeadline("3500 millis"), Effect.provide(layer))))
+        expect(error.status).toBe(429)
+        expect(transport.requests.length).toBeLessThanOrEqual(4)
+      })
+    )
+
+    it.effect("without a deadline, keeps the policy's attempt count", () =>
+      Effect.gen(function* () {
+        const { layer, lookup, transport } = setup({ window: "1 millis" }, storm(100))
+        const error = yield* drive(Effect.flip(lookup(Identity.make("email", "a@example.com")).pipe(Effect.provide(layer))))
+        expect(error.status).toBe(429)
+        expect(transport.requests).toHaveLength(Retry.defaultPolicy.maxAttempts)
+      })
+    )
+  })
+
   it.effect("different sandboxes go to separate calls with the right x-sandbox-name", () =>
     Effect.gen(function* () {
       const { layer, lookup, transport } = setup()

@@ -28,6 +28,18 @@ const headersFor = (limit: RateLimit, result: RateLimiterRes) => ({
   "ratelimit-policy": `${limit.points};w=${limit.duration}`
 })
 
+/**
+ * Where the cache-hit lane (cacheHit.ts), which consumes a point before it
+ * knows whether it can answer, leaves the limiter's verdict on the Node
+ * request it hands on, so that a request is counted once.
+ */
+export const CONSUMED = Symbol.for("@rtcp/proxy/rateLimit/consumed")
+
+export type Consumed = { readonly ok: true; readonly result: RateLimiterRes } | { readonly ok: false; readonly error: unknown }
+
+const consumedOf = (env: unknown): Consumed | undefined =>
+  (env as { incoming?: { [CONSUMED]?: Consumed } } | undefined)?.incoming?.[CONSUMED]
+
 export const rateLimit = ({ metrics, shared }: RateLimitOptions): MiddlewareHandler<ProxyEnv> => {
   // One limiter per (points, duration), shared by the replicas through Redis when there is one; callers are keys inside it.
   const limiterFor = (limit: RateLimit) => shared.limiterFor(limit)
@@ -36,7 +48,10 @@ export const rateLimit = ({ metrics, shared }: RateLimitOptions): MiddlewareHand
     if (caller === undefined) return next()
     let result: RateLimiterRes
     try {
-      result = await limiterFor(caller.rateLimit).consume(caller.name)
+      const consumed = consumedOf(c.env)
+      if (consumed === undefined) result = await limiterFor(caller.rateLimit).consume(caller.name)
+      else if (consumed.ok) result = consumed.result
+      else throw consumed.error
     } catch (rejected) {
       if (!(rejected instanceof RateLimiterRes)) throw rejected
       metrics?.rateLimited.inc({ caller: caller.name })

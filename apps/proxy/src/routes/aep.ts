@@ -77,7 +77,7 @@ export const upstreamPath = (url: URL): string => {
 const PROFILE_PARAMS = new Set(["schema.name", "entityid", "entityidns", "fields", "mergepolicyid", "withca"])
 
 /** A GET of one profile by namespace, in a form the batching lookup answers identically; else undefined. */
-const singleProfileLookup = (method: string, path: string, params: URLSearchParams) => {
+export const singleProfileLookup = (method: string, path: string, params: URLSearchParams) => {
   if (method !== "GET" || !/^\/data\/core\/ups\/access\/entities\/?$/.test(path)) return undefined
   const seen = new Map<string, string>()
   for (const [name, value] of params) {
@@ -115,7 +115,7 @@ const responseHeaders = (headers: Headers.Headers, upstreamRequestId: string | u
  * hit's CPU.
  */
 const answers = new WeakMap<Entity.ProfileEntity, string>()
-const answerText = (profile: Entity.ProfileEntity): string => {
+export const answerText = (profile: Entity.ProfileEntity): string => {
   let text = answers.get(profile)
   if (text === undefined) {
     text = scrubber.text(JSON.stringify({ [profile.entityId]: profile }))

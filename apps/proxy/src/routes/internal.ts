@@ -26,8 +26,8 @@ const decoder = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
   }
 }
 
-const decodeIdentity = decoder(IdentityRef, "identity")
-const decodeProfileQuery = decoder(ProfileQuery, "query")
+export const decodeIdentity = decoder(IdentityRef, "identity")
+export const decodeProfileQuery = decoder(ProfileQuery, "query")
 const decodeEventsQuery = decoder(EventsQuery, "query")
 const decodeBatch = decoder(BatchGetRequest, "batch request")
 
@@ -50,7 +50,7 @@ const queryOf = (c: Context<ProxyEnv>) => {
   return record
 }
 
-const fieldsOf = (fields: string | undefined) => {
+export const fieldsOf = (fields: string | undefined) => {
   const list = fields?.split(",").map((f) => f.trim()).filter((f) => f !== "")
   return list && list.length > 0 ? list : undefined
 }

@@ -6,7 +6,7 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { spawn, type ChildProcess } from "node:child_process"
 import { connect, createServer } from "node:net"
 import { createApp, createOpsApp } from "../../src/app.js"
-import { staticKeyStore } from "../../src/keys.js"
+import { type RateLimit, staticKeyStore } from "../../src/keys.js"
 import * as Local from "../../src/local.js"
 import type { AuditLine } from "../../src/middleware/audit.js"
 import { makeMetrics } from "../../src/metrics.js"
@@ -24,6 +24,8 @@ export interface ReplicaOptions {
   readonly upstreamBudget?: number
   readonly redisUrl?: string | null
   readonly retryPolicy?: typeof fastRetries
+  /** The callers' rate limit (default: the key file's default, 50 per second). */
+  readonly rateLimit?: RateLimit
 }
 
 export const makeReplica = (url: string, prefix: string, options: ReplicaOptions = {}) => {
@@ -46,7 +48,7 @@ export const makeReplica = (url: string, prefix: string, options: ReplicaOptions
     batchWindow: "2 millis",
     tokenRetryAfterFailure: "20 millis"
   })
-  const app = createApp({ upstream, keys: staticKeyStore(keyFile), metrics, auditSink: (line) => audit.push(line) })
+  const app = createApp({ upstream, keys: staticKeyStore(keyFile, options.rateLimit === undefined ? {} : { defaultRateLimit: options.rateLimit }), metrics, auditSink: (line) => audit.push(line) })
   const ops = createOpsApp({ upstream, metrics })
   const request = (path: string, init: RequestInit & { readonly as?: keyof typeof callers } = {}) => {
     const { as = "writer", ...rest } = init
