@@ -17,7 +17,7 @@ import { fmt } from "./lib/stats.js"
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, "..", "..", "..")
 
-const usage = `Usage: npm run bench -- [benchmark…] [--size default|1m|smoke] [--runs N] [--fresh] [--cpu-prof] [--sqlite-cache-mb N] [--list]
+const usage = `Usage: npm run bench -- [benchmark…] [--size default|1m|smoke] [--runs N] [--fresh] [--cpu-prof] [--sqlite-cache-mb N] [--only PART,…] [--list]
 
   benchmark     one or more of the names --list shows (default: all, in order)
   --size 1m     the full sizes (1,000,000 profiles; takes about an hour here);
@@ -28,7 +28,9 @@ const usage = `Usage: npm run bench -- [benchmark…] [--size default|1m|smoke] 
   --cpu-prof    write CPU profiles of the measured service processes to bench/tmp/profiles
   --sqlite-cache-mb N
                 an experiment: give the ingesting SQLite connections (raw and
-                service) an N MiB page cache instead of SQLite's 2 MiB default
+                service) an N MiB page cache instead of the store's 64 MiB
+  --only PART,… only these parts of a benchmark that has parts (proxy: cached,
+                pass, lookups, replicas, storm); written to <name>.only-<parts>.json
   --list        list the benchmarks`
 
 const discover = async (): Promise<Array<Benchmark>> => {
@@ -54,6 +56,7 @@ const main = async () => {
       fresh: { type: "boolean", default: false },
       "cpu-prof": { type: "boolean", default: false },
       "sqlite-cache-mb": { type: "string" },
+      only: { type: "string" },
       list: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false }
     }
@@ -87,6 +90,7 @@ const main = async () => {
     fresh: values.fresh,
     cpuProfile: values["cpu-prof"],
     sqliteCacheMb: cacheMb,
+    only: values.only === undefined ? undefined : values.only.split(",").map((part) => part.trim()).filter((part) => part !== ""),
     log: (message) => console.log(message)
   }
   const started = Date.now()

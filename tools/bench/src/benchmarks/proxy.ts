@@ -22,7 +22,8 @@
  *   every 6 s; the success rate callers see through `/v1/profiles/…` and the
  *   AEP single-profile GET, with the cache on (2 s) and with `--cache-ttl 0`.
  */
-import { type Benchmark, target } from "../lib/benchmark.js"
+import { loadavg } from "node:os"
+import { type Benchmark, type Context, type Report, target, type Target } from "../lib/benchmark.js"
 import { barChart } from "../lib/chart.js"
 import { type Gateway, nginxBinary, nginxVersion, PROXY_KEY, type ProxyGateway, startNginx, startProxy } from "../lib/gateways.js"
 import { load, type LoadOptions, type LoadResult, paced } from "../lib/load.js"
@@ -110,11 +111,113 @@ const measured = async (proxy: ProxyGateway, options: LoadOptions) => {
   return { result, cpuUsPerRequest, upstreamCallsPer100: (100 * calls) / Math.max(1, result.requests) }
 }
 
+const PARTS = ["cached", "pass", "replicas", "storm"] as const
+type Part = (typeof PARTS)[number]
+
+const load1 = () => Number(loadavg()[0]!.toFixed(2))
+
+/**
+ * `--only cached,pass,replicas,storm`: just those figures, each with the
+ * load average when it was taken (the machine is shared), in
+ * `bench/results/proxy.only-<parts>.json`. The full run stays the record;
+ * this is for working on one figure without the rest's ten minutes.
+ */
+const partial = async (context: Context, only: ReadonlyArray<string>): Promise<Report> => {
+  const unknown = only.filter((part) => !(PARTS as ReadonlyArray<string>).includes(part))
+  if (unknown.length > 0) throw new Error(`unknown part ${unknown.join(", ")}; the proxy benchmark's parts are ${PARTS.join(", ")}`)
+  const wants = (part: Part) => only.includes(part)
+  const { coreStore, loadSeconds } = sizes(context)
+  const seconds = Math.max(2, Math.round(loadSeconds * 0.7))
+  const store = await ensureStore(context, coreStore)
+  const identities = lookupIdentities(coreStore, HOT_KEYS + COLD_KEYS)
+  const figures: Record<string, unknown> = { callers: CALLERS, seconds }
+  const targets: Array<Target> = []
+  const summary: Array<string> = []
+  if (wants("cached") || wants("pass")) {
+    const cachedRuns: Array<{ hono: LoadResult; proxy: LoadResult; ratio: number; cpuUsPerRequest: number; load1: number }> = []
+    const passRuns: Array<{ direct: LoadResult; proxy: LoadResult; proxyCpuUs: number; nginx?: LoadResult; nginxCpuUs?: number; load1: number }> = []
+    const nginx = nginxBinary()
+    for (let run = 1; run <= context.runs; run++) {
+      const hono = wants("cached") ? (await withServer(startHono(context), ({ url }) => load({ url, connections: CALLERS, seconds }))).value : undefined
+      await withServer(startService(context, { dir: store.dir }), async ({ token, url: upstream }) => {
+        const headers = platformHeaders(token)
+        const profiles = identities.map(profilePath)
+        const events = identities.map(eventsPath)
+        if (hono !== undefined) {
+          const cached = await withGateway(startProxy(context, { upstream, cacheTtl: "60s", name: "cached", nodeArgs: cpuProfileArgs(context, "proxy-cached") }), (proxy) =>
+            measured(proxy, { url: proxy.url, connections: CALLERS, seconds, headers: proxyHeaders, paths: profiles.slice(0, CACHED_KEYS) })
+          )
+          const ratio = cached.value.result.requestsPerSecond / hono.requestsPerSecond
+          cachedRuns.push({ hono, proxy: cached.value.result, ratio, cpuUsPerRequest: cached.value.cpuUsPerRequest, load1: load1() })
+          context.log(`  cached: Hono ${fmt(hono.requestsPerSecond)} req/s, proxy ${fmt(cached.value.result.requestsPerSecond)} req/s (${fmt(ratio)}×), ${fmt(cached.value.cpuUsPerRequest)} µs CPU/answer; load ${load1()}`)
+        }
+        if (wants("pass")) {
+          const direct = await load({ url: upstream, connections: CALLERS, seconds, headers, paths: events })
+          const viaNginx =
+            nginx === undefined
+              ? undefined
+              : await withGateway(startNginx(context, { upstream, binary: nginx }), (gateway) => through(gateway, { url: gateway.url, connections: CALLERS, seconds, headers, paths: events }))
+          const proxied = await withGateway(startProxy(context, { upstream, cacheTtl: "2s", name: "pass", nodeArgs: cpuProfileArgs(context, "proxy-pass") }), (proxy) =>
+            through(proxy, { url: proxy.url, connections: CALLERS, seconds, headers: proxyHeaders, paths: events })
+          )
+          passRuns.push({
+            direct,
+            proxy: proxied.value.result,
+            proxyCpuUs: proxied.value.cpuUsPerRequest,
+            ...(viaNginx === undefined ? {} : { nginx: viaNginx.value.result, nginxCpuUs: viaNginx.value.cpuUsPerRequest }),
+            load1: load1()
+          })
+          context.log(
+            `  pass-through: direct ${fmt(direct.requestsPerSecond)}, nginx ${viaNginx ? fmt(viaNginx.value.result.requestsPerSecond) : "-"}, proxy ${fmt(proxied.value.result.requestsPerSecond)} req/s; ` +
+              `CPU/request proxy ${fmt(proxied.value.cpuUsPerRequest)} µs, nginx ${viaNginx ? fmt(viaNginx.value.cpuUsPerRequest) : "-"} µs; load ${load1()}`
+          )
+        }
+      })
+    }
+    if (cachedRuns.length > 0) {
+      const top = best(cachedRuns, (r) => r.ratio)
+      figures.cachedLookups = { best: { hono: brief(top.hono), proxy: brief(top.proxy), ratioToHono: Number(top.ratio.toFixed(3)), proxyCpuUsPerRequest: Math.round(top.cpuUsPerRequest), load1: top.load1 }, runs: cachedRuns.map((r) => ({ ...r, hono: brief(r.hono), proxy: brief(r.proxy) })) }
+      targets.push(target(`cached lookups / Hono hello world, ${CALLERS} callers`, top.ratio, "×", ">=", CACHED_RATIO_TARGET))
+      summary.push(`cached lookups: ${fmt(top.proxy.requestsPerSecond)} req/s, Hono ${fmt(top.hono.requestsPerSecond)} req/s (${fmt(top.ratio)}×), ${fmt(top.cpuUsPerRequest)} µs of proxy CPU per answer (load ${top.load1})`)
+    }
+    if (passRuns.length > 0) {
+      const top = best(passRuns, (r) => -r.proxyCpuUs)
+      figures.passThrough = { runs: passRuns.map((r) => ({ ...r, direct: brief(r.direct), proxy: brief(r.proxy), nginx: r.nginx === undefined ? null : brief(r.nginx) })) }
+      summary.push(
+        `pass-through (GET events), saturated: direct ${fmt(top.direct.requestsPerSecond)}, nginx ${top.nginx ? fmt(top.nginx.requestsPerSecond) : "-"}, proxy ${fmt(top.proxy.requestsPerSecond)} req/s; ` +
+          `CPU per forwarded request: proxy ${fmt(top.proxyCpuUs)} µs, nginx ${top.nginxCpuUs === undefined ? "-" : fmt(top.nginxCpuUs)} µs (load ${top.load1})`
+      )
+    }
+  }
+  if (wants("replicas")) {
+    const replicas = (
+      await withServer(startService(context, { dir: store.dir }), ({ url: upstream }) =>
+        twoReplicas(context, { upstream, identities: identities.slice(0, CACHED_KEYS), callers: CALLERS, seconds })
+      )
+    ).value
+    figures.twoReplicasSharedCache = { requestsPerSecond: Math.round(replicas.requestsPerSecond), p99Ms: Number(replicas.p99Ms.toFixed(2)), failed: replicas.failed, load1: load1() }
+    summary.push(`two replicas sharing Redis, cached lookups: ${fmt(replicas.requestsPerSecond)} req/s in all (p99 ${fmt(replicas.p99Ms)} ms; load ${load1()})`)
+  }
+  if (wants("storm")) {
+    const storms = await storm(context, { dir: store.dir, identities: identities.slice(0, 1000), callers: CALLERS, seconds: context.size === "smoke" ? seconds : STORM_SECONDS })
+    figures.storm = { scenario: `${CALLERS} callers, ~10% 5xx and 25 consecutive 429s (Retry-After: 1) every 6 s`, results: storms }
+    targets.push(target(`storm: success rate, worst of cache on and --cache-ttl 0`, Math.min(...storms.map((r) => r.successRate)), "", ">=", STORM_SUCCESS_TARGET))
+    summary.push(
+      ...storms.map(
+        (result) =>
+          `storm, cache-ttl ${result.cacheTtl}: ${(100 * result.successRate).toFixed(2)}% of ${result.requests.toLocaleString("en-US")} requests succeeded (${result.timedOut} unanswered), p99 ${fmt(result.p99Ms)} ms, max ${fmt(result.maxMs)} ms (load ${result.load1})`
+      )
+    )
+  }
+  return { figures, targets, summary, plots: [] }
+}
+
 const benchmark: Benchmark = {
   name: "proxy",
   title: "Proxy: cached, pass-through and hot-key lookups from 64 callers vs the upstream direct and nginx",
   order: 25,
   run: async (context) => {
+    if (context.only !== undefined) return partial(context, context.only)
     const { coreStore, loadSeconds } = sizes(context)
     // Fourteen figures per run: shorter ones keep the default run of every benchmark under 10 minutes.
     const seconds = Math.max(2, Math.round(loadSeconds * 0.7))

@@ -22,6 +22,11 @@ export interface Context {
   readonly cpuProfile: boolean
   /** SQLite page cache of the ingesting connections in MiB (`--sqlite-cache-mb`); SQLite's default (2 MiB) when undefined. */
   readonly sqliteCacheMb: number | undefined
+  /**
+   * Only these parts of a benchmark (`--only`, e.g. `cached,storm` for the
+   * proxy's); undefined: all. A benchmark without parts ignores it.
+   */
+  readonly only?: ReadonlyArray<string> | undefined
   readonly log: (message: string) => void
 }
 

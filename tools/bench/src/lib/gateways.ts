@@ -139,6 +139,9 @@ export const startProxy = async (
       "tsx",
       ...(options.nodeArgs ?? []),
       join(context.root, "apps", "proxy", "src", "main.ts"),
+      // First: @effect/cli only recognises its built-in --log-level before the command's own flags ("Invalid subcommand" after them).
+      "--log-level",
+      "warning",
       "--port",
       String(port),
       "--ops-port",
@@ -149,8 +152,6 @@ export const startProxy = async (
       keys,
       "--cache-ttl",
       options.cacheTtl,
-      "--log-level",
-      "warning",
       ...(options.redis === undefined ? [] : ["--redis", options.redis.url, "--redis-prefix", options.redis.prefix]),
       ...(options.args ?? [])
     ],

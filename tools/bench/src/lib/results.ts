@@ -25,7 +25,9 @@ const commit = (root: string) => {
 
 /** The file name suffix of a size: the default sizes write `ingest.json`, `--size 1m` writes `ingest.1m.json`. */
 export const suffix = (context: Context) =>
-  `${context.size === "default" ? "" : `.${context.size}`}${context.sqliteCacheMb === undefined ? "" : `.sqlite-cache-${context.sqliteCacheMb}mb`}`
+  `${context.size === "default" ? "" : `.${context.size}`}${context.sqliteCacheMb === undefined ? "" : `.sqlite-cache-${context.sqliteCacheMb}mb`}` +
+  // A partial run never replaces the full run's file.
+  (context.only === undefined ? "" : `.only-${[...context.only].sort().join("-")}`)
 
 export const write = (
   context: Context,

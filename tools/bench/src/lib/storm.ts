@@ -4,6 +4,7 @@
  * 429s with `Retry-After: 1` every 6 s) through `/v1/profiles/…` and the
  * AEP single-profile GET, as the success rate callers see.
  */
+import { loadavg } from "node:os"
 import type { Context } from "./benchmark.js"
 import { PROXY_KEY, startProxy } from "./gateways.js"
 import { load, type LoadResult } from "./load.js"
@@ -60,6 +61,8 @@ export interface StormResult {
   readonly p99Ms: number
   readonly maxMs: number
   readonly storms: number
+  /** The 1-minute load average when it ended (the machine is shared). */
+  readonly load1: number
 }
 
 /**
@@ -118,7 +121,8 @@ export const storm = async (
             successRate: succeeded / Math.max(1, result.requests + result.errors),
             p99Ms: Number(result.latencyMs.p99.toFixed(1)),
             maxMs: Number(result.latencyMs.max.toFixed(1)),
-            storms
+            storms,
+            load1: Number(loadavg()[0]!.toFixed(2))
           })
           context.log(`  storm, cache-ttl ${cacheTtl}: ${succeeded}/${result.requests + result.errors} succeeded (${result.timeouts} unanswered after 10 s), p99 ${result.latencyMs.p99.toFixed(0)} ms, max ${result.latencyMs.max.toFixed(0)} ms`)
         } finally {
