@@ -121,6 +121,13 @@ export class Ingestion extends Context.Tag("@rtcp/profile-store/Ingestion")<
       record: unknown
     ) => Effect.Effect<void, StoreError.InvalidRecord | StoreError.DatasetNotFound>
     /**
+     * Takes over the batches a stopped process left `processing`: each is
+     * processed again from its files, in the background, or failed with a
+     * reason. The store runs it once, after all of its services are built,
+     * so that a service starts (and listens) while they are processed.
+     */
+    readonly resumeCutOff: Effect.Effect<void>
+    /**
      * Ingests an iterable of records as one successful batch (seeding and
      * benchmarks): no files are stored, records are read once.
      */
@@ -437,11 +444,11 @@ export const layer = Layer.scoped(
         yield* Deferred.await(decided)
       }
     })
-    yield* recover
     // Other processes' batches are cut off when they die: adopt them once their lease runs out.
     if (leases.shared) yield* Effect.zipRight(leases.pause, recover).pipe(Effect.forever, Effect.forkScoped)
 
     return Ingestion.of({
+      resumeCutOff: recover,
       createBatch: (sandbox, input) =>
         Effect.gen(function* () {
           if (typeof input.datasetId !== "string" || input.datasetId === "") {

@@ -55,8 +55,15 @@ const features = Layer.mergeAll(
   // attributes, edge projections): one line each, above this comment.
 )
 
+/**
+ * Batches a stopped process left processing are taken over last: their
+ * processing holds the connection (a batch is one transaction), and the
+ * other services' start must not wait for it.
+ */
+const resumed = Layer.effectDiscard(Effect.flatMap(Ingestion.Ingestion, (ingestion) => ingestion.resumeCutOff))
+
 /** Every store service, over whatever `SqlClient` is provided (SQLite or Postgres). */
-export const layer = features.pipe(Layer.provideMerge(engine), Layer.provide(migrated))
+export const layer = resumed.pipe(Layer.provideMerge(features.pipe(Layer.provideMerge(engine))), Layer.provide(migrated))
 
 /** Kept here too for callers that knew it as `ProfileStore.DataDirectory`. */
 export { DataDirectory }
