@@ -9,7 +9,7 @@ import { Command, HelpDoc, Options } from "@effect/cli"
 import { CommandLine } from "@rtcp/command-line"
 import { Cause, Config, Console, Duration, Effect, Layer, Option, Predicate } from "effect"
 import { demoCustomer } from "@rtcp/seed"
-import { Faults, ImsTokens, LocalProfileApi, seedDemo, Server, Workers } from "@rtcp/local-platform"
+import { Faults, ImsTokens, LocalProfileApi, LookupCache, seedDemo, Server, Workers } from "@rtcp/local-platform"
 import cluster from "node:cluster"
 import { JobLeases, ProfileStore } from "@rtcp/profile-store"
 
@@ -114,6 +114,20 @@ const workers = Options.integer("workers").pipe(
       "With more than 1, one process writes and runs the jobs; the others answer lookups from the same store and pass the rest on"
   )
 )
+const lookupCache = Options.integer("lookup-cache-mb").pipe(
+  Options.withDefault(LookupCache.DEFAULT_MAX_MB),
+  Options.mapTryCatch(
+    (mb) => {
+      if (mb < 0) throw new Error(`--lookup-cache-mb ${mb} is not a size: use 0 (no cache) or a whole number of MiB`)
+      return mb
+    },
+    (error) => HelpDoc.p(error instanceof Error ? error.message : String(error))
+  ),
+  Options.withDescription(
+    `MiB of profile and event lookup answers kept between writes, on SQLite (default ${LookupCache.DEFAULT_MAX_MB}; 0 for none). ` +
+      "Any write makes every kept answer stale, so a read after a write always sees it"
+  )
+)
 const inspectorSize = Options.integer("inspector-size").pipe(
   Options.withDefault(500),
   Options.withDescription("How many requests the request inspector keeps, with --admin (default 500)")
@@ -124,7 +138,7 @@ const SAID_IN_ONE_LINE = ["DataFolderInUse", "SnapshotError"] as const
 
 const command = Command.make(
   "rtcp-service",
-  { port, host, data, database, jobLease, seed, seedProfiles, tokenTtl, fault, faultLatency, faultSeed, admin, importFrom, exportOnExit, inspectorSize, workers },
+  { port, host, data, database, jobLease, seed, seedProfiles, tokenTtl, fault, faultLatency, faultSeed, admin, importFrom, exportOnExit, inspectorSize, workers, lookupCache },
   (options) =>
     Effect.gen(function* () {
       // Before seeding, which takes seconds: a folder that cannot be one, a port already taken.
@@ -146,7 +160,8 @@ const command = Command.make(
               host: options.host,
               directory: options.data,
               database: Option.getOrUndefined(options.database),
-              tokenTtlSeconds: options.tokenTtl
+              tokenTtlSeconds: options.tokenTtl,
+              lookupCacheMb: options.lookupCache
             })
           : Layer.empty
       return yield* Layer.launch(
@@ -160,6 +175,7 @@ const command = Command.make(
             tokenTtlSeconds: options.tokenTtl,
             admin: options.admin,
             inspector: { size: options.inspectorSize },
+            lookupCacheMb: options.lookupCache,
             importFrom: Option.getOrUndefined(options.importFrom),
             exportOnExit: Option.getOrUndefined(options.exportOnExit),
             faults:

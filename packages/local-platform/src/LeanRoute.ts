@@ -20,8 +20,8 @@
  */
 import { HttpServerResponse } from "@effect/platform"
 import { Entity, ProfileError } from "@rtcp/core"
-import { Entities, Sandboxes } from "@rtcp/profile-store"
-import { Effect, Exit, FiberRef, FiberRefs, Layer, List, LogLevel, LogSpan, Runtime } from "effect"
+import { DataVersion, Entities, Sandboxes } from "@rtcp/profile-store"
+import { Effect, Exit, FiberRef, FiberRefs, Layer, List, LogLevel, LogSpan, Option, Runtime } from "effect"
 import { randomUUID } from "node:crypto"
 import { IncomingMessage, Server, type ServerResponse } from "node:http"
 import { check } from "./Gateway.js"
@@ -29,6 +29,7 @@ import { getEntities, postEntities } from "./http/entities.js"
 import { MAX_JSON_BYTES, render } from "./http/errors.js"
 import { jsonDepth, MAX_JSON_DEPTH } from "./http/requestBody.js"
 import { ImsTokens } from "./ImsTokens.js"
+import type { LookupCache } from "./LookupCache.js"
 
 const PATH = "/data/core/ups/access/entities"
 /** What HttpApi decodes as JSON (it reads `+json` vendor types as bytes, so those are left to it). */
@@ -226,14 +227,33 @@ const completeReplay = (request: IncomingMessage, body: Buffer): IncomingMessage
   return replay
 }
 
-/** The route on a runtime that holds the store, the IMS tokens and the sandboxes. */
-export const make = (
-  runtime: Runtime.Runtime<Entities.Entities | ImsTokens | Sandboxes.Sandboxes>,
+/** What the route needs from the service: the store's lookups and version, the IMS tokens, the sandboxes. */
+export type Services = Entities.Entities | DataVersion.DataVersion | ImsTokens | Sandboxes.Sandboxes
+
+export interface Options {
   /** Added to every answer (a reader worker's id, for tests); none by default. */
-  extraHeaders: Readonly<Record<string, string>> = {}
-): LeanHandler => {
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  /** Where GET answers are kept between writes (LookupCache.ts); none: every lookup reads the store. */
+  readonly cache?: LookupCache | undefined
+}
+
+/** An answer served from the cache, already encoded. */
+class Kept {
+  constructor(readonly body: string) {}
+}
+
+/** An answer read from the store, to be kept under `key` at `version` once encoded. */
+class Read {
+  constructor(readonly value: Record<string, unknown>, readonly key: string, readonly version: string) {}
+}
+
+/** The route on a runtime that holds the store, the IMS tokens and the sandboxes. */
+export const make = (runtime: Runtime.Runtime<Services>, options: Options = {}): LeanHandler => {
+  const extraHeaders = options.headers ?? {}
   const extra = Object.keys(extraHeaders).length > 0 ? extraHeaders : undefined
+  const cache = options.cache
   const entities = Runtime.runSync(runtime)(Entities.Entities)
+  const dataVersion = Runtime.runSync(runtime)(DataVersion.DataVersion)
   const logged = LogLevel.greaterThanEqual(LogLevel.Info, FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentMinimumLogLevel))
   const runCallback = Runtime.runCallback(runtime)
   const runSync = Runtime.runSync(runtime)
@@ -268,7 +288,7 @@ export const make = (
     request: IncomingMessage,
     response: ServerResponse,
     fallback: () => void,
-    effect: (sandboxName: string) => Effect.Effect<Record<string, unknown>, unknown>,
+    effect: (sandboxName: string) => Effect.Effect<Record<string, unknown> | Kept | Read, unknown>,
     post: boolean
   ) => {
     const started = Date.now()
@@ -280,7 +300,9 @@ export const make = (
         onExit: (exit) => {
           if (response.destroyed) return
           if (Exit.isSuccess(exit)) {
-            const body = encodeAnswer(exit.value, post)
+            const value = exit.value
+            const body = value instanceof Kept ? value.body : encodeAnswer(value instanceof Read ? value.value : value, post)
+            if (value instanceof Read) cache?.set(value.key, value.version, body)
             return answer(request, response, started, 200, {
               "content-type": "application/json",
               "content-length": String(Buffer.byteLength(body)),
@@ -299,6 +321,20 @@ export const make = (
     )
   }
 
+  /** A GET: from the cache while the store is at the version the answer was read at, else from the store. */
+  const lookup = (sandbox: string, query: Entity.EntityQuery, url: string): Effect.Effect<Record<string, unknown> | Kept | Read, unknown> => {
+    const read: Effect.Effect<Record<string, unknown>, unknown> = getEntities(entities, sandbox, query, url)
+    if (cache === undefined) return read
+    return Effect.flatMap(dataVersion.current, (version): Effect.Effect<Record<string, unknown> | Kept | Read, unknown> => {
+      if (Option.isNone(version)) return read
+      // The version is read before the store: a write in between makes the answer newer than its version, never older.
+      const key = `${sandbox}\n${url}`
+      const kept = cache.get(key, version.value)
+      if (kept !== undefined) return Effect.succeed(new Kept(kept))
+      return Effect.map(read, (value) => new Read(value, key, version.value))
+    })
+  }
+
   return (request, response, fallback) => {
     const url = request.url ?? ""
     const mark = url.indexOf("?")
@@ -306,7 +342,7 @@ export const make = (
     if (request.method === "GET") {
       const query = decodeQuery(mark === -1 ? "" : url.slice(mark + 1))
       if (query === undefined) return false
-      run(request, response, () => fallback(request), (sandbox) => getEntities(entities, sandbox, query, url), false)
+      run(request, response, () => fallback(request), (sandbox) => lookup(sandbox, query, url), false)
       return true
     }
     if (request.method !== "POST") return false
@@ -335,11 +371,11 @@ export const make = (
 }
 
 /** Installs the route on `server` for as long as the service runs. */
-export const layer = (server: LeanServer) =>
+export const layer = (server: LeanServer, options: Options = {}) =>
   Layer.scopedDiscard(
     Effect.gen(function* () {
-      const runtime = yield* Effect.runtime<Entities.Entities | ImsTokens | Sandboxes.Sandboxes>()
-      server.lean = make(runtime)
+      const runtime = yield* Effect.runtime<Services>()
+      server.lean = make(runtime, options)
       yield* Effect.addFinalizer(() => Effect.sync(() => (server.lean = undefined)))
     })
   )

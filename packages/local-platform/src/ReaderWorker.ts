@@ -19,6 +19,7 @@ import { Agent, type IncomingMessage, request as httpRequest, type ServerRespons
 import { join } from "node:path"
 import * as ImsTokens from "./ImsTokens.js"
 import * as LeanRoute from "./LeanRoute.js"
+import * as LookupCache from "./LookupCache.js"
 
 export interface ReaderOptions {
   /** The data folder (SQLite file, IMS signing key) the writer opened. */
@@ -32,6 +33,8 @@ export interface ReaderOptions {
   readonly host: string
   /** Where the writer listens (loopback). */
   readonly writer: { readonly host: string; readonly port: number }
+  /** MiB of lookup answers kept between writes (see `ServiceOptions.lookupCacheMb`; default 64, 0 for none). */
+  readonly lookupCacheMb?: number | undefined
   /** Extra headers on every answer (`x-rtcp-worker` for tests, when asked for). */
   readonly headers?: Readonly<Record<string, string>> | undefined
   /** Told the port once the reader listens. */
@@ -80,7 +83,7 @@ export const layer = (options: ReaderOptions) => {
     Effect.gen(function* () {
       const runtime = yield* Effect.runtime<ProfileStore.ReaderServices | ImsTokens.ImsTokens>()
       const server = new LeanRoute.LeanServer()
-      server.lean = LeanRoute.make(runtime, options.headers)
+      server.lean = LeanRoute.make(runtime, { headers: options.headers, cache: LookupCache.make(options.lookupCacheMb) })
       server.on("request", forwarder(options.writer, options.headers))
       yield* Effect.acquireRelease(
         Effect.async<void, Error>((resume) => {

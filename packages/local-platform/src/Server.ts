@@ -27,6 +27,7 @@ import { ProjectionsLive } from "./http/projections.js"
 import { SystemJobsLive } from "./http/systemJobs.js"
 import * as ImsTokens from "./ImsTokens.js"
 import * as LeanRoute from "./LeanRoute.js"
+import * as LookupCache from "./LookupCache.js"
 import * as RequestInspector from "./RequestInspector.js"
 
 export interface ServiceOptions {
@@ -63,6 +64,14 @@ export interface ServiceOptions {
    * middleware, and those runs are about behaviour, not speed.
    */
   readonly leanRoute?: boolean | undefined
+  /**
+   * MiB of lookup answers the lean route keeps between writes (LookupCache.ts;
+   * default 64, 0 for none). Only on SQLite: a shared Postgres database has
+   * no version to check an answer against.
+   */
+  readonly lookupCacheMb?: number | undefined
+  /** The cache itself, made by the caller (a test reads its counts); made from `lookupCacheMb` when absent. */
+  readonly lookupCache?: LookupCache.LookupCache | undefined
 }
 
 const ApiLive = HttpApiBuilder.api(ProfileApi.ProfileApi).pipe(
@@ -144,7 +153,7 @@ export const serve = <E>(
   beforeListening: Effect.Effect<void, E, Layer.Layer.Success<ReturnType<typeof layer>>> = Effect.void
 ) => {
   const server = new LeanRoute.LeanServer()
-  const lean = leanRouteOn(options) ? LeanRoute.layer(server) : Layer.empty
+  const lean = leanRouteOn(options) ? LeanRoute.layer(server, { cache: options.lookupCache ?? LookupCache.make(options.lookupCacheMb) }) : Layer.empty
   return HttpApiBuilder.serve(HttpMiddleware.logger).pipe(
     Layer.provide(Layer.merge(Layer.effectDiscard(beforeListening), lean).pipe(Layer.provideMerge(layer(options)))),
     options.logAddress === false ? (layer) => layer : HttpServer.withLogAddress,

@@ -18,6 +18,7 @@ import { join } from "node:path"
 import * as Catalog from "./Catalog.js"
 import * as ComputedAttributes from "./ComputedAttributes.js"
 import { DataDirectory } from "./DataDirectory.js"
+import * as DataVersion from "./DataVersion.js"
 import * as EdgeProjections from "./EdgeProjections.js"
 import * as DataFolderLock from "./DataFolderLock.js"
 import { SharedFile } from "./internal/dialect.js"
@@ -36,7 +37,7 @@ import * as SystemJobs from "./SystemJobs.js"
 
 const migrated = Layer.effectDiscard(Migrations.run.pipe(Effect.orDie))
 
-const base = Layer.mergeAll(Catalog.layer, IdentityGraph.layer, MergePolicies.layer, StoreEvents.layer, JobLeases.layer).pipe(
+const base = Layer.mergeAll(Catalog.layer, IdentityGraph.layer, MergePolicies.layer, StoreEvents.layer, JobLeases.layer, DataVersion.layer).pipe(
   Layer.provideMerge(Sandboxes.layer)
 )
 
@@ -123,7 +124,7 @@ export const layerSqlite = (options: SqliteOptions) => {
  * lock, and nothing cached that the writer could change underneath.
  */
 export const layerReader = Entities.layer.pipe(
-  Layer.provideMerge(Layer.mergeAll(IdentityGraph.layer, MergePolicies.layer, StoreEvents.layer, Sandboxes.layer)),
+  Layer.provideMerge(Layer.mergeAll(IdentityGraph.layer, MergePolicies.layer, StoreEvents.layer, Sandboxes.layer, DataVersion.layer)),
   Layer.provide(Layer.succeed(SharedFile, true))
 )
 

@@ -1,6 +1,7 @@
 export * as Catalog from "./Catalog.js"
 export * as ComputedAttributes from "./ComputedAttributes.js"
 export * as DataDirectory from "./DataDirectory.js"
+export * as DataVersion from "./DataVersion.js"
 export * as EdgeProjections from "./EdgeProjections.js"
 export * as DataFolderLock from "./DataFolderLock.js"
 export * as Entities from "./Entities.js"
