@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest"
-import { type MergePolicies, StoreError, type SystemJobs } from "@rtcp/profile-store"
+import { type ExportJobs, type MergePolicies, StoreError, type SystemJobs } from "@rtcp/profile-store"
 import type { ComputedAttribute } from "@rtcp/core"
 import { datasetInputOf, tagsOf } from "../src/http/catalogWire.js"
 import { changesOf, definitionOf } from "../src/http/computedAttributeWire.js"
 import { destinationDraftOf, projectionDraftOf } from "../src/http/edgeProjectionWire.js"
-import { newJobOf } from "../src/http/exportJobWire.js"
+import { newJobOf, toWire as exportJobWire } from "../src/http/exportJobWire.js"
 import { toAep } from "../src/http/storeErrors.js"
 import { applyPatch, validate } from "../src/http/mergePolicyWire.js"
 import { createInputOf, toWire as systemJobWire } from "../src/http/systemJobWire.js"
@@ -275,6 +275,88 @@ describe("export job bodies", () => {
       [{ ...good, evaluationInfo: { segmentation: "often" } }, "evaluationInfo.segmentation must be a boolean"]
     ]
     for (const [body, detail] of cases) expect(newJobOf(body), JSON.stringify(body)).toContain(detail)
+  })
+})
+
+describe("export job answers", () => {
+  const timing = (start: number, end: number) => ({ startTimeInMs: start, endTimeInMs: end, totalTimeInMs: end - start })
+  const metrics: ExportJobs.Metrics = {
+    totalTime: timing(1_700_000_000_000, 1_700_000_003_000),
+    profileExportTime: timing(1_700_000_000_500, 1_700_000_002_000),
+    aCPDatasetWriteTime: timing(1_700_000_000_600, 1_700_000_003_000),
+    totalExportedProfileCounter: 5,
+    exportedProfileByNamespaceCounter: { crmid: 4, email: 5 }
+  }
+  const job: ExportJobs.Job = {
+    id: 7,
+    sandbox: "prod",
+    status: "SUCCEEDED",
+    mergePolicyId: "p1",
+    mergePolicyVersion: 2,
+    datasetId: "d1",
+    batchId: "b1",
+    segmentPerBatch: false,
+    echo: {},
+    requestId: "req-1",
+    imsOrgId: "org@AdobeOrg",
+    computeGateway: { exportJob: "g1", pushJob: "g2" },
+    metrics,
+    errors: [],
+    createdAt: 1_700_000_000_000,
+    updatedAt: 1_700_000_003_000
+  }
+
+  it("AEP's batch export job: schema, policy, destination with its batch, metrics and times", () => {
+    const wire = exportJobWire(job)
+    expect(wire).toEqual({
+      id: 7,
+      jobType: "BATCH",
+      profileInstanceId: "ups",
+      schema: { name: "_xdm.context.profile" },
+      mergePolicy: { id: "p1", version: 2 },
+      status: "SUCCEEDED",
+      requestId: "req-1",
+      computeGatewayJobId: { exportJob: "g1", pushJob: "g2" },
+      metrics,
+      destination: { datasetId: "d1", segmentPerBatch: false, batchId: "b1" },
+      imsOrgId: "org@AdobeOrg",
+      creationTime: 1_700_000_000_000,
+      updateTime: 1_700_000_003_000
+    })
+    // No error entries, no echoed fields: the keys are absent, not empty.
+    for (const key of ["errors", "fields", "filter", "additionalFields", "evaluationInfo"]) expect(wire).not.toHaveProperty(key)
+  })
+
+  it("echoes the request's fields as sent, and lists errors when there are some, keys in their usual order", () => {
+    const echo: ExportJobs.Echo = {
+      fields: "person.name , identities",
+      filter: { emptyProfiles: "true", segments: [{ segmentId: "s" }] },
+      additionalFields: { eventList: { fields: "web" } },
+      evaluationInfo: { segmentation: false }
+    }
+    const errors: ReadonlyArray<ExportJobs.JobError> = [{ code: "0090000009", msg: "no segment store", callStack: "" }]
+    const wire = exportJobWire({ ...job, status: "FAILED", segmentPerBatch: true, echo, errors })
+    expect(wire).toMatchObject({ ...echo, status: "FAILED", errors, destination: { datasetId: "d1", segmentPerBatch: true, batchId: "b1" } })
+    expect(Object.keys(wire)).toEqual([
+      "id",
+      "jobType",
+      "profileInstanceId",
+      "schema",
+      "mergePolicy",
+      "fields",
+      "filter",
+      "additionalFields",
+      "evaluationInfo",
+      "status",
+      "requestId",
+      "computeGatewayJobId",
+      "metrics",
+      "destination",
+      "errors",
+      "imsOrgId",
+      "creationTime",
+      "updateTime"
+    ])
   })
 })
 

@@ -45,7 +45,6 @@
  * @since 0.1.0
  */
 import { SqlClient, SqlSchema } from "@effect/sql"
-import type { ExportJob } from "@rtcp/core"
 import { randomBytes, randomUUID } from "node:crypto"
 import { Cause, Clock, Context, Effect, FiberSet, Layer, Option, Schema } from "effect"
 import { Catalog } from "./Catalog.js"
@@ -104,7 +103,7 @@ export interface ListQuery {
 }
 
 export interface ListPage {
-  readonly records: ReadonlyArray<ExportJob.ExportJob>
+  readonly records: ReadonlyArray<Job>
   readonly limit: number
   /** Cursor of the last record on this page, if any. */
   readonly pageOffset: string | undefined
@@ -128,8 +127,8 @@ export class ExportJobs extends Context.Tag("@rtcp/profile-store/ExportJobs")<
       sandbox: string,
       job: NewJob,
       caller: Caller
-    ) => Effect.Effect<ExportJob.ExportJob, StoreError.Refused | StoreError.NoDefaultPolicy>
-    readonly get: (sandbox: string, id: number) => Effect.Effect<ExportJob.ExportJob, StoreError.ExportJobNotFound>
+    ) => Effect.Effect<Job, StoreError.Refused | StoreError.NoDefaultPolicy>
+    readonly get: (sandbox: string, id: number) => Effect.Effect<Job, StoreError.ExportJobNotFound>
     /** Newest first. */
     readonly list: (sandbox: string, query: ListQuery) => Effect.Effect<ListPage, StoreError.InvalidInput>
     /** Marks a `NEW` or `PROCESSING` job for cancelling; a finished job is left as it is. */
@@ -140,24 +139,31 @@ export class ExportJobs extends Context.Tag("@rtcp/profile-store/ExportJobs")<
 >() {}
 
 // ---------------------------------------------------------------------------
-// rows
+// jobs
 // ---------------------------------------------------------------------------
 
-interface Timing {
-  startTimeInMs: number
-  endTimeInMs: number
-  totalTimeInMs: number
+/** A span of a job's run, in epoch ms (0 while it has not started or ended). */
+export interface Timing {
+  readonly startTimeInMs: number
+  readonly endTimeInMs: number
+  readonly totalTimeInMs: number
 }
 
-interface Metrics {
-  totalTime: Timing
-  profileExportTime: Timing
-  aCPDatasetWriteTime: Timing
-  totalExportedProfileCounter: number
-  exportedProfileByNamespaceCounter: Record<string, number>
+/**
+ * What a job has done so far. Kept in AEP's metric names, since the store
+ * writes them as they are into the job's `metrics` column.
+ */
+export interface Metrics {
+  readonly totalTime: Timing
+  readonly profileExportTime: Timing
+  readonly aCPDatasetWriteTime: Timing
+  readonly totalExportedProfileCounter: number
+  /** Profiles per namespace code of their identities (lower case). */
+  readonly exportedProfileByNamespaceCounter: Readonly<Record<string, number>>
 }
 
-interface JobError {
+/** Why a job failed (`code`, `msg` and `callStack` as AEP's error entries name them). */
+export interface JobError {
   readonly code: string
   readonly msg: string
   readonly callStack: string
@@ -182,6 +188,36 @@ export interface NewJob {
   readonly request: Request
   readonly echo: Echo
 }
+
+/** An export job as the store keeps it. */
+export interface Job {
+  readonly id: number
+  readonly sandbox: string
+  readonly status: Status
+  /** The merge policy the job runs with: pinned when it was created. */
+  readonly mergePolicyId: string
+  readonly mergePolicyVersion: number
+  /** The destination dataset, and the batch the job writes into it. */
+  readonly datasetId: string
+  readonly batchId: string
+  readonly segmentPerBatch: boolean
+  /** The request's fields, as sent. */
+  readonly echo: Echo
+  readonly requestId: string
+  readonly imsOrgId: string
+  /** Ids of the run (`exportJob`, `pushJob`); empty until the job starts. */
+  readonly computeGateway: Readonly<Record<string, string>>
+  readonly metrics: Metrics
+  /** Empty unless the job failed. */
+  readonly errors: ReadonlyArray<JobError>
+  /** Epoch ms. */
+  readonly createdAt: number
+  readonly updatedAt: number
+}
+
+// ---------------------------------------------------------------------------
+// rows
+// ---------------------------------------------------------------------------
 
 interface Plan {
   readonly request: ExportRequest.ExportRequest
@@ -229,30 +265,24 @@ const toRow = (row: typeof Rows.ExportJob.Type): Row => ({
 
 const decodeRows = Schema.decodeUnknown(Schema.Array(Rows.ExportJob))
 
-/** The job as AEP shows it (create, get and list answers). */
-export const toWire = (row: Row): ExportJob.ExportJob => {
-  const extra = row.echo.evaluationInfo === undefined ? {} : { evaluationInfo: row.echo.evaluationInfo }
-  return {
-    id: row.id,
-    jobType: "BATCH",
-    profileInstanceId: "ups",
-    schema: { name: ExportRequest.PROFILE_SCHEMA },
-    mergePolicy: { id: row.plan.policy.id, version: row.plan.policy.version },
-    ...(row.echo.fields === undefined ? {} : { fields: row.echo.fields }),
-    ...(row.echo.filter === undefined ? {} : { filter: row.echo.filter }),
-    ...(row.echo.additionalFields === undefined ? {} : { additionalFields: row.echo.additionalFields }),
-    ...extra,
-    status: row.status,
-    requestId: row.requestId,
-    computeGatewayJobId: row.computeGateway,
-    metrics: row.metrics,
-    destination: { datasetId: row.datasetId, segmentPerBatch: row.plan.request.segmentPerBatch, batchId: row.batchId },
-    ...(row.errors.length === 0 ? {} : { errors: row.errors }),
-    imsOrgId: row.imsOrgId,
-    creationTime: row.createdAt,
-    updateTime: row.updatedAt
-  }
-}
+const toJob = (row: Row): Job => ({
+  id: row.id,
+  sandbox: row.sandbox,
+  status: row.status,
+  mergePolicyId: row.plan.policy.id,
+  mergePolicyVersion: row.plan.policy.version,
+  datasetId: row.datasetId,
+  batchId: row.batchId,
+  segmentPerBatch: row.plan.request.segmentPerBatch,
+  echo: row.echo,
+  requestId: row.requestId,
+  imsOrgId: row.imsOrgId,
+  computeGateway: row.computeGateway,
+  metrics: row.metrics,
+  errors: row.errors,
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt
+})
 
 const cursorOf = (row: Row) => `${row.createdAt}_${row.id}`
 const CURSOR = /^(\d+)_(\d+)$/
@@ -555,7 +585,7 @@ export const layerWith = (options: Options = {}) =>
           }).pipe(sql.withTransaction, Effect.orDie)
           const created = yield* load(sandbox, id).pipe(Effect.orDie)
           yield* start(sandbox, id)
-          return toWire(created)
+          return toJob(created)
         })
 
       const list = (sandbox: string, query: ListQuery) =>
@@ -583,7 +613,7 @@ export const layerWith = (options: Options = {}) =>
           const page = rows.slice(0, limit)
           const last = page[page.length - 1]
           return {
-            records: page.map(toWire),
+            records: page.map(toJob),
             limit,
             pageOffset: last === undefined ? undefined : cursorOf(last),
             next: rows.length > limit && last !== undefined ? cursorOf(last) : undefined
@@ -612,7 +642,7 @@ export const layerWith = (options: Options = {}) =>
 
       return ExportJobs.of({
         create,
-        get: (sandbox, id) => Effect.map(load(sandbox, id), toWire),
+        get: (sandbox, id) => Effect.map(load(sandbox, id), toJob),
         list,
         cancel,
         files: (sandbox, id) => Effect.flatMap(load(sandbox, id), (row) => listParts(directoryOf(row)))

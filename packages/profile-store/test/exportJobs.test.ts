@@ -151,29 +151,32 @@ describe("export jobs", () => {
       const { destination } = yield* seed
       const { created, done, files, lines } = yield* runJob(newJob(destination.id))
 
+      const defaultPolicy = yield* Effect.flatMap(MergePolicies.MergePolicies, (policies) => policies.resolve(SANDBOX, undefined, PROFILE))
       expect(created).toMatchObject({
-        jobType: "BATCH",
-        profileInstanceId: "ups",
-        schema: { name: PROFILE },
+        sandbox: SANDBOX,
         requestId: "req-1",
         imsOrgId: ORG,
-        computeGatewayJobId: {},
-        destination: { datasetId: destination.id, segmentPerBatch: false }
+        computeGateway: {},
+        datasetId: destination.id,
+        segmentPerBatch: false,
+        echo: {},
+        errors: []
       })
-      expect(created.destination?.batchId).toMatch(/^[0-9a-f]{32}$/)
+      expect(created.batchId).toMatch(/^[0-9a-f]{32}$/)
       expect(typeof created.id).toBe("number")
-      expect(created.mergePolicy?.version).toBe(1)
+      expect(created.mergePolicyId).toBe(defaultPolicy.id)
+      expect(created.mergePolicyVersion).toBe(1)
 
       expect(done.status).toBe("SUCCEEDED")
-      expect(done.destination?.batchId).toBe(created.destination?.batchId)
-      expect(done.errors).toBeUndefined()
-      expect(Object.keys(done.computeGatewayJobId as object).sort()).toEqual(["exportJob", "pushJob"])
+      expect(done.batchId).toBe(created.batchId)
+      expect(done.errors).toEqual([])
+      expect(Object.keys(done.computeGateway).sort()).toEqual(["exportJob", "pushJob"])
       // Customers 1–4 (1 and 2 stitched with their loyalty records) and loyalty-only member 9; not the anonymous visitor.
       expect(lines).toHaveLength(5)
       expect(firstNames(lines)).toEqual(["Ann", "Bob", "Jane", "John", null])
       // pageSize 2 and 2 profiles per file: three parts.
       expect(files.map((file) => file.split("/").pop())).toEqual(["part-00000.ndjson", "part-00001.ndjson", "part-00002.ndjson"])
-      expect(files[0]).toContain(`/exports/${SANDBOX}/${destination.id}/${created.destination?.batchId}/`)
+      expect(files[0]).toContain(`/exports/${SANDBOX}/${destination.id}/${created.batchId}/`)
 
       for (const line of lines) {
         const profile = yield* lookup(line.entityId)
@@ -184,19 +187,19 @@ describe("export jobs", () => {
       expect(jane.entity.loyalty.tier).toBe("gold")
       expect(jane.entity.identities.map((i: any) => i.namespace.code).sort()).toEqual(["crmid", "ecid", "email", "loyaltyid"])
 
-      const metrics = done.metrics!
+      const metrics = done.metrics
       expect(metrics.totalExportedProfileCounter).toBe(5)
       expect(metrics.exportedProfileByNamespaceCounter).toEqual({ crmid: 4, email: 5, loyaltyid: 3, ecid: 1 })
-      for (const timing of [metrics.totalTime!, metrics.profileExportTime!, metrics.aCPDatasetWriteTime!]) {
+      for (const timing of [metrics.totalTime, metrics.profileExportTime, metrics.aCPDatasetWriteTime]) {
         expect(timing.startTimeInMs).toBeGreaterThan(0)
-        expect(timing.endTimeInMs).toBeGreaterThanOrEqual(timing.startTimeInMs!)
-        expect(timing.totalTimeInMs).toBe(timing.endTimeInMs! - timing.startTimeInMs!)
+        expect(timing.endTimeInMs).toBeGreaterThanOrEqual(timing.startTimeInMs)
+        expect(timing.totalTimeInMs).toBe(timing.endTimeInMs - timing.startTimeInMs)
       }
-      expect(done.creationTime).toBe(metrics.totalTime!.startTimeInMs)
-      expect(done.updateTime).toBeGreaterThanOrEqual(done.creationTime!)
+      expect(done.createdAt).toBe(metrics.totalTime.startTimeInMs)
+      expect(done.updatedAt).toBeGreaterThanOrEqual(done.createdAt)
 
       const ingestion = yield* Ingestion.Ingestion
-      const batch = yield* ingestion.getBatch(SANDBOX, created.destination!.batchId!)
+      const batch = yield* ingestion.getBatch(SANDBOX, created.batchId)
       expect(batch).toMatchObject({ datasetId: destination.id, status: "success", recordsTotal: 5, recordsFailed: 0 })
       expect((yield* ingestion.listBatches(SANDBOX, destination.id)).map((b) => b.id)).toEqual([batch.id])
     }).pipe(Effect.provide(store({ pageSize: 2, profilesPerFile: 2 })))
@@ -208,7 +211,7 @@ describe("export jobs", () => {
       const projected = yield* runJob(
         newJob(destination.id, { fields: ["person.name.firstName", "identities"] }, { fields: "person.name.firstName,identities" })
       )
-      expect(projected.done.fields).toBe("person.name.firstName,identities")
+      expect(projected.done.echo.fields).toBe("person.name.firstName,identities")
       expect(projected.lines).toHaveLength(5)
       for (const line of projected.lines) {
         for (const key of Object.keys(line.entity)) expect(["person", "identities"]).toContain(key)
@@ -217,12 +220,12 @@ describe("export jobs", () => {
       }
 
       const withEmpty = yield* runJob(newJob(destination.id, { emptyProfiles: true }, { filter: { emptyProfiles: true } }))
-      expect(withEmpty.done.filter).toEqual({ emptyProfiles: true })
+      expect(withEmpty.done.echo.filter).toEqual({ emptyProfiles: true })
       expect(withEmpty.lines).toHaveLength(6)
       const anonymous = withEmpty.lines.find((line) => line.sources.length === 0)
       expect(anonymous.entity.identities).toEqual([{ id: ecid(7), namespace: { code: "ecid" }, primary: true }])
       expect(anonymous).toEqual((yield* lookup(anonymous.entityId)).body)
-      expect(withEmpty.done.metrics?.exportedProfileByNamespaceCounter?.ecid).toBe(2)
+      expect(withEmpty.done.metrics.exportedProfileByNamespaceCounter.ecid).toBe(2)
 
       // Events arriving later, then an export of only those (ingestion time window) with one field.
       const mark = Date.now()
@@ -286,7 +289,7 @@ describe("export jobs", () => {
         activeOnEdge: false
       })
       const { done, lines } = yield* runJob(newJob(destination.id, { mergePolicyId: none.id, mergePolicyVersion: 1 }))
-      expect(done.mergePolicy).toEqual({ id: none.id, version: 1 })
+      expect(done).toMatchObject({ mergePolicyId: none.id, mergePolicyVersion: 1 })
       // Four CRM fragments and three loyalty fragments, each keyed by its own primary identity.
       expect(lines).toHaveLength(7)
       for (const line of lines) {
@@ -307,7 +310,7 @@ describe("export jobs", () => {
         expect.objectContaining({ code: "0090000009", msg: expect.stringContaining("ups:5b9e4a38-9bd4-47d8-9e1f-dcd1d2ab3d9a") })
       ])
       expect(files).toEqual([])
-      const batch = yield* Effect.flatMap(Ingestion.Ingestion, (i) => i.getBatch(SANDBOX, created.destination!.batchId!))
+      const batch = yield* Effect.flatMap(Ingestion.Ingestion, (i) => i.getBatch(SANDBOX, created.batchId))
       expect(batch.status).toBe("failed")
     }).pipe(Effect.provide(store()))
   )
@@ -381,7 +384,7 @@ const cancelScenario = (gate: Effect.Latch) =>
       expect(all.next).toBeUndefined()
       const one = yield* jobs.list(SANDBOX, { limit: 1 })
       expect(one.records.map((job) => job.id)).toEqual([third.id])
-      expect(one.next).toBe(`${third.creationTime}_${third.id}`)
+      expect(one.next).toBe(`${third.createdAt}_${third.id}`)
       expect(one.pageOffset).toBe(one.next)
       const two = yield* jobs.list(SANDBOX, { limit: 1, offset: one.next })
       expect(two.records.map((job) => job.id)).toEqual([second.id])

@@ -2,8 +2,10 @@
  * An export job request as AEP's API reads it (`POST /export/jobs`): every
  * documented field is checked before anything is created, and each message
  * says what to fix. The store then checks what needs the database (merge
- * policy, destination dataset).
+ * policy, destination dataset). And the job as AEP's API answers it (create,
+ * get and list).
  */
+import type { ExportJob } from "@rtcp/core"
 import { ExportJobs } from "@rtcp/profile-store"
 
 const { PROFILE_SCHEMA, SEGMENT_STATUSES } = ExportJobs
@@ -202,3 +204,29 @@ export const newJobOf = (body: unknown): ExportJobs.NewJob | string => {
     }
   }
 }
+
+/**
+ * The job in AEP's shape. The key order is the one these answers have always
+ * had, so their JSON stays the same byte for byte; the request's fields are
+ * echoed only when they were sent, and `errors` appears only when there are some.
+ */
+export const toWire = (job: ExportJobs.Job): ExportJob.ExportJob => ({
+  id: job.id,
+  jobType: "BATCH",
+  profileInstanceId: "ups",
+  schema: { name: PROFILE_SCHEMA },
+  mergePolicy: { id: job.mergePolicyId, version: job.mergePolicyVersion },
+  ...(job.echo.fields === undefined ? {} : { fields: job.echo.fields }),
+  ...(job.echo.filter === undefined ? {} : { filter: job.echo.filter }),
+  ...(job.echo.additionalFields === undefined ? {} : { additionalFields: job.echo.additionalFields }),
+  ...(job.echo.evaluationInfo === undefined ? {} : { evaluationInfo: job.echo.evaluationInfo }),
+  status: job.status,
+  requestId: job.requestId,
+  computeGatewayJobId: job.computeGateway,
+  metrics: job.metrics,
+  destination: { datasetId: job.datasetId, segmentPerBatch: job.segmentPerBatch, batchId: job.batchId },
+  ...(job.errors.length === 0 ? {} : { errors: job.errors }),
+  imsOrgId: job.imsOrgId,
+  creationTime: job.createdAt,
+  updateTime: job.updatedAt
+})

@@ -76,7 +76,7 @@ const program = (args: JobArgs) =>
       if (current.status === "SUCCEEDED" || current.status === "FAILED" || current.status === "CANCELLED") {
         const seconds = (performance.now() - started) / 1000
         if (current.status !== "SUCCEEDED") return yield* Effect.dieMessage(`the export job ended ${current.status}`)
-        const rows = current.metrics?.totalExportedProfileCounter ?? 0
+        const rows = current.metrics.totalExportedProfileCounter
         const files = yield* exports.files(SANDBOX, job.id)
         const exportedMb = files.reduce((sum, file) => sum + statSync(file).size, 0) / 2 ** 20
         return { kind: args.kind, seconds, rows, rowsPerSecond: rows / seconds, exportedMb, maxRssMb: resources().maxRssMb } satisfies JobResult
