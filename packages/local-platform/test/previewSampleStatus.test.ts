@@ -288,4 +288,126 @@ describe("preview sample status through the core client", () => {
       })
     )
   })
+
+  blockOf(manual, { timeout: 60_000 })((it) => {
+    it.effect("every answer in AEP's shape, key for key (the alias too)", () =>
+      Effect.gen(function* () {
+        // PostgreSQL keeps a snapshot as jsonb, which does not keep the order
+        // of the maps read back from it (overlap keys, unstitched windows):
+        // there, answers holding them are compared with every key sorted.
+        const jsonbOrder = process.env.RTCP_TEST_DIALECT === "postgres"
+        const sortedKeys = (_key: string, value: unknown) =>
+          typeof value === "object" && value !== null && !Array.isArray(value)
+            ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)))
+            : value
+        /** The same JSON text: the values and the order of every key. */
+        const exactly = (path: string, expected: unknown, holdsStoredMaps = false) =>
+          Effect.gen(function* () {
+            const answer = yield* rawGet(`/data/core/ups/previewsamplestatus${path}`)
+            expect(answer.status).toBe(200)
+            expect(answer.body).toEqual(expected)
+            const replacer = holdsStoredMaps && jsonbOrder ? sortedKeys : undefined
+            expect(JSON.stringify(answer.body, replacer)).toBe(JSON.stringify(expected, replacer))
+          })
+
+        yield* TestClock.setTime(ANCHOR)
+        yield* exactly("", {
+          numRowsToRead: "0",
+          sampleJobRunning: { status: false, submissionTimestamp: null },
+          cosmosDocCount: '"0"',
+          docCount: '"0"',
+          totalFragmentCount: 0,
+          lastSuccessfulBatchTimestamp: '"null"',
+          streamingDriven: '"false"',
+          totalRows: "0",
+          lastBatchId: '"null"',
+          status: "TASK_NOT_STARTED",
+          samplingRatio: 0,
+          mergeStrategy: "timestampOrdered_pdg",
+          lastSampledTimestamp: null
+        })
+        // G1 = c1 + a@x.com (a CRM record, a web event keyed by the email); G2 = c2 alone.
+        const crm = yield* ingest({ name: "CRM", xdmClass: "profile" }, [
+          { identityMap: { CRMID: [{ id: "c1", primary: true }], Email: [{ id: "a@x.com" }] } },
+          { identityMap: { CRMID: [{ id: "c2", primary: true }] } }
+        ])
+        yield* TestClock.setTime(ANCHOR + 500)
+        const web = yield* ingest({ name: "Web", xdmClass: "experienceevent" }, [
+          {
+            _id: "w1",
+            timestamp: new Date(ANCHOR - DAY).toISOString(),
+            eventType: "web.webpagedetails.pageViews",
+            identityMap: { Email: [{ id: "a@x.com", primary: true }] }
+          }
+        ])
+        yield* TestClock.setTime(ANCHOR + 1500)
+        yield* SampleStatus.runSample("prod")
+        const at = "1970-05-01T00:00:01.500"
+
+        yield* exactly("", {
+          numRowsToRead: "2",
+          sampleJobRunning: { status: false, submissionTimestamp: "1970-05-01 00:00:01.5" },
+          cosmosDocCount: '"3"',
+          docCount: '"3"',
+          totalFragmentCount: 3,
+          lastSuccessfulBatchTimestamp: JSON.stringify(String(ANCHOR + 500)),
+          streamingDriven: '"false"',
+          totalRows: "2",
+          lastBatchId: JSON.stringify(web.batch.id),
+          status: "TASK_FINISHED",
+          samplingRatio: 1,
+          mergeStrategy: "timestampOrdered_pdg",
+          lastSampledTimestamp: "1970-05-01 00:00:01.5"
+        })
+        const dataset = (name: string, id: string, count: number) => ({
+          sampleCount: count,
+          samplePercentage: count / 2,
+          fullIDsCount: count,
+          fullIDsPercentage: count / 2,
+          name,
+          description: "",
+          value: id,
+          streamingIngestionEnabled: "",
+          createdUser: "rtcp-local@AdobeID",
+          reportTimestamp: at
+        })
+        yield* exactly("/report/dataset", {
+          data: [dataset("CRM", crm.dataset.id, 2), dataset("Web", web.dataset.id, 1)],
+          reportTimestamp: at
+        })
+        const crmid = (yield* rawGet("/data/core/ups/previewsamplestatus/report/namespace")).body.data[0].value
+        expect(crmid).toMatch(/^\d{4,7}$/)
+        yield* exactly("/report/namespace", {
+          data: [
+            { sampleCount: 2, samplePercentage: 1, reportTimestamp: at, fullIDsFragmentCount: 2, fullIDsCount: 2, fullIDsPercentage: 1, code: "crmid", value: crmid },
+            { sampleCount: 1, samplePercentage: 0.5, reportTimestamp: at, fullIDsFragmentCount: 1, fullIDsCount: 1, fullIDsPercentage: 0.5, code: "Email", value: "6" }
+          ],
+          reportTimestamp: at
+        })
+        yield* exactly("/report/dataset/overlap?date=1970-05-01", {
+          // Keys in ASCII order, as AEP sorts them.
+          data: Object.fromEntries(
+            [[[crm.dataset.id, web.dataset.id].sort().join(","), 1] as const, [crm.dataset.id, 1] as const].sort(([a], [b]) => (a < b ? -1 : 1))
+          ),
+          reportTimestamp: at
+        }, true)
+        yield* exactly("/report/namespace/overlap", { data: { "Email,crmid": 1, crmid: 1 }, reportTimestamp: at }, true)
+        const unstitched = {
+          data: {
+            totalNumberOfProfiles: 2,
+            totalNumberOfEvents: 1,
+            unstitchedProfiles: Object.fromEntries(
+              ["7days", "30days", "60days", "90days", "120days"].map((window) => [
+                window,
+                { countOfProfiles: 1, eventsAssociated: 0, nsDistribution: { crmid: { countOfProfiles: 1, eventsAssociated: 0 } } }
+              ])
+            )
+          },
+          reportTimestamp: at
+        }
+        yield* exactly("/report/unstitchedProfiles", unstitched, true)
+        yield* exactly("/report/unknownProfiles", unstitched, true)
+      })
+    )
+  })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { type ExportJobs, type MergePolicies, StoreError, type SystemJobs } from "@rtcp/profile-store"
+import { type ExportJobs, type MergePolicies, type SampleStatus, StoreError, type SystemJobs } from "@rtcp/profile-store"
 import type { ComputedAttribute } from "@rtcp/core"
 import { datasetInputOf, tagsOf } from "../src/http/catalogWire.js"
 import { changesOf, definitionOf } from "../src/http/computedAttributeWire.js"
@@ -7,6 +7,7 @@ import { destinationDraftOf, projectionDraftOf } from "../src/http/edgeProjectio
 import { newJobOf, toWire as exportJobWire } from "../src/http/exportJobWire.js"
 import { toAep } from "../src/http/storeErrors.js"
 import { applyPatch, validate } from "../src/http/mergePolicyWire.js"
+import * as sampleStatusWire from "../src/http/sampleStatusWire.js"
 import { createInputOf, toWire as systemJobWire } from "../src/http/systemJobWire.js"
 
 const body = (name: string, extra: Record<string, unknown> = {}) => ({
@@ -82,6 +83,124 @@ describe("system job answers", () => {
     expect(wire.properties.batchId).toBeUndefined()
     expect(wire.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/)
     expect(systemJobWire({ ...job, batchId: "b1" }).properties).toEqual({ datasetId: "d1", batchId: "b1" })
+  })
+})
+
+describe("preview sample status answers", () => {
+  const snapshot: SampleStatus.Snapshot = {
+    sandbox: "prod",
+    submittedAt: Date.UTC(2020, 7, 1, 17, 57, 57),
+    sampledAt: Date.UTC(2020, 7, 1, 17, 57, 57, 697),
+    mergeStrategy: "timestampOrdered_pdg",
+    totalRows: 300,
+    numRowsToRead: 90,
+    sampled: true,
+    fragments: 500,
+    documents: 700,
+    events: 400,
+    lastBatch: { id: "B1", at: 1_596_304_000_000 },
+    datasets: [{ id: "d1", name: "CRM", description: "", streamingIngestionEnabled: "true", sampleCount: 30, fullIDsCount: 100 }],
+    namespaces: [{ code: "Email", id: "6", sampleCount: 60, fullIDsCount: 200, fullIDsFragmentCount: 150 }],
+    datasetOverlap: { d1: 300 },
+    namespaceOverlap: { Email: 300 },
+    unstitched: { "7days": { countOfProfiles: 3, eventsAssociated: 1, nsDistribution: { Email: { countOfProfiles: 3, eventsAssociated: 1 } } } }
+  }
+
+  it("Java timestamps for the status, ISO without a zone for the reports", () => {
+    const { reportTimestamp, sampleTimestamp } = sampleStatusWire
+    expect(sampleTimestamp(Date.UTC(2020, 7, 1, 17, 57, 57))).toBe("2020-08-01 17:57:57.0")
+    expect(sampleTimestamp(Date.UTC(2020, 7, 1, 17, 57, 57, 697))).toBe("2020-08-01 17:57:57.697")
+    expect(sampleTimestamp(Date.UTC(2020, 7, 1, 17, 57, 57, 50))).toBe("2020-08-01 17:57:57.05")
+    expect(reportTimestamp(Date.UTC(2020, 7, 1, 17, 57, 57, 50))).toBe("2020-08-01T17:57:57.050")
+  })
+
+  it("the status: counts as AEP quotes them, the ratio read, and the job under way", () => {
+    const status = sampleStatusWire.status({ snapshot, running: true, submittedAt: snapshot.submittedAt + 5000, mergeStrategy: "timestampOrdered_pdg" })
+    expect(JSON.stringify(status)).toBe(
+      JSON.stringify({
+        numRowsToRead: "90",
+        sampleJobRunning: { status: true, submissionTimestamp: "2020-08-01 17:58:02.0" },
+        cosmosDocCount: '"700"',
+        docCount: '"700"',
+        totalFragmentCount: 500,
+        lastSuccessfulBatchTimestamp: '"1596304000000"',
+        streamingDriven: '"false"',
+        totalRows: "300",
+        lastBatchId: '"B1"',
+        status: "TASK_FINISHED",
+        samplingRatio: 0.3,
+        mergeStrategy: "timestampOrdered_pdg",
+        lastSampledTimestamp: "2020-08-01 17:57:57.697"
+      })
+    )
+    // An empty store sampled reads all of nothing.
+    expect(sampleStatusWire.status({ snapshot: { ...snapshot, totalRows: 0, numRowsToRead: 0 }, running: false, submittedAt: undefined, mergeStrategy: "x" }).samplingRatio).toBe(1)
+  })
+
+  it("before the first sample: zero counts, TASK_NOT_STARTED, the policy's strategy", () => {
+    expect(sampleStatusWire.status({ snapshot: undefined, running: true, submittedAt: snapshot.submittedAt, mergeStrategy: "timestampOrdered_none" })).toEqual({
+      numRowsToRead: "0",
+      sampleJobRunning: { status: true, submissionTimestamp: "2020-08-01 17:57:57.0" },
+      cosmosDocCount: '"0"',
+      docCount: '"0"',
+      totalFragmentCount: 0,
+      lastSuccessfulBatchTimestamp: '"null"',
+      streamingDriven: '"false"',
+      totalRows: "0",
+      lastBatchId: '"null"',
+      status: "TASK_NOT_STARTED",
+      samplingRatio: 0,
+      mergeStrategy: "timestampOrdered_none",
+      lastSampledTimestamp: null
+    })
+  })
+
+  it("reports: sample percentages over the profiles read, full ones over the store", () => {
+    const at = "2020-08-01T17:57:57.697"
+    expect(JSON.stringify(sampleStatusWire.datasetReport(snapshot))).toBe(
+      JSON.stringify({
+        data: [
+          {
+            sampleCount: 30,
+            samplePercentage: 0.333333,
+            fullIDsCount: 100,
+            fullIDsPercentage: 0.333333,
+            name: "CRM",
+            description: "",
+            value: "d1",
+            streamingIngestionEnabled: "true",
+            createdUser: sampleStatusWire.CREATED_USER,
+            reportTimestamp: at
+          }
+        ],
+        reportTimestamp: at
+      })
+    )
+    expect(JSON.stringify(sampleStatusWire.namespaceReport(snapshot))).toBe(
+      JSON.stringify({
+        data: [
+          {
+            sampleCount: 60,
+            samplePercentage: 0.666667,
+            reportTimestamp: at,
+            fullIDsFragmentCount: 150,
+            fullIDsCount: 200,
+            fullIDsPercentage: 0.666667,
+            code: "Email",
+            value: "6"
+          }
+        ],
+        reportTimestamp: at
+      })
+    )
+    expect(sampleStatusWire.datasetOverlapReport(snapshot)).toEqual({ data: { d1: 300 }, reportTimestamp: at })
+    expect(sampleStatusWire.namespaceOverlapReport(snapshot)).toEqual({ data: { Email: 300 }, reportTimestamp: at })
+    expect(JSON.stringify(sampleStatusWire.unstitchedProfilesReport(snapshot))).toBe(
+      JSON.stringify({
+        data: { totalNumberOfProfiles: 300, totalNumberOfEvents: 400, unstitchedProfiles: snapshot.unstitched },
+        reportTimestamp: at
+      })
+    )
   })
 })
 

@@ -1,7 +1,10 @@
 /**
  * Preview sample status and its reports: what the profile store holds,
- * measured by a sample job per sandbox, as AEP's `/previewsamplestatus`
- * answers it.
+ * measured by a sample job per sandbox, in the figures AEP's
+ * `/previewsamplestatus` answers with. The store keeps each sample as a
+ * {@link Snapshot}; the answers' shapes (quoted counts, Java timestamps,
+ * percentages) are written at the HTTP edge (`sampleStatusWire` in
+ * @rtcp/local-platform).
  *
  * **When a sample runs.** AEP samples when ingestion changes the profile count
  * by more than 5% (checked within 15 minutes of a batch, hourly for
@@ -10,7 +13,7 @@
  * records, deletions) and samples a sandbox once no event arrived for it
  * during {@link Settings} `quietPeriod` (3 seconds by default); `runSample`
  * samples at once. One job runs at a time; while a sandbox's job is submitted
- * or running, `sampleJobRunning.status` is true.
+ * or running, the status says `running` (AEP's `sampleJobRunning.status`).
  *
  * **What it counts**, under the sandbox's default profile merge policy (no
  * default: no stitching, as the OpenAPI document says):
@@ -46,14 +49,14 @@
  *
  * **Snapshots.** Each sample is stored with its time; a day keeps its latest
  * sample (the only one `date=` can return). `date=YYYY-MM-DD` (UTC) selects
- * the latest report of that day, 404 when there is none; without `date` the
- * latest overall. Before any sample: the status answers 200 with zero counts
- * and `status: "TASK_NOT_STARTED"`, the reports 404.
+ * the latest report of that day, ReportNotFound (404) when there is none;
+ * without `date` the latest overall. Before any sample the {@link Status} has
+ * no snapshot (AEP answers zero counts and `status: "TASK_NOT_STARTED"`) and
+ * the reports fail with ReportNotFound.
  *
  * @since 0.1.0
  */
 import { SqlClient, SqlSchema } from "@effect/sql"
-import type { PreviewSampleStatus } from "@rtcp/core"
 import { Cause, Clock, Context, Duration, Effect, FiberMap, Layer, Option, Queue, Ref, Schema } from "effect"
 import { JobLeases } from "./JobLeases.js"
 import { Catalog } from "./Catalog.js"
@@ -68,9 +71,6 @@ import {
   namespaceId,
   parseDay,
   type ProfileFacts,
-  ratio,
-  reportTimestamp,
-  sampleTimestamp,
   scale,
   type Tally,
   WINDOWS
@@ -154,6 +154,18 @@ export interface Snapshot {
   readonly unstitched: Readonly<Record<string, Window>>
 }
 
+/** A sandbox's sample status: what the last sample found and whether one is under way. */
+export interface Status {
+  /** The latest sample; undefined before the first one. */
+  readonly snapshot: Snapshot | undefined
+  /** Whether a job is submitted or running for the sandbox. */
+  readonly running: boolean
+  /** When the sandbox's latest job was submitted (the one under way, else the latest snapshot's); undefined before any. */
+  readonly submittedAt: number | undefined
+  /** The latest snapshot's `mergeStrategy`, or before any the default policy's now. */
+  readonly mergeStrategy: string
+}
+
 export class SampleStatus extends Context.Tag("@rtcp/profile-store/SampleStatus")<
   SampleStatus,
   {
@@ -163,118 +175,23 @@ export class SampleStatus extends Context.Tag("@rtcp/profile-store/SampleStatus"
     readonly snapshot: (sandbox: string, date?: string | undefined) => Effect.Effect<Option.Option<Snapshot>, StoreError.InvalidInput>
     /** Whether a job is submitted or running for the sandbox. */
     readonly running: (sandbox: string) => Effect.Effect<boolean>
-    readonly status: (sandbox: string) => Effect.Effect<PreviewSampleStatus.SampleStatus>
-    readonly datasetReport: (
+    /** The sandbox's sample status: its latest snapshot and its job. */
+    readonly status: (sandbox: string) => Effect.Effect<Status>
+    /**
+     * The snapshot every report of `date` (`YYYY-MM-DD`, UTC) is read from, or
+     * the latest; ReportNotFound when no sample ran that day (or ever).
+     */
+    readonly report: (
       sandbox: string,
       date?: string | undefined
-    ) => Effect.Effect<PreviewSampleStatus.DatasetReport, StoreError.InvalidInput | StoreError.ReportNotFound>
-    readonly namespaceReport: (
-      sandbox: string,
-      date?: string | undefined
-    ) => Effect.Effect<PreviewSampleStatus.NamespaceReport, StoreError.InvalidInput | StoreError.ReportNotFound>
-    readonly datasetOverlapReport: (
-      sandbox: string,
-      date?: string | undefined
-    ) => Effect.Effect<PreviewSampleStatus.OverlapReport, StoreError.InvalidInput | StoreError.ReportNotFound>
-    readonly namespaceOverlapReport: (
-      sandbox: string,
-      date?: string | undefined
-    ) => Effect.Effect<PreviewSampleStatus.OverlapReport, StoreError.InvalidInput | StoreError.ReportNotFound>
-    /** Always the latest sample (AEP takes no `date` here). */
-    readonly unstitchedProfilesReport: (
-      sandbox: string
-    ) => Effect.Effect<PreviewSampleStatus.UnstitchedProfilesReport, StoreError.ReportNotFound>
+    ) => Effect.Effect<Snapshot, StoreError.InvalidInput | StoreError.ReportNotFound>
+    /** The latest snapshot, for the reports that take no date (the unstitched profiles report). */
+    readonly latestReport: (sandbox: string) => Effect.Effect<Snapshot, StoreError.ReportNotFound>
   }
 >() {}
 
 /** Samples `sandbox` now; see {@link SampleStatus}. */
 export const runSample = (sandbox: string) => Effect.flatMap(SampleStatus, (service) => service.runSample(sandbox))
-
-// ---------------------------------------------------------------------------
-// wire
-// ---------------------------------------------------------------------------
-
-/** AEP sends some values as JSON inside a string: `"\"300803\""`, `"\"null\""`. */
-const quoted = (value: string | number) => JSON.stringify(String(value))
-
-export const statusWire = (
-  snapshot: Snapshot | undefined,
-  job: { readonly running: boolean; readonly submittedAt: number | undefined },
-  mergeStrategy: string
-): PreviewSampleStatus.SampleStatus => {
-  const submittedAt = job.submittedAt ?? snapshot?.submittedAt
-  return {
-    numRowsToRead: String(snapshot?.numRowsToRead ?? 0),
-    sampleJobRunning: {
-      status: job.running,
-      submissionTimestamp: submittedAt === undefined ? null : sampleTimestamp(submittedAt)
-    },
-    cosmosDocCount: quoted(snapshot?.documents ?? 0),
-    docCount: quoted(snapshot?.documents ?? 0),
-    totalFragmentCount: snapshot?.fragments ?? 0,
-    lastSuccessfulBatchTimestamp: quoted(snapshot?.lastBatch ? snapshot.lastBatch.at : "null"),
-    streamingDriven: quoted("false"),
-    totalRows: String(snapshot?.totalRows ?? 0),
-    lastBatchId: quoted(snapshot?.lastBatch ? snapshot.lastBatch.id : "null"),
-    status: snapshot ? "TASK_FINISHED" : "TASK_NOT_STARTED",
-    samplingRatio: snapshot ? (snapshot.totalRows === 0 ? 1 : ratio(snapshot.numRowsToRead, snapshot.totalRows)) : 0,
-    mergeStrategy: snapshot?.mergeStrategy ?? mergeStrategy,
-    lastSampledTimestamp: snapshot ? sampleTimestamp(snapshot.sampledAt) : null
-  }
-}
-
-/** Who created a dataset: the local Catalog does not record it. */
-export const CREATED_USER = "rtcp-local@AdobeID"
-
-export const datasetReportWire = (snapshot: Snapshot): PreviewSampleStatus.DatasetReport => {
-  const at = reportTimestamp(snapshot.sampledAt)
-  return {
-    data: snapshot.datasets.map((dataset) => ({
-      sampleCount: dataset.sampleCount,
-      samplePercentage: ratio(dataset.sampleCount, snapshot.numRowsToRead),
-      fullIDsCount: dataset.fullIDsCount,
-      fullIDsPercentage: ratio(dataset.fullIDsCount, snapshot.totalRows),
-      name: dataset.name,
-      description: dataset.description,
-      value: dataset.id,
-      streamingIngestionEnabled: dataset.streamingIngestionEnabled,
-      createdUser: CREATED_USER,
-      reportTimestamp: at
-    })),
-    reportTimestamp: at
-  }
-}
-
-export const namespaceReportWire = (snapshot: Snapshot): PreviewSampleStatus.NamespaceReport => {
-  const at = reportTimestamp(snapshot.sampledAt)
-  return {
-    data: snapshot.namespaces.map((ns) => ({
-      sampleCount: ns.sampleCount,
-      samplePercentage: ratio(ns.sampleCount, snapshot.numRowsToRead),
-      reportTimestamp: at,
-      fullIDsFragmentCount: ns.fullIDsFragmentCount,
-      fullIDsCount: ns.fullIDsCount,
-      fullIDsPercentage: ratio(ns.fullIDsCount, snapshot.totalRows),
-      code: ns.code,
-      value: ns.id
-    })),
-    reportTimestamp: at
-  }
-}
-
-export const overlapWire = (snapshot: Snapshot, kind: "dataset" | "namespace"): PreviewSampleStatus.OverlapReport => ({
-  data: kind === "dataset" ? snapshot.datasetOverlap : snapshot.namespaceOverlap,
-  reportTimestamp: reportTimestamp(snapshot.sampledAt)
-})
-
-export const unstitchedWire = (snapshot: Snapshot): PreviewSampleStatus.UnstitchedProfilesReport => ({
-  data: {
-    totalNumberOfProfiles: snapshot.totalRows,
-    totalNumberOfEvents: snapshot.events,
-    unstitchedProfiles: snapshot.unstitched
-  },
-  reportTimestamp: reportTimestamp(snapshot.sampledAt)
-})
 
 // ---------------------------------------------------------------------------
 // the job
@@ -547,12 +464,11 @@ export const layer = Layer.scoped(
         return Option.map(row, ({ body }) => JSON.parse(body) as Snapshot)
       })
 
-    const report = <A>(sandbox: string, date: string | undefined, render: (snapshot: Snapshot) => A) =>
+    const report = (sandbox: string, date?: string | undefined) =>
       Effect.flatMap(snapshot(sandbox, date), (found) =>
         Option.match(found, {
-          onSome: (s) => Effect.succeed(render(s)),
-          onNone: () =>
-            Effect.fail(new StoreError.ReportNotFound({ sandbox, date }))
+          onSome: Effect.succeed,
+          onNone: () => Effect.fail(new StoreError.ReportNotFound({ sandbox, date }))
         })
       )
 
@@ -613,23 +529,18 @@ export const layer = Layer.scoped(
       running,
       status: (sandbox) =>
         Effect.gen(function* () {
-          const latest = yield* Effect.orDie(snapshot(sandbox))
+          const latest = Option.getOrUndefined(yield* Effect.orDie(snapshot(sandbox)))
           const job = (yield* Ref.get(jobs)).get(sandbox)
-          const { tag } = Option.isSome(latest) ? { tag: latest.value.mergeStrategy } : yield* strategy(sandbox)
-          return statusWire(
-            Option.getOrUndefined(latest),
-            { running: (job?.running ?? 0) > 0, submittedAt: job?.submittedAt },
-            tag
-          )
+          return {
+            snapshot: latest,
+            running: (job?.running ?? 0) > 0,
+            submittedAt: job?.submittedAt ?? latest?.submittedAt,
+            mergeStrategy: latest?.mergeStrategy ?? (yield* strategy(sandbox)).tag
+          } satisfies Status
         }),
-      datasetReport: (sandbox, date) => report(sandbox, date, datasetReportWire),
-      namespaceReport: (sandbox, date) => report(sandbox, date, namespaceReportWire),
-      datasetOverlapReport: (sandbox, date) => report(sandbox, date, (s) => overlapWire(s, "dataset")),
-      namespaceOverlapReport: (sandbox, date) => report(sandbox, date, (s) => overlapWire(s, "namespace")),
-      unstitchedProfilesReport: (sandbox) =>
-        report(sandbox, undefined, unstitchedWire).pipe(
-          Effect.catchTag("InvalidInput", (error) => Effect.die(error))
-        )
+      report,
+      // Without a date there is no date to refuse.
+      latestReport: (sandbox) => report(sandbox).pipe(Effect.catchTag("InvalidInput", (error) => Effect.die(error)))
     })
   })
 )

@@ -1,7 +1,7 @@
 /**
  * `/data/core/ups/previewsamplestatus` and its reports, from the store's
  * sample snapshots (see `SampleStatus` in @rtcp/profile-store for what is
- * counted and when samples run).
+ * counted and when samples run), written in AEP's shapes by `sampleStatusWire`.
  *
  * The older path `/report/unknownProfiles` is served as an alias of
  * `/report/unstitchedProfiles` by a plain route beside the contract (the
@@ -13,6 +13,7 @@ import { SampleStatus, Sandboxes } from "@rtcp/profile-store"
 import { Effect, Layer } from "effect"
 import { check } from "../Gateway.js"
 import { ImsTokens } from "../ImsTokens.js"
+import * as wire from "./sampleStatusWire.js"
 import { aepService } from "./storeErrors.js"
 
 const sandbox = Effect.map(PlatformGateway.PlatformContext, (context) => context.sandboxName)
@@ -20,19 +21,18 @@ const sandbox = Effect.map(PlatformGateway.PlatformContext, (context) => context
 const Group = HttpApiBuilder.group(ProfileApi.ProfileApi, "previewSampleStatus", (handlers) =>
   Effect.gen(function* () {
     const samples = aepService(yield* SampleStatus.SampleStatus)
+    /** A report of the caller's sandbox, from the snapshot of `date` or the latest. */
+    const reportOf = <A>(date: string | undefined, answer: (snapshot: SampleStatus.Snapshot) => A) =>
+      Effect.flatMap(sandbox, (s) => samples.report(s, date)).pipe(Effect.map(answer))
     return handlers
-      .handle("status", () => Effect.flatMap(sandbox, samples.status))
-      .handle("datasetReport", ({ urlParams }) => Effect.flatMap(sandbox, (s) => samples.datasetReport(s, urlParams.date)))
-      .handle("namespaceReport", ({ urlParams }) =>
-        Effect.flatMap(sandbox, (s) => samples.namespaceReport(s, urlParams.date))
+      .handle("status", () => Effect.flatMap(sandbox, samples.status).pipe(Effect.map(wire.status)))
+      .handle("datasetReport", ({ urlParams }) => reportOf(urlParams.date, wire.datasetReport))
+      .handle("namespaceReport", ({ urlParams }) => reportOf(urlParams.date, wire.namespaceReport))
+      .handle("datasetOverlapReport", ({ urlParams }) => reportOf(urlParams.date, wire.datasetOverlapReport))
+      .handle("namespaceOverlapReport", ({ urlParams }) => reportOf(urlParams.date, wire.namespaceOverlapReport))
+      .handle("unstitchedProfilesReport", () =>
+        Effect.flatMap(sandbox, samples.latestReport).pipe(Effect.map(wire.unstitchedProfilesReport))
       )
-      .handle("datasetOverlapReport", ({ urlParams }) =>
-        Effect.flatMap(sandbox, (s) => samples.datasetOverlapReport(s, urlParams.date))
-      )
-      .handle("namespaceOverlapReport", ({ urlParams }) =>
-        Effect.flatMap(sandbox, (s) => samples.namespaceOverlapReport(s, urlParams.date))
-      )
-      .handle("unstitchedProfilesReport", () => Effect.flatMap(sandbox, samples.unstitchedProfilesReport))
   })
 )
 
@@ -52,7 +52,7 @@ const UnknownProfilesAlias = HttpApiBuilder.Router.use((router) =>
           Effect.provideService(ImsTokens, tokens),
           Effect.provideService(Sandboxes.Sandboxes, sandboxes)
         )
-        return HttpServerResponse.unsafeJson(yield* samples.unstitchedProfilesReport(context.sandboxName))
+        return HttpServerResponse.unsafeJson(wire.unstitchedProfilesReport(yield* samples.latestReport(context.sandboxName)))
       })
     )
   })

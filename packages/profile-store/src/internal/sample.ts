@@ -1,6 +1,6 @@
 /**
- * Pure parts of the sample job: namespace codes and ids, AEP's time formats,
- * report dates, the per-profile fold and the scaling of a sample.
+ * Pure parts of the sample job: namespace codes and ids, report dates, the
+ * per-profile fold and the scaling of a sample.
  */
 
 /** AEP's spelling and identity namespace id of the standard namespaces the examples show. */
@@ -34,25 +34,6 @@ export const namespaceId = (nsKey: string): string => {
   return String(1000 + (hash % 9_999_000))
 }
 
-const pad = (n: number, width = 2) => String(n).padStart(width, "0")
-
-/**
- * `yyyy-MM-dd HH:mm:ss.S` in UTC, as Java's `Timestamp.toString` prints it
- * (AEP's `2020-08-01 17:57:57.0`): the fraction without trailing zeros, at
- * least one digit.
- */
-export const sampleTimestamp = (ms: number): string => {
-  const d = new Date(ms)
-  const fraction = pad(d.getUTCMilliseconds(), 3).replace(/0+$/, "") || "0"
-  return (
-    `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
-    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${fraction}`
-  )
-}
-
-/** `yyyy-MM-ddTHH:mm:ss.SSS` in UTC without a zone, as report timestamps are sent. */
-export const reportTimestamp = (ms: number): string => new Date(ms).toISOString().slice(0, 23)
-
 /** The UTC day (`YYYY-MM-DD`) a sample belongs to. */
 export const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10)
 
@@ -65,9 +46,6 @@ export const parseDay = (date: string): string | undefined => {
   const parsed = new Date(Date.UTC(year, Number(match[2]) - 1, Number(match[3])))
   return parsed.toISOString().slice(0, 10) === date ? date : undefined
 }
-
-/** Rounded as AEP's examples are (six decimals). */
-export const ratio = (part: number, whole: number): number => (whole === 0 ? 0 : Math.round((part / whole) * 1e6) / 1e6)
 
 /** The unstitched report's windows: a profile is counted in a window when it had no event in it. */
 export const WINDOWS: ReadonlyArray<readonly [name: string, days: number]> = [
