@@ -90,13 +90,30 @@ export const namespaceReport = (snapshot: SampleStatus.Snapshot): PreviewSampleS
   }
 }
 
+/**
+ * A stored map with its keys in code-point order. The maps a snapshot holds
+ * are written in that order, but PostgreSQL keeps snapshots as jsonb, which
+ * gives keys back shortest first: the answer is the same on both databases.
+ */
+const byKey = <V>(record: Readonly<Record<string, V>>): Record<string, V> =>
+  Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+
+/** A window of unstitched profiles, its keys in the report's order (see `byKey`). */
+const window = (w: SampleStatus.Window) => ({
+  countOfProfiles: w.countOfProfiles,
+  eventsAssociated: w.eventsAssociated,
+  nsDistribution: Object.fromEntries(
+    Object.entries(byKey(w.nsDistribution)).map(([code, d]) => [code, { countOfProfiles: d.countOfProfiles, eventsAssociated: d.eventsAssociated }])
+  )
+})
+
 export const datasetOverlapReport = (snapshot: SampleStatus.Snapshot): PreviewSampleStatus.OverlapReport => ({
-  data: snapshot.datasetOverlap,
+  data: byKey(snapshot.datasetOverlap),
   reportTimestamp: reportTimestamp(snapshot.sampledAt)
 })
 
 export const namespaceOverlapReport = (snapshot: SampleStatus.Snapshot): PreviewSampleStatus.OverlapReport => ({
-  data: snapshot.namespaceOverlap,
+  data: byKey(snapshot.namespaceOverlap),
   reportTimestamp: reportTimestamp(snapshot.sampledAt)
 })
 
@@ -104,7 +121,8 @@ export const unstitchedProfilesReport = (snapshot: SampleStatus.Snapshot): Previ
   data: {
     totalNumberOfProfiles: snapshot.totalRows,
     totalNumberOfEvents: snapshot.events,
-    unstitchedProfiles: snapshot.unstitched
+    // Windows shortest first is also their order by days (7days … 120days), as jsonb gives them back.
+    unstitchedProfiles: Object.fromEntries(Object.entries(snapshot.unstitched).map(([name, w]) => [name, window(w)]))
   },
   reportTimestamp: reportTimestamp(snapshot.sampledAt)
 })
