@@ -154,10 +154,15 @@ export const serve = <E>(
 ) => {
   const server = new LeanRoute.LeanServer()
   const lean = leanRouteOn(options) ? LeanRoute.layer(server, { cache: options.lookupCache ?? LookupCache.make(options.lookupCacheMb) }) : Layer.empty
+  const app = Layer.merge(Layer.effectDiscard(beforeListening), lean).pipe(Layer.provideMerge(layer(options)))
+  // The port opens once the store, the routes and `beforeListening` are
+  // ready: a connection accepted earlier would have had no route to answer
+  // it. (`app` is one layer value, built once for both.)
+  const listening = NodeHttpServer.layer(() => server, { port: options.port, host: options.host }).pipe(Layer.provide(app))
   return HttpApiBuilder.serve(HttpMiddleware.logger).pipe(
-    Layer.provide(Layer.merge(Layer.effectDiscard(beforeListening), lean).pipe(Layer.provideMerge(layer(options)))),
+    Layer.provide(app),
     options.logAddress === false ? (layer) => layer : HttpServer.withLogAddress,
-    Layer.provideMerge(NodeHttpServer.layer(() => server, { port: options.port, host: options.host })),
+    Layer.provideMerge(listening),
     // Nothing exports spans from this process, and making them (one per
     // request and per SQL statement) was a tenth of a lookup's CPU. A program
     // that wants traces provides `layer` to its own server with a tracer.

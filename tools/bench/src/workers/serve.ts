@@ -51,9 +51,9 @@ const main = async ({ accessLog, admin, database, dir, workers }: ServeArgs) => 
   const deadline = Date.now() + 60_000
   for (;;) {
     try {
-      // The port listens before the routes are attached (the store is built
-      // in between: migrations, recovery), and a request accepted then is
-      // never answered: each attempt gives up after a while and asks again.
+      // Each attempt gives up after a while and asks again: a service that
+      // is still starting refuses the connection, but a stalled one must not
+      // hold the benchmark.
       const response = await fetch(`${url}/ims/token/v3`, {
         signal: AbortSignal.timeout(2_000),
         method: "POST",
