@@ -50,6 +50,8 @@ export class ImsTokens extends Context.Tag("@rtcp/local-platform/ImsTokens")<
     readonly issue: (client: ImsClient) => Effect.Effect<{ readonly token: string; readonly expiresIn: number }>
     /** The claims of a valid token; `None` when forged, malformed or expired. */
     readonly verify: (token: string) => Effect.Effect<Option.Option<TokenClaims>>
+    /** `verify` at the time `now` (epoch ms), for a caller that already read its clock. */
+    readonly verifyAt: (token: string, now: number) => Option.Option<TokenClaims>
     /** Makes every token issued so far invalid (fault injection: tokens expiring early). */
     readonly rotate: Effect.Effect<void>
   }
@@ -68,6 +70,19 @@ export const layer = (options: ImsOptions) =>
   Layer.sync(ImsTokens, () => {
     let secret = loadSecret(options.secretFile)
     const sign = (payload: string) => createHmac("sha256", secret).update(payload).digest("base64url")
+    const verifyAt = (token: string, now: number): Option.Option<TokenClaims> => {
+      const [payload, signature, ...rest] = token.split(".")
+      if (!payload || !signature || rest.length > 0) return Option.none()
+      const expected = Buffer.from(sign(payload))
+      const given = Buffer.from(signature)
+      if (expected.length !== given.length || !timingSafeEqual(expected, given)) return Option.none()
+      try {
+        const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as TokenClaims
+        return typeof claims.exp === "number" && claims.exp > now ? Option.some(claims) : Option.none()
+      } catch {
+        return Option.none()
+      }
+    }
     return ImsTokens.of({
       clients: options.clients,
       tokenTtlSeconds: options.tokenTtlSeconds,
@@ -78,20 +93,8 @@ export const layer = (options: ImsOptions) =>
           const payload = Buffer.from(JSON.stringify(claims)).toString("base64url")
           return { token: `${payload}.${sign(payload)}`, expiresIn: options.tokenTtlSeconds }
         }),
-      verify: (token) =>
-        Effect.map(Clock.currentTimeMillis, (now) => {
-          const [payload, signature, ...rest] = token.split(".")
-          if (!payload || !signature || rest.length > 0) return Option.none()
-          const expected = Buffer.from(sign(payload))
-          const given = Buffer.from(signature)
-          if (expected.length !== given.length || !timingSafeEqual(expected, given)) return Option.none()
-          try {
-            const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as TokenClaims
-            return typeof claims.exp === "number" && claims.exp > now ? Option.some(claims) : Option.none()
-          } catch {
-            return Option.none()
-          }
-        }),
+      verify: (token) => Effect.map(Clock.currentTimeMillis, (now) => verifyAt(token, now)),
+      verifyAt,
       rotate: Effect.sync(() => {
         secret = randomBytes(32)
       })

@@ -29,6 +29,8 @@ interface Kept {
 export interface LookupCache {
   /** The answer kept for `key` when it was read at `version`. */
   readonly get: (key: string, version: string) => string | undefined
+  /** `get` for a hit only: a miss is not counted (the caller then asks `get`). */
+  readonly peek: (key: string, version: string) => string | undefined
   readonly set: (key: string, version: string, body: string) => void
   /** What it holds and did, for tests and benchmarks. */
   readonly stats: () => { readonly entries: number; readonly bytes: number; readonly hits: number; readonly misses: number }
@@ -54,6 +56,12 @@ export const make = (maxMb: number = DEFAULT_MAX_MB): LookupCache | undefined =>
       }
       misses++
       return undefined
+    },
+    peek: (key, version) => {
+      const kept = entries.get(key)
+      if (kept === undefined || kept.version !== version) return undefined
+      hits++
+      return kept.body
     },
     set: (key, version, body) => {
       // An answer bigger than the whole cache is not kept (lru-cache would refuse it anyway).

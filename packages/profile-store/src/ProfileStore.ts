@@ -37,7 +37,7 @@ import * as SystemJobs from "./SystemJobs.js"
 
 const migrated = Layer.effectDiscard(Migrations.run.pipe(Effect.orDie))
 
-const base = Layer.mergeAll(Catalog.layer, IdentityGraph.layer, MergePolicies.layer, StoreEvents.layer, JobLeases.layer, DataVersion.layer).pipe(
+const base = Layer.mergeAll(Catalog.layer, IdentityGraph.layer, MergePolicies.layer, StoreEvents.layer, JobLeases.layer).pipe(
   Layer.provideMerge(Sandboxes.layer)
 )
 
@@ -63,8 +63,10 @@ const features = Layer.mergeAll(
  */
 const resumed = Layer.effectDiscard(Effect.flatMap(Ingestion.Ingestion, (ingestion) => ingestion.resumeCutOff))
 
+const services = resumed.pipe(Layer.provideMerge(features.pipe(Layer.provideMerge(engine))), Layer.provide(migrated))
+
 /** Every store service, over whatever `SqlClient` is provided (SQLite or Postgres). */
-export const layer = resumed.pipe(Layer.provideMerge(features.pipe(Layer.provideMerge(engine))), Layer.provide(migrated))
+export const layer = Layer.merge(services, DataVersion.layer)
 
 /** Kept here too for callers that knew it as `ProfileStore.DataDirectory`. */
 export { DataDirectory }
@@ -109,7 +111,7 @@ const tuned = Layer.effectDiscard(
 export const layerSqlite = (options: SqliteOptions) => {
   const filename = options.directory === ":memory:" ? ":memory:" : join(options.directory, "profile.db")
   const directory = dataDirectory(options.directory)
-  return layer.pipe(
+  return Layer.merge(services, filename === ":memory:" ? DataVersion.layer : DataVersion.layerFile(filename)).pipe(
     Layer.provide(tuned),
     Layer.provideMerge(SqliteClient.layer({ filename })),
     Layer.provideMerge(Layer.succeed(DataDirectory, directory)),
@@ -123,10 +125,12 @@ export const layerSqlite = (options: SqliteOptions) => {
  * process owns the store and writes it: no migrations, no jobs, no folder
  * lock, and nothing cached that the writer could change underneath.
  */
-export const layerReader = Entities.layer.pipe(
-  Layer.provideMerge(Layer.mergeAll(IdentityGraph.layer, MergePolicies.layer, StoreEvents.layer, Sandboxes.layer, DataVersion.layer)),
+const readerServices = Entities.layer.pipe(
+  Layer.provideMerge(Layer.mergeAll(IdentityGraph.layer, MergePolicies.layer, StoreEvents.layer, Sandboxes.layer)),
   Layer.provide(Layer.succeed(SharedFile, true))
 )
+
+export const layerReader = Layer.merge(readerServices, DataVersion.layer)
 
 /** What `layerReader` provides. */
 export type ReaderServices = Layer.Layer.Success<typeof layerReader>
@@ -137,7 +141,7 @@ export type ReaderServices = Layer.Layer.Success<typeof layerReader>
  * the writer acknowledged is what the next read here sees.
  */
 export const layerSqliteReader = (options: { readonly directory: string }) =>
-  layerReader.pipe(
+  Layer.merge(readerServices, DataVersion.layerFile(join(options.directory, "profile.db"))).pipe(
     Layer.provideMerge(SqliteClient.layer({ filename: join(options.directory, "profile.db"), readonly: true, disableWAL: true }))
   )
 

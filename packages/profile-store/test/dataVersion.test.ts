@@ -1,7 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option } from "effect"
 import { DataVersion, Entities, MergePolicies } from "../src/index.js"
-import { dialect } from "./support/database.js"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { dialect, storeAt } from "./support/database.js"
 import { dataset, ingest, person, store } from "./support/store.js"
 
 const version = Effect.flatMap(DataVersion.DataVersion, (v) => v.current)
@@ -40,6 +43,27 @@ describe("data version", () => {
       yield* entities.deleteEntity("prod", { namespace: "crmid", id: "c1" }, undefined)
       yield* expectNew()
     }).pipe(Effect.provide(store()))
+  )
+
+  it.effect.skipIf(dialect !== "sqlite")("in a file, is read without an Effect and changes with the store's own commits", () =>
+    Effect.acquireUseRelease(
+      Effect.sync(() => mkdtempSync(join(tmpdir(), "rtcp-data-version-"))),
+      (directory) =>
+        Effect.gen(function* () {
+          const { peek } = yield* DataVersion.DataVersion
+          expect(peek).toBeDefined()
+          const crm = yield* dataset("CRM", "profile")
+          const before = peek!()
+          expect(Option.getOrThrow(yield* version)).toBe(before)
+          yield* ingest(crm.id, [person([["CRMID", "c1"]], { v: 1 })])
+          const after = peek!()
+          expect(after).not.toBe(before)
+          const entities = yield* Entities.Entities
+          yield* entities.getProfile("prod", { identity: { namespace: "crmid", id: "c1" }, schemaName: "_xdm.context.profile" })
+          expect(peek!()).toBe(after)
+        }).pipe(Effect.provide(storeAt(directory))),
+      (directory) => Effect.sync(() => rmSync(directory, { recursive: true, force: true }))
+    )
   )
 
   it.effect.skipIf(dialect !== "postgres")("is not told on a database other processes share: nothing may be cached", () =>

@@ -57,6 +57,8 @@ const benchmark: Benchmark = {
     const events: Array<LoadResult> = []
     const profileOne: Array<LoadResult> = []
     const eventsOne: Array<LoadResult> = []
+    const profileStore: Array<LoadResult> = []
+    const eventsStore: Array<LoadResult> = []
     const serviceResources: Array<Resources | undefined> = []
     for (let run = 1; run <= context.runs; run++) {
       context.log(`run ${run}/${context.runs}: Hono, Effect HttpApi hello, GET profile, GET events (${loadSeconds} s each, ${CONNECTIONS} connections)`)
@@ -64,8 +66,12 @@ const benchmark: Benchmark = {
       hono.push(ceiling.value)
       const framework = await withServer(startEffectHello(context), ({ url }) => load({ url, connections: CONNECTIONS, seconds: loadSeconds }))
       effectHello.push(framework.value)
-      const measure = (workers: number | "default") => withServer(
-        startService(context, { dir: store.dir, workers }, cpuProfileArgs(context, `lookups-workers-${workers}`)),
+      const measure = (workers: number | "default", lookupCacheMb?: number) => withServer(
+        startService(
+          context,
+          { dir: store.dir, workers, lookupCacheMb },
+          cpuProfileArgs(context, `lookups-workers-${workers}${lookupCacheMb === 0 ? "-no-cache" : ""}`)
+        ),
         async ({ token, url }) => {
           const headers = platformHeaders(token)
           // Every lookup must find its profile: a 404 is cheaper and would flatter the figures.
@@ -84,6 +90,10 @@ const benchmark: Benchmark = {
       const single = await measure(other)
       profileOne.push(single.value.p)
       eventsOne.push(single.value.e)
+      // …and every lookup read from the store (--lookup-cache-mb 0): what a lookup costs when its answer is not kept.
+      const reads = await measure("default", 0)
+      profileStore.push(reads.value.p)
+      eventsStore.push(reads.value.e)
       profile.push(served.value.p)
       events.push(served.value.e)
       serviceResources.push(served.resources)
@@ -91,7 +101,9 @@ const benchmark: Benchmark = {
         `  Hono ${fmt(ceiling.value.requestsPerSecond)} req/s; Effect hello ${fmt(framework.value.requestsPerSecond)} req/s; profile ${fmt(served.value.p.requestsPerSecond)} req/s p99 ${fmt(served.value.p.latencyMs.p99)} ms; ` +
           `events ${fmt(served.value.e.requestsPerSecond)} req/s p99 ${fmt(served.value.e.latencyMs.p99)} ms; ` +
           `--workers ${other}: profile ${fmt(single.value.p.requestsPerSecond)} req/s p99 ${fmt(single.value.p.latencyMs.p99)} ms, ` +
-          `events ${fmt(single.value.e.requestsPerSecond)} req/s p99 ${fmt(single.value.e.latencyMs.p99)} ms`
+          `events ${fmt(single.value.e.requestsPerSecond)} req/s p99 ${fmt(single.value.e.latencyMs.p99)} ms; ` +
+          `no cache: profile ${fmt(reads.value.p.requestsPerSecond)} req/s p99 ${fmt(reads.value.p.latencyMs.p99)} ms, ` +
+          `events ${fmt(reads.value.e.requestsPerSecond)} req/s p99 ${fmt(reads.value.e.latencyMs.p99)} ms`
       )
     }
     const h = best(hono, (r) => r.requestsPerSecond)
@@ -100,7 +112,9 @@ const benchmark: Benchmark = {
     const e = best(events, (r) => r.requestsPerSecond)
     const p1 = best(profileOne, (r) => r.requestsPerSecond)
     const e1 = best(eventsOne, (r) => r.requestsPerSecond)
-    const failures = [...profile, ...events, ...profileOne, ...eventsOne].reduce((sum, r) => sum + r.errors + r.timeouts + r.non2xx, 0)
+    const p0 = best(profileStore, (r) => r.requestsPerSecond)
+    const e0 = best(eventsStore, (r) => r.requestsPerSecond)
+    const failures = [...profile, ...events, ...profileOne, ...eventsOne, ...profileStore, ...eventsStore].reduce((sum, r) => sum + r.errors + r.timeouts + r.non2xx, 0)
     const profileRatio = p.requestsPerSecond / h.requestsPerSecond
     const eventsRatio = e.requestsPerSecond / h.requestsPerSecond
     const label = `${lookupStore.toLocaleString("en-US")} profiles`
@@ -120,6 +134,10 @@ const benchmark: Benchmark = {
           getProfile: { ...brief(p1), ratioToCeiling: Number((p1.requestsPerSecond / h.requestsPerSecond).toFixed(3)) },
           getEvents: { ...brief(e1), ratioToCeiling: Number((e1.requestsPerSecond / h.requestsPerSecond).toFixed(3)) }
         },
+        storeReads: {
+          getProfile: { ...brief(p0), ratioToCeiling: Number((p0.requestsPerSecond / h.requestsPerSecond).toFixed(3)) },
+          getEvents: { ...brief(e0), ratioToCeiling: Number((e0.requestsPerSecond / h.requestsPerSecond).toFixed(3)) }
+        },
         failedRequests: failures,
         serviceMaxRssMb: Math.round(Math.max(...serviceResources.map((r) => r?.maxRssMb ?? 0))),
         runs: {
@@ -128,7 +146,9 @@ const benchmark: Benchmark = {
           getProfile: profile.map(brief),
           getEvents: events.map(brief),
           getProfileOtherWorkers: profileOne.map(brief),
-          getEventsOtherWorkers: eventsOne.map(brief)
+          getEventsOtherWorkers: eventsOne.map(brief),
+          getProfileStoreReads: profileStore.map(brief),
+          getEventsStoreReads: eventsStore.map(brief)
         }
       },
       targets: [
@@ -145,7 +165,10 @@ const benchmark: Benchmark = {
         `GET profile: ${fmt(p.requestsPerSecond)} req/s (${fmt(profileRatio)}× Hono), p50 ${fmt(p.latencyMs.p50)} ms, p99 ${fmt(p.latencyMs.p99)} ms`,
         `GET events:  ${fmt(e.requestsPerSecond)} req/s (${fmt(eventsRatio)}× Hono), p50 ${fmt(e.latencyMs.p50)} ms, p99 ${fmt(e.latencyMs.p99)} ms`,
         `--workers ${other}, GET profile: ${fmt(p1.requestsPerSecond)} req/s (${fmt(p1.requestsPerSecond / h.requestsPerSecond)}× Hono), p50 ${fmt(p1.latencyMs.p50)} ms, p99 ${fmt(p1.latencyMs.p99)} ms`,
-        `--workers ${other}, GET events:  ${fmt(e1.requestsPerSecond)} req/s (${fmt(e1.requestsPerSecond / h.requestsPerSecond)}× Hono), p50 ${fmt(e1.latencyMs.p50)} ms, p99 ${fmt(e1.latencyMs.p99)} ms`
+        `--workers ${other}, GET events:  ${fmt(e1.requestsPerSecond)} req/s (${fmt(e1.requestsPerSecond / h.requestsPerSecond)}× Hono), p50 ${fmt(e1.latencyMs.p50)} ms, p99 ${fmt(e1.latencyMs.p99)} ms`,
+        `every lookup read from the store (--lookup-cache-mb 0; the targets are measured with the cache, the default):`,
+        `  GET profile: ${fmt(p0.requestsPerSecond)} req/s (${fmt(p0.requestsPerSecond / h.requestsPerSecond)}× Hono), p50 ${fmt(p0.latencyMs.p50)} ms, p99 ${fmt(p0.latencyMs.p99)} ms`,
+        `  GET events:  ${fmt(e0.requestsPerSecond)} req/s (${fmt(e0.requestsPerSecond / h.requestsPerSecond)}× Hono), p50 ${fmt(e0.latencyMs.p50)} ms, p99 ${fmt(e0.latencyMs.p99)} ms`
       ],
       plots: [
         {
@@ -163,7 +186,9 @@ const benchmark: Benchmark = {
                   { label: "GET profile", value: p.requestsPerSecond, note: `${profileRatio.toFixed(2)}× Hono` },
                   { label: "GET events", value: e.requestsPerSecond, note: `${eventsRatio.toFixed(2)}× Hono` },
                   { label: `GET profile, --workers ${other}`, value: p1.requestsPerSecond, note: `${(p1.requestsPerSecond / h.requestsPerSecond).toFixed(2)}× Hono` },
-                  { label: `GET events, --workers ${other}`, value: e1.requestsPerSecond, note: `${(e1.requestsPerSecond / h.requestsPerSecond).toFixed(2)}× Hono` }
+                  { label: `GET events, --workers ${other}`, value: e1.requestsPerSecond, note: `${(e1.requestsPerSecond / h.requestsPerSecond).toFixed(2)}× Hono` },
+                  { label: "GET profile, no cache", value: p0.requestsPerSecond, note: `${(p0.requestsPerSecond / h.requestsPerSecond).toFixed(2)}× Hono` },
+                  { label: "GET events, no cache", value: e0.requestsPerSecond, note: `${(e0.requestsPerSecond / h.requestsPerSecond).toFixed(2)}× Hono` }
                 ]
               }
             ],

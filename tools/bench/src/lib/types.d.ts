@@ -1,26 +1,4 @@
-// The two untyped CommonJS packages the benchmarks use, typed as far as they are used.
-
-declare module "better-sqlite3" {
-  interface RunResult {
-    readonly changes: number
-    readonly lastInsertRowid: number | bigint
-  }
-  interface Statement {
-    run(...params: ReadonlyArray<unknown>): RunResult
-    get(...params: ReadonlyArray<unknown>): any
-    all(...params: ReadonlyArray<unknown>): Array<any>
-    pluck(toggle?: boolean): Statement
-  }
-  interface Database {
-    prepare(sql: string): Statement
-    pragma(source: string, options?: { simple?: boolean }): unknown
-    exec(source: string): Database
-    transaction<F extends (...args: Array<any>) => unknown>(fn: F): F
-    close(): void
-  }
-  const Database: new (filename: string, options?: { readonly?: boolean }) => Database
-  export default Database
-}
+// The untyped CommonJS package the benchmarks use, typed as far as it is used.
 
 declare module "autocannon" {
   interface Histogram {

@@ -22,6 +22,8 @@ export interface ServeArgs {
    * Unset: 1, one process, as every benchmark measured it before workers.
    */
   readonly workers?: number | "default" | undefined
+  /** `--lookup-cache-mb`: 0 makes every lookup read the store; the service's default when unset. */
+  readonly lookupCacheMb?: number | undefined
 }
 
 export interface ServeInfo {
@@ -29,7 +31,7 @@ export interface ServeInfo {
   readonly token: string
 }
 
-const main = async ({ accessLog, admin, database, dir, workers }: ServeArgs) => {
+const main = async ({ accessLog, admin, database, dir, lookupCacheMb, workers }: ServeArgs) => {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const processes = Workers.count({ requested: workers === "default" ? undefined : (workers ?? 1), directory: dir, admin })
@@ -40,11 +42,12 @@ const main = async ({ accessLog, admin, database, dir, workers }: ServeArgs) => 
     port: processes > 1 ? 0 : port,
     host: "127.0.0.1",
     logAddress: processes === 1,
+    lookupCacheMb,
     ...(admin === true ? { admin: true } : {})
   })
   const server =
     processes > 1
-      ? Layer.merge(writer, Layer.provide(Workers.layerReaders({ workers: processes, port, host: "127.0.0.1", directory: dir, database }), writer))
+      ? Layer.merge(writer, Layer.provide(Workers.layerReaders({ workers: processes, port, host: "127.0.0.1", directory: dir, database, lookupCacheMb }), writer))
       : writer
   const launched = Layer.launch(accessLog === true ? server : server.pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))))
   Effect.runFork(launched)
