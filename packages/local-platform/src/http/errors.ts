@@ -183,11 +183,17 @@ const replayable = (request: HttpServerRequest.HttpServerRequest, path: string):
 const bodyText = (response: HttpServerResponse.HttpServerResponse): string | null =>
   response.body._tag === "Uint8Array" ? new TextDecoder().decode(response.body.body) : null
 
-/** What the inspector keeps of a request body: the text handlers read, never a batch file. */
-const requestBody = (request: HttpServerRequest.HttpServerRequest, path: string) =>
+/**
+ * What the inspector keeps of a request body: the text handlers read, never
+ * a batch file, nor a body refused for its size (it was drained unread, and
+ * reading it again would wait for a stream that has ended, holding the 413).
+ */
+const requestBody = (request: HttpServerRequest.HttpServerRequest, path: string, status: number | undefined) =>
   !["POST", "PUT", "PATCH"].includes(request.method)
     ? Effect.succeed(null)
-    : BATCH_FILE.test(path)
+    : status === 413
+      ? Effect.succeed(`[body of ${request.headers["content-length"] ?? "?"} bytes, refused for its size, not kept]`)
+      : BATCH_FILE.test(path)
       ? Effect.succeed(`[batch file of ${request.headers["content-length"] ?? "?"} bytes, not kept]`)
       : /^multipart\//i.test(request.headers["content-type"] ?? "")
         ? Effect.succeed("[multipart body, not kept]")
@@ -242,7 +248,7 @@ export const ErrorsLive = HttpApiBuilder.middleware(
               latencyMs: Date.now() - started,
               requestId,
               sandbox: request.headers["x-sandbox-name"] || null,
-              request: { headers: request.headers, body: yield* requestBody(request, path) },
+              request: { headers: request.headers, body: yield* requestBody(request, path, response?.status) },
               response: {
                 headers: response === undefined
                   ? {}
