@@ -9,6 +9,7 @@ import type { Identity } from "@rtcp/core"
 import { Clock, Context, Effect, Layer, Option } from "effect"
 import { profileValues } from "./ComputedAttributes.js"
 import { IdentityGraph, type IdentityRow, MAX_GRAPH_SIZE, xidOf } from "./IdentityGraph.js"
+import { type EventCursor, type EventRow, LookupRows } from "./LookupRows.js"
 import * as StoreError from "./StoreError.js"
 import { invalid } from "./StoreError.js"
 import { joins } from "./internal/explanation.js"
@@ -125,7 +126,6 @@ type LookupError =
   | StoreError.InvalidInput
 
 type ExplainFragmentRow = Omit<Rows.Fragment, "sandbox">
-type EventRow = Pick<Rows.Event, "dataset_id" | "id" | "ts" | "data" | "ingested_at">
 
 const PROFILE_SCHEMA = "_xdm.context.profile"
 
@@ -140,11 +140,7 @@ const upsNotFound = (identity: IdentityRef) => new StoreError.ProfileNotFound({ 
 // event cursor and property filters
 // ---------------------------------------------------------------------------
 
-interface Cursor {
-  readonly ts: number
-  readonly dataset: string
-  readonly id: string
-}
+type Cursor = EventCursor
 
 /** The cursor is the last (timestamp, dataset, id) seen, so ingestion of older events never shifts a page. */
 export const encodeCursor = (cursor: Cursor) => Buffer.from(JSON.stringify([cursor.ts, cursor.dataset, cursor.id])).toString("base64url")
@@ -235,6 +231,7 @@ export const layer = Layer.effect(
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const graph = yield* IdentityGraph
+    const rows = yield* LookupRows
     const policies = yield* MergePolicies
     const storeEvents = yield* StoreEvents
 
@@ -242,29 +239,25 @@ export const layer = Layer.effect(
     const scope = (sandbox: string, identity: IdentityRef, policy: Policy) =>
       Effect.gen(function* () {
         if (policy.identityGraph === "none") {
-          const found = yield* graph.find(sandbox, identity.namespace, identity.id)
+          const found = yield* rows.identity(sandbox, identity.namespace, identity.id)
           if (Option.isNone(found)) return yield* Effect.fail(upsNotFound(identity))
           const row = found.value
           return { xid: row.xid, members: [row] as ReadonlyArray<IdentityRow>, requested: row }
         }
         // The identity and its graph in one statement.
-        const found = yield* graph.graphOf(sandbox, identity.namespace, identity.id)
+        const found = yield* rows.graph(sandbox, identity.namespace, identity.id)
         if (Option.isNone(found)) return yield* Effect.fail(upsNotFound(identity))
         const { members, requested: row } = found.value
         if (members.length > MAX_GRAPH_SIZE) return yield* Effect.fail(new StoreError.GraphTooLarge({ count: members.length, limit: MAX_GRAPH_SIZE }))
-        const root = members.find((member) => member.id === row.graphId) ?? (yield* graph.root(row.graphId))
+        const root = members.find((member) => member.id === row.graphId) ?? (yield* rows.root(row.graphId))
         return { xid: root.xid, members, requested: row }
       })
 
-    // Identity ids are unique across sandboxes and the identities were resolved
-    // in the caller's sandbox, so rows are read by identity id alone: a
-    // `sandbox = ?` term makes SQLite prefer the sandbox-first primary key and
-    // scan the whole sandbox.
-    const fragmentsOf = (_sandbox: string, members: ReadonlyArray<IdentityRow>) =>
-      sql<Omit<Rows.Fragment, "sandbox" | "batch_id">>`SELECT dataset_id, identity_id, data, ingested_at, custom_ts FROM fragments
-        WHERE ${sql.in("identity_id", members.map((m) => m.id))}`.pipe(
-        Effect.map((rows) =>
-          rows.map((row) => ({
+    const fragmentsOf = (members: ReadonlyArray<IdentityRow>) =>
+      Effect.map(
+        rows.fragments(members.map((m) => m.id)),
+        (found) =>
+          found.map((row) => ({
             identityId: Number(row.identity_id),
             fragment: {
               datasetId: row.dataset_id,
@@ -273,15 +266,9 @@ export const layer = Layer.effect(
               customTimestamp: row.custom_ts === null ? null : Number(row.custom_ts)
             } satisfies Fragment
           }))
-        ),
-        Effect.orDie
       )
 
-    const hasEvents = (_sandbox: string, members: ReadonlyArray<IdentityRow>) =>
-      sql`SELECT 1 AS found FROM events WHERE ${sql.in("identity_id", members.map((m) => m.id))} LIMIT 1`.pipe(
-        Effect.map((rows) => rows.length > 0),
-        Effect.orDie
-      )
+    const hasEvents = (members: ReadonlyArray<IdentityRow>) => rows.hasEvents(members.map((m) => m.id))
 
     const assemble = (
       sandbox: string,
@@ -292,9 +279,9 @@ export const layer = Layer.effect(
     ) =>
       Effect.gen(function* () {
         const { members, requested, xid } = yield* scope(sandbox, identity, policy)
-        const rows = yield* fragmentsOf(sandbox, members)
-        const { entity, merged } = mergedEntity(rows, members, policy.attributeMerge, requested.id)
-        if (merged.sources.length === 0 && !(yield* hasEvents(sandbox, members))) {
+        const fragments = yield* fragmentsOf(members)
+        const { entity, merged } = mergedEntity(fragments, members, policy.attributeMerge, requested.id)
+        if (merged.sources.length === 0 && !(yield* hasEvents(members))) {
           return yield* Effect.fail(upsNotFound(identity))
         }
         if (withCA === true) deepAssign(entity, yield* profileValues(sql, sandbox, xid))
@@ -338,27 +325,23 @@ export const layer = Layer.effect(
         let cursor = after
         // Page through SQL until the page is full (filters may drop rows); one more row tells whether a next page exists.
         while (collected.length <= limit) {
-          const continuation = cursor
-            ? desc
-              ? sql`AND (ts < ${cursor.ts} OR (ts = ${cursor.ts} AND (dataset_id < ${cursor.dataset} OR (dataset_id = ${cursor.dataset} AND id < ${cursor.id}))))`
-              : sql`AND (ts > ${cursor.ts} OR (ts = ${cursor.ts} AND (dataset_id > ${cursor.dataset} OR (dataset_id = ${cursor.dataset} AND id > ${cursor.id}))))`
-            : sql``
-          const from = query.startTime === undefined ? sql`` : sql`AND ts >= ${query.startTime}`
-          const to = query.endTime === undefined ? sql`` : sql`AND ts < ${query.endTime}`
-          const order = desc ? sql`ORDER BY ts DESC, dataset_id DESC, id DESC` : sql`ORDER BY ts, dataset_id, id`
           const want = limit + 1 - collected.length
-          const rows = yield* sql<EventRow>`SELECT dataset_id, id, ts, data, ingested_at FROM events
-            WHERE ${sql.in("identity_id", ids)} ${from} ${to} ${continuation} ${order}
-            LIMIT ${filters.length > 0 ? Math.max(want, 500) : want}`.pipe(Effect.orDie)
-          for (const row of rows) {
+          const found = yield* rows.events(ids, {
+            startTime: query.startTime,
+            endTime: query.endTime,
+            after: cursor,
+            descending: desc,
+            limit: filters.length > 0 ? Math.max(want, 500) : want
+          })
+          for (const row of found) {
             const data = JSON.parse(row.data)
             if (filters.every((filter) => matches(data, filter))) collected.push({ row, data })
             if (collected.length > limit) break
           }
-          if (rows.length === 0) break
-          const last = rows[rows.length - 1]!
+          if (found.length === 0) break
+          const last = found[found.length - 1]!
           cursor = { ts: Number(last.ts), dataset: last.dataset_id, id: last.id }
-          if (rows.length < want) break
+          if (found.length < want) break
         }
         const page = collected.slice(0, limit)
         const last = page[page.length - 1]
@@ -384,16 +367,16 @@ export const layer = Layer.effect(
         const policy = yield* policies.resolve(sandbox, query.mergePolicyId, PROFILE_SCHEMA)
         const { members, requested, xid } = yield* scope(sandbox, query.identity, policy)
         // Not the lookup's statement: this one also reads the batch, which lookups never need.
-        const rows = yield* sql<ExplainFragmentRow>`SELECT dataset_id, identity_id, batch_id, data, ingested_at, custom_ts FROM fragments
+        const fragmentRows = yield* sql<ExplainFragmentRow>`SELECT dataset_id, identity_id, batch_id, data, ingested_at, custom_ts FROM fragments
           WHERE ${sql.in("identity_id", members.map((m) => m.id))}`.pipe(Effect.orDie)
-        const datasetIds = [...new Set(rows.map((row) => row.dataset_id))]
+        const datasetIds = [...new Set(fragmentRows.map((row) => row.dataset_id))]
         const names = new Map<string, string>()
         if (datasetIds.length > 0) {
           const found = yield* sql<{ readonly id: string; readonly name: string }>`SELECT id, name FROM datasets
             WHERE sandbox = ${sandbox} AND ${sql.in("id", datasetIds)}`.pipe(Effect.orDie)
           for (const dataset of found) names.set(dataset.id, dataset.name)
         }
-        const fragments = rows.map((row) => ({
+        const fragments = fragmentRows.map((row) => ({
           identityId: Number(row.identity_id),
           fragment: {
             datasetId: row.dataset_id,
@@ -404,7 +387,7 @@ export const layer = Layer.effect(
             customTimestamp: row.custom_ts === null ? null : Number(row.custom_ts)
           } satisfies SourcedFragment
         }))
-        if (fragments.length === 0 && !(yield* hasEvents(sandbox, members))) return yield* Effect.fail(upsNotFound(query.identity))
+        if (fragments.length === 0 && !(yield* hasEvents(members))) return yield* Effect.fail(upsNotFound(query.identity))
         const primaryId = primaryOf(fragments, requested.id)
         const links = policy.identityGraph === "none" ? [] : yield* graph.linksOf(sandbox, members.map((m) => m.id))
         return {

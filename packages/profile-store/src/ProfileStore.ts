@@ -27,6 +27,7 @@ import * as ExportJobs from "./ExportJobs.js"
 import * as IdentityGraph from "./IdentityGraph.js"
 import * as Ingestion from "./Ingestion.js"
 import * as JobLeases from "./JobLeases.js"
+import * as LookupRows from "./LookupRows.js"
 import * as MergePolicies from "./MergePolicies.js"
 import * as Migrations from "./Migrations.js"
 import * as SampleStatus from "./SampleStatus.js"
@@ -41,7 +42,11 @@ const base = Layer.mergeAll(Catalog.layer, IdentityGraph.layer, MergePolicies.la
   Layer.provideMerge(Sandboxes.layer)
 )
 
-const engine = Layer.mergeAll(Entities.layer, Ingestion.layer).pipe(Layer.provideMerge(base))
+/** Where lookups read their rows: the store's `SqlClient`, or a SQLite file's connection of its own (LookupRows.ts). */
+type LookupRowsLayer = Layer.Layer<LookupRows.LookupRows, never, SqlClient.SqlClient | IdentityGraph.IdentityGraph>
+
+const engine = (rows: LookupRowsLayer) =>
+  Layer.mergeAll(Entities.layer.pipe(Layer.provide(rows)), Ingestion.layer).pipe(Layer.provideMerge(base))
 
 /** Features built on the engine: each may use every engine and base service. */
 const features = Layer.mergeAll(
@@ -63,10 +68,11 @@ const features = Layer.mergeAll(
  */
 const resumed = Layer.effectDiscard(Effect.flatMap(Ingestion.Ingestion, (ingestion) => ingestion.resumeCutOff))
 
-const services = resumed.pipe(Layer.provideMerge(features.pipe(Layer.provideMerge(engine))), Layer.provide(migrated))
+const services = (rows: LookupRowsLayer) =>
+  resumed.pipe(Layer.provideMerge(features.pipe(Layer.provideMerge(engine(rows)))), Layer.provide(migrated))
 
 /** Every store service, over whatever `SqlClient` is provided (SQLite or Postgres). */
-export const layer = Layer.merge(services, DataVersion.layer)
+export const layer = Layer.merge(services(LookupRows.layer), DataVersion.layer)
 
 /** Kept here too for callers that knew it as `ProfileStore.DataDirectory`. */
 export { DataDirectory }
@@ -111,7 +117,11 @@ const tuned = Layer.effectDiscard(
 export const layerSqlite = (options: SqliteOptions) => {
   const filename = options.directory === ":memory:" ? ":memory:" : join(options.directory, "profile.db")
   const directory = dataDirectory(options.directory)
-  return Layer.merge(services, filename === ":memory:" ? DataVersion.layer : DataVersion.layerFile(filename)).pipe(
+  const inFile = filename !== ":memory:"
+  return Layer.merge(
+    services(inFile ? LookupRows.layerFile(filename) : LookupRows.layer),
+    inFile ? DataVersion.layerFile(filename) : DataVersion.layer
+  ).pipe(
     Layer.provide(tuned),
     Layer.provideMerge(SqliteClient.layer({ filename })),
     Layer.provideMerge(Layer.succeed(DataDirectory, directory)),
@@ -125,12 +135,14 @@ export const layerSqlite = (options: SqliteOptions) => {
  * process owns the store and writes it: no migrations, no jobs, no folder
  * lock, and nothing cached that the writer could change underneath.
  */
-const readerServices = Entities.layer.pipe(
-  Layer.provideMerge(Layer.mergeAll(IdentityGraph.layer, MergePolicies.layer, StoreEvents.layer, Sandboxes.layer)),
-  Layer.provide(Layer.succeed(SharedFile, true))
-)
+const readerServices = (rows: LookupRowsLayer) =>
+  Entities.layer.pipe(
+    Layer.provide(rows),
+    Layer.provideMerge(Layer.mergeAll(IdentityGraph.layer, MergePolicies.layer, StoreEvents.layer, Sandboxes.layer)),
+    Layer.provide(Layer.succeed(SharedFile, true))
+  )
 
-export const layerReader = Layer.merge(readerServices, DataVersion.layer)
+export const layerReader = Layer.merge(readerServices(LookupRows.layer), DataVersion.layer)
 
 /** What `layerReader` provides. */
 export type ReaderServices = Layer.Layer.Success<typeof layerReader>
@@ -141,7 +153,10 @@ export type ReaderServices = Layer.Layer.Success<typeof layerReader>
  * the writer acknowledged is what the next read here sees.
  */
 export const layerSqliteReader = (options: { readonly directory: string }) =>
-  Layer.merge(readerServices, DataVersion.layerFile(join(options.directory, "profile.db"))).pipe(
+  Layer.merge(
+    readerServices(LookupRows.layerFile(join(options.directory, "profile.db"))),
+    DataVersion.layerFile(join(options.directory, "profile.db"))
+  ).pipe(
     Layer.provideMerge(SqliteClient.layer({ filename: join(options.directory, "profile.db"), readonly: true, disableWAL: true }))
   )
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, TestClock } from "effect"
 import { Entities, MergePolicies } from "../src/index.js"
-import { dataset, ecid, event, ingest, person, store } from "./support/store.js"
+import { dialect } from "./support/database.js"
+import { dataset, ecid, event, ingest, person, store, storeInFolder } from "./support/store.js"
 
 const profileQuery = (namespace: string | undefined, value: string, mergePolicyId?: string) => ({
   identity: { namespace: namespace?.toLowerCase(), id: value },
@@ -19,7 +20,10 @@ const janeDoe = Effect.gen(function* () {
   return { crm, loyalty }
 })
 
-describe("entity lookups", () => {
+// In a folder, SQLite lookups read on a connection of their own (LookupRows.layerFile): the same answers are required.
+const stores = dialect === "sqlite" ? [["in memory", store] as const, ["in a folder", storeInFolder] as const] : [["", store] as const]
+
+describe.each(stores)("entity lookups %s", (_where, store) => {
   it.effect("timestampOrdered + pdg (the default policy): the whole graph, the newest value per attribute", () =>
     Effect.gen(function* () {
       const { crm, loyalty } = yield* janeDoe

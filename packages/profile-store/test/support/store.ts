@@ -1,9 +1,29 @@
 import { Effect, Layer } from "effect"
 import { Catalog, Ingestion } from "../../src/index.js"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll } from "vitest"
 import { storeAt } from "./database.js"
 
 /** A fresh store per test (in memory on SQLite, a scratch schema on Postgres). */
 export const store = () => storeAt(":memory:")
+
+const folders: Array<string> = []
+afterAll(() => {
+  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true })
+})
+
+/**
+ * A fresh store per test in a folder of its own, removed after the file's
+ * tests: on SQLite, lookups then read on a connection of their own
+ * (`LookupRows.layerFile`) rather than the store's.
+ */
+export const storeInFolder = () => {
+  const folder = mkdtempSync(join(tmpdir(), "rtcp-store-test-"))
+  folders.push(folder)
+  return storeAt(folder)
+}
 
 export const dataset = (
   name: string,
