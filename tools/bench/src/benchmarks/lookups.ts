@@ -4,11 +4,17 @@
  * HTTP ceiling): throughput and p50/p99 latency. A hello world on the
  * service's own HTTP stack (@effect/platform HttpApi) is measured too, so the
  * gap splits into framework and lookup work.
+ *
+ * Each service process first answers every identity once (the first pass,
+ * reported on its own: every answer read from the store), then the load is
+ * measured: the steady state of a service that has been running, where an
+ * answer is kept until the next write. The same loads with
+ * `--lookup-cache-mb 0` say what a lookup costs when it is read every time.
  */
 import { Workers } from "@rtcp/local-platform"
 import { type Benchmark, target } from "../lib/benchmark.js"
 import { barChart } from "../lib/chart.js"
-import { load, type LoadResult } from "../lib/load.js"
+import { load, type LoadResult, pass } from "../lib/load.js"
 import { lookupIdentities } from "../lib/seed.js"
 import {
   eventsPath,
@@ -59,6 +65,8 @@ const benchmark: Benchmark = {
     const eventsOne: Array<LoadResult> = []
     const profileStore: Array<LoadResult> = []
     const eventsStore: Array<LoadResult> = []
+    const profileFirst: Array<LoadResult> = []
+    const eventsFirst: Array<LoadResult> = []
     const serviceResources: Array<Resources | undefined> = []
     for (let run = 1; run <= context.runs; run++) {
       context.log(`run ${run}/${context.runs}: Hono, Effect HttpApi hello, GET profile, GET events (${loadSeconds} s each, ${CONNECTIONS} connections)`)
@@ -79,9 +87,13 @@ const benchmark: Benchmark = {
             const response = await fetch(`${url}${path}`, { headers })
             if (!response.ok) throw new Error(`GET ${path} answered ${response.status}: ${await response.text()}`)
           }
+          // Each identity once first, on a fresh process: the cold figure. The load after it is
+          // the steady state a service that has been running meets (its answers kept until a write).
+          const pFirst = await pass({ url, connections: CONNECTIONS, headers, paths: identities.map(profilePath) })
           const p = await load({ url, connections: CONNECTIONS, seconds: loadSeconds, headers, paths: identities.map(profilePath) })
+          const eFirst = await pass({ url, connections: CONNECTIONS, headers, paths: identities.map(eventsPath) })
           const e = await load({ url, connections: CONNECTIONS, seconds: loadSeconds, headers, paths: identities.map(eventsPath) })
-          return { p, e }
+          return { p, e, pFirst, eFirst }
         }
       )
       // As a user runs it: the lean route, and --workers at its default…
@@ -96,9 +108,13 @@ const benchmark: Benchmark = {
       eventsStore.push(reads.value.e)
       profile.push(served.value.p)
       events.push(served.value.e)
+      profileFirst.push(served.value.pFirst)
+      eventsFirst.push(served.value.eFirst)
       serviceResources.push(served.resources)
       context.log(
-        `  Hono ${fmt(ceiling.value.requestsPerSecond)} req/s; Effect hello ${fmt(framework.value.requestsPerSecond)} req/s; profile ${fmt(served.value.p.requestsPerSecond)} req/s p99 ${fmt(served.value.p.latencyMs.p99)} ms; ` +
+        `  Hono ${fmt(ceiling.value.requestsPerSecond)} req/s; Effect hello ${fmt(framework.value.requestsPerSecond)} req/s; ` +
+          `first pass: profile ${fmt(served.value.pFirst.requestsPerSecond)} req/s, events ${fmt(served.value.eFirst.requestsPerSecond)} req/s; ` +
+          `profile ${fmt(served.value.p.requestsPerSecond)} req/s p99 ${fmt(served.value.p.latencyMs.p99)} ms; ` +
           `events ${fmt(served.value.e.requestsPerSecond)} req/s p99 ${fmt(served.value.e.latencyMs.p99)} ms; ` +
           `--workers ${other}: profile ${fmt(single.value.p.requestsPerSecond)} req/s p99 ${fmt(single.value.p.latencyMs.p99)} ms, ` +
           `events ${fmt(single.value.e.requestsPerSecond)} req/s p99 ${fmt(single.value.e.latencyMs.p99)} ms; ` +
@@ -112,9 +128,11 @@ const benchmark: Benchmark = {
     const e = best(events, (r) => r.requestsPerSecond)
     const p1 = best(profileOne, (r) => r.requestsPerSecond)
     const e1 = best(eventsOne, (r) => r.requestsPerSecond)
+    const pf = best(profileFirst, (r) => r.requestsPerSecond)
+    const ef = best(eventsFirst, (r) => r.requestsPerSecond)
     const p0 = best(profileStore, (r) => r.requestsPerSecond)
     const e0 = best(eventsStore, (r) => r.requestsPerSecond)
-    const failures = [...profile, ...events, ...profileOne, ...eventsOne, ...profileStore, ...eventsStore].reduce((sum, r) => sum + r.errors + r.timeouts + r.non2xx, 0)
+    const failures = [...profile, ...events, ...profileOne, ...eventsOne, ...profileStore, ...eventsStore, ...profileFirst, ...eventsFirst].reduce((sum, r) => sum + r.errors + r.timeouts + r.non2xx, 0)
     const profileRatio = p.requestsPerSecond / h.requestsPerSecond
     const eventsRatio = e.requestsPerSecond / h.requestsPerSecond
     const label = `${lookupStore.toLocaleString("en-US")} profiles`
@@ -134,6 +152,10 @@ const benchmark: Benchmark = {
           getProfile: { ...brief(p1), ratioToCeiling: Number((p1.requestsPerSecond / h.requestsPerSecond).toFixed(3)) },
           getEvents: { ...brief(e1), ratioToCeiling: Number((e1.requestsPerSecond / h.requestsPerSecond).toFixed(3)) }
         },
+        firstPass: {
+          getProfile: { ...brief(pf), ratioToCeiling: Number((pf.requestsPerSecond / h.requestsPerSecond).toFixed(3)) },
+          getEvents: { ...brief(ef), ratioToCeiling: Number((ef.requestsPerSecond / h.requestsPerSecond).toFixed(3)) }
+        },
         storeReads: {
           getProfile: { ...brief(p0), ratioToCeiling: Number((p0.requestsPerSecond / h.requestsPerSecond).toFixed(3)) },
           getEvents: { ...brief(e0), ratioToCeiling: Number((e0.requestsPerSecond / h.requestsPerSecond).toFixed(3)) }
@@ -145,6 +167,8 @@ const benchmark: Benchmark = {
           effectHttpApiHello: effectHello.map(brief),
           getProfile: profile.map(brief),
           getEvents: events.map(brief),
+          getProfileFirstPass: profileFirst.map(brief),
+          getEventsFirstPass: eventsFirst.map(brief),
           getProfileOtherWorkers: profileOne.map(brief),
           getEventsOtherWorkers: eventsOne.map(brief),
           getProfileStoreReads: profileStore.map(brief),
@@ -161,11 +185,14 @@ const benchmark: Benchmark = {
         `store of ${label}, ${identities.length} distinct identities, ${CONNECTIONS} connections, ${loadSeconds} s per run${failures > 0 ? `, ${failures} failed requests` : ""}`,
         `Hono hello world: ${fmt(h.requestsPerSecond)} req/s, p50 ${fmt(h.latencyMs.p50)} ms, p99 ${fmt(h.latencyMs.p99)} ms`,
         `Effect HttpApi hello world (the service's framework): ${fmt(x.requestsPerSecond)} req/s (${fmt(x.requestsPerSecond / h.requestsPerSecond)}× Hono), p50 ${fmt(x.latencyMs.p50)} ms, p99 ${fmt(x.latencyMs.p99)} ms`,
-        `the service as a user runs it: lean route, --workers ${workers} (the default here)`,
+        `the service as a user runs it: lean route, --workers ${workers} (the default here), after one pass over the ${identities.length} identities`,
         `GET profile: ${fmt(p.requestsPerSecond)} req/s (${fmt(profileRatio)}× Hono), p50 ${fmt(p.latencyMs.p50)} ms, p99 ${fmt(p.latencyMs.p99)} ms`,
         `GET events:  ${fmt(e.requestsPerSecond)} req/s (${fmt(eventsRatio)}× Hono), p50 ${fmt(e.latencyMs.p50)} ms, p99 ${fmt(e.latencyMs.p99)} ms`,
         `--workers ${other}, GET profile: ${fmt(p1.requestsPerSecond)} req/s (${fmt(p1.requestsPerSecond / h.requestsPerSecond)}× Hono), p50 ${fmt(p1.latencyMs.p50)} ms, p99 ${fmt(p1.latencyMs.p99)} ms`,
         `--workers ${other}, GET events:  ${fmt(e1.requestsPerSecond)} req/s (${fmt(e1.requestsPerSecond / h.requestsPerSecond)}× Hono), p50 ${fmt(e1.latencyMs.p50)} ms, p99 ${fmt(e1.latencyMs.p99)} ms`,
+        `the first pass itself (a fresh process, each identity once, every answer read from the store):`,
+        `  GET profile: ${fmt(pf.requestsPerSecond)} req/s (${fmt(pf.requestsPerSecond / h.requestsPerSecond)}× Hono), p50 ${fmt(pf.latencyMs.p50)} ms, p99 ${fmt(pf.latencyMs.p99)} ms`,
+        `  GET events:  ${fmt(ef.requestsPerSecond)} req/s (${fmt(ef.requestsPerSecond / h.requestsPerSecond)}× Hono), p50 ${fmt(ef.latencyMs.p50)} ms, p99 ${fmt(ef.latencyMs.p99)} ms`,
         `every lookup read from the store (--lookup-cache-mb 0; the targets are measured with the cache, the default):`,
         `  GET profile: ${fmt(p0.requestsPerSecond)} req/s (${fmt(p0.requestsPerSecond / h.requestsPerSecond)}× Hono), p50 ${fmt(p0.latencyMs.p50)} ms, p99 ${fmt(p0.latencyMs.p99)} ms`,
         `  GET events:  ${fmt(e0.requestsPerSecond)} req/s (${fmt(e0.requestsPerSecond / h.requestsPerSecond)}× Hono), p50 ${fmt(e0.latencyMs.p50)} ms, p99 ${fmt(e0.latencyMs.p99)} ms`
@@ -187,6 +214,8 @@ const benchmark: Benchmark = {
                   { label: "GET events", value: e.requestsPerSecond, note: `${eventsRatio.toFixed(2)}× Hono` },
                   { label: `GET profile, --workers ${other}`, value: p1.requestsPerSecond, note: `${(p1.requestsPerSecond / h.requestsPerSecond).toFixed(2)}× Hono` },
                   { label: `GET events, --workers ${other}`, value: e1.requestsPerSecond, note: `${(e1.requestsPerSecond / h.requestsPerSecond).toFixed(2)}× Hono` },
+                  { label: "GET profile, first pass", value: pf.requestsPerSecond, note: `${(pf.requestsPerSecond / h.requestsPerSecond).toFixed(2)}× Hono` },
+                  { label: "GET events, first pass", value: ef.requestsPerSecond, note: `${(ef.requestsPerSecond / h.requestsPerSecond).toFixed(2)}× Hono` },
                   { label: "GET profile, no cache", value: p0.requestsPerSecond, note: `${(p0.requestsPerSecond / h.requestsPerSecond).toFixed(2)}× Hono` },
                   { label: "GET events, no cache", value: e0.requestsPerSecond, note: `${(e0.requestsPerSecond / h.requestsPerSecond).toFixed(2)}× Hono` }
                 ]

@@ -34,7 +34,15 @@ export interface LoadResult {
 
 const isLoopback = (url: string) => /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(url)
 
-const run = (options: LoadOptions, url: string, connections: number, seconds: number, latencies: Array<number>) =>
+const run = (
+  options: LoadOptions,
+  url: string,
+  connections: number,
+  seconds: number,
+  latencies: Array<number>,
+  amount?: number,
+  onResponse?: () => void
+) =>
   new Promise<AutocannonResult>((resolve, reject) => {
     if (!isLoopback(url)) {
       reject(new Error(`load is only generated against loopback, not ${url}`))
@@ -47,6 +55,7 @@ const run = (options: LoadOptions, url: string, connections: number, seconds: nu
         url,
         connections,
         duration: seconds,
+        ...(amount === undefined ? {} : { amount }),
         timeout: 10,
         headers: options.headers ?? {},
         requests: [{ method: "GET", setupRequest: (request) => ({ ...request, path: paths[next++ % paths.length]! }) }]
@@ -55,6 +64,7 @@ const run = (options: LoadOptions, url: string, connections: number, seconds: nu
     )
     instance.on("response", (_client, _status, _bytes, responseTime) => {
       latencies.push(responseTime)
+      onResponse?.()
     })
   })
 
@@ -90,6 +100,33 @@ export const load = async (options: LoadOptions): Promise<LoadResult> => {
   const warmup = options.warmupSeconds ?? 2
   if (warmup > 0) await once(options, warmup)
   return once(options, options.seconds)
+}
+
+/**
+ * Every path asked exactly once, `connections` at a time: what a cold
+ * service does with a set of lookups it has never answered (nothing kept,
+ * every page read from disk or SQLite's cache for the first time).
+ */
+export const pass = async (options: Omit<LoadOptions, "seconds" | "warmupSeconds" | "also">): Promise<LoadResult> => {
+  const latencies: Array<number> = []
+  const amount = (options.paths ?? ["/"]).length
+  // autocannon ends an `amount` run on its next one-second tick: the pass ends with its last answer instead.
+  const began = performance.now()
+  let last = began
+  const result = await run({ ...options, seconds: 3600 }, options.url, Math.min(options.connections, amount), 3600, latencies, amount, () => {
+    last = performance.now()
+  })
+  const s = summarize(latencies)
+  const seconds = (last - began) / 1000
+  return {
+    requests: result.requests.total,
+    requestsPerSecond: result.requests.total / seconds,
+    latencyMs: { mean: s.mean, p50: s.p50, p90: s.p90, p99: s.p99, max: s.max },
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+    seconds
+  }
 }
 
 export interface PacedOptions {
