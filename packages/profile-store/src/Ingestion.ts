@@ -72,26 +72,56 @@ const toBatch = (row: Rows.Batch, files: ReadonlyArray<string>): Batch => ({
 })
 
 /** A file is a JSON array, one JSON object, or NDJSON (one object per line). */
-export const recordsOfFile = (content: string): Array<Either.Either<unknown, string>> => {
+export const recordsOfFile = (content: string): Array<Either.Either<unknown, string>> => [...eachRecordOfFile(content)]
+
+/**
+ * `recordsOfFile` one record at a time: an NDJSON file's lines are parsed as
+ * they are asked for, so a large file is never parsed in one go and its
+ * processing can pause between chunks (`pause`). A JSON array is one
+ * `JSON.parse`.
+ */
+export function* eachRecordOfFile(content: string): Generator<Either.Either<unknown, string>> {
   const text = content.trim()
-  if (text === "") return []
+  if (text === "") return
   if (text.startsWith("[")) {
+    let parsed: unknown
     try {
-      const parsed = JSON.parse(text)
-      return Array.isArray(parsed) ? parsed.map((record) => Either.right(record)) : [Either.left("expected a JSON array")]
+      parsed = JSON.parse(text)
     } catch (error) {
-      return [Either.left(`the file is not valid JSON: ${(error as Error).message}`)]
+      yield Either.left(`the file is not valid JSON: ${(error as Error).message}`)
+      return
+    }
+    if (!Array.isArray(parsed)) {
+      yield Either.left("expected a JSON array")
+      return
+    }
+    for (const record of parsed) yield Either.right(record)
+    return
+  }
+  for (const line of text.split(/\r?\n/)) {
+    if (line.trim() === "") continue
+    try {
+      yield Either.right(JSON.parse(line) as unknown)
+    } catch (error) {
+      yield Either.left(`invalid JSON on this line: ${(error as Error).message}`)
     }
   }
-  return text.split(/\r?\n/).flatMap((line): Array<Either.Either<unknown, string>> => {
-    if (line.trim() === "") return []
-    try {
-      return [Either.right(JSON.parse(line) as unknown)]
-    } catch (error) {
-      return [Either.left(`invalid JSON on this line: ${(error as Error).message}`)]
-    }
-  })
 }
+
+/**
+ * Lets Node's event loop run what waits (requests, answers) before the next
+ * chunk. A batch is processed on the service's one thread with synchronous
+ * SQLite calls, so without it a batch of 30,000 records held every other
+ * request for about 2 s; lookups read on a connection of their own
+ * (LookupRows.ts), so they are answered in these pauses even though the
+ * batch's transaction holds the store's connection. A macrotask, not
+ * `Effect.yieldNow` (a microtask, which I/O never gets between), and not a
+ * sleep on the Clock (a test clock would never fire it).
+ */
+const pause: Effect.Effect<void> = Effect.async<void>((resume) => {
+  const handle = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(handle))
+})
 
 export class Ingestion extends Context.Tag("@rtcp/profile-store/Ingestion")<
   Ingestion,
@@ -277,7 +307,7 @@ export const layer = Layer.scoped(
         let total = 0
         // First pass: validation only, so a failing batch writes nothing.
         for (const source of sources()) {
-          total++
+          if (++total % CHUNK === 0) yield* pause
           const parsed = Either.flatMap(
             Either.mapLeft(source.record, (message) => ({ code: "RTCP-1000", message })),
             (record) => XdmRecord.parse(record, dataset.xdmClass)
@@ -303,6 +333,7 @@ export const layer = Layer.scoped(
             if (chunk.length >= CHUNK) {
               yield* applyChunk(sandbox, dataset, batchId, chunk)
               chunk = []
+              yield* pause
             }
           }
           yield* applyChunk(sandbox, dataset, batchId, chunk)
@@ -331,7 +362,8 @@ export const layer = Layer.scoped(
         }
         const sources = function* () {
           for (const [file, content] of contents) {
-            for (const [index, record] of recordsOfFile(content).entries()) yield { file, index, record }
+            let index = 0
+            for (const record of eachRecordOfFile(content)) yield { file, index: index++, record }
           }
         }
         const result = yield* ingest(sandbox, dataset, batchId, sources, batch.partial)
@@ -548,6 +580,7 @@ export const layer = Layer.scoped(
                   if (chunk.length >= CHUNK) {
                     yield* applyChunk(sandbox, dataset, batchId, chunk)
                     chunk = []
+                    yield* pause
                   }
                 }
                 yield* applyChunk(sandbox, dataset, batchId, chunk)

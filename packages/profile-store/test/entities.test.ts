@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, TestClock } from "effect"
-import { Entities, MergePolicies } from "../src/index.js"
+import { Entities, MergePolicies, type ProfileStore } from "../src/index.js"
 import { dialect } from "./support/database.js"
 import { dataset, ecid, event, ingest, person, store, storeInFolder } from "./support/store.js"
 
@@ -21,9 +21,10 @@ const janeDoe = Effect.gen(function* () {
 })
 
 // In a folder, SQLite lookups read on a connection of their own (LookupRows.layerFile): the same answers are required.
-const stores = dialect === "sqlite" ? [["in memory", store] as const, ["in a folder", storeInFolder] as const] : [["", store] as const]
+const stores: ReadonlyArray<readonly [string, () => ProfileStore.StoreLayer]> =
+  dialect === "sqlite" ? [[" in memory", store], [" in a folder", storeInFolder]] : [["", store]]
 
-describe.each(stores)("entity lookups %s", (_where, store) => {
+for (const [where, store] of stores) describe(`entity lookups${where}`, () => {
   it.effect("timestampOrdered + pdg (the default policy): the whole graph, the newest value per attribute", () =>
     Effect.gen(function* () {
       const { crm, loyalty } = yield* janeDoe
