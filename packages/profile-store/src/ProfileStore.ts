@@ -35,6 +35,7 @@ import * as Sandboxes from "./Sandboxes.js"
 import * as StoreEvents from "./StoreEvents.js"
 import * as StoreState from "./StoreState.js"
 import * as SystemJobs from "./SystemJobs.js"
+import * as WalCheckpoints from "./WalCheckpoints.js"
 
 const migrated = Layer.effectDiscard(Migrations.run.pipe(Effect.orDie))
 
@@ -118,9 +119,10 @@ export const layerSqlite = (options: SqliteOptions) => {
   const filename = options.directory === ":memory:" ? ":memory:" : join(options.directory, "profile.db")
   const directory = dataDirectory(options.directory)
   const inFile = filename !== ":memory:"
-  return Layer.merge(
+  return Layer.mergeAll(
     services(inFile ? LookupRows.layerFile(filename) : LookupRows.layer),
-    inFile ? DataVersion.layerFile(filename) : DataVersion.layer
+    inFile ? DataVersion.layerFile(filename) : DataVersion.layer,
+    inFile ? WalCheckpoints.layer(filename) : Layer.empty
   ).pipe(
     Layer.provide(tuned),
     Layer.provideMerge(SqliteClient.layer({ filename })),
