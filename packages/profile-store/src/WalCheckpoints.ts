@@ -75,6 +75,8 @@ export const layer = (filename: string, options: Options = {}) =>
           Effect.async<void>((resume) => {
             if (exited()) return resume(Effect.void)
             worker.once("exit", () => resume(Effect.void))
+            // Referenced again while it stops: nothing else may keep the process alive until it has.
+            worker.ref()
             worker.postMessage("stop")
           })
       )

@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Schedule } from "effect"
+import { execFile } from "node:child_process"
 import { mkdtempSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -43,6 +44,19 @@ describe("WAL checkpoints", () => {
         ).pipe(Effect.provide(storeAt(directory)))
         expect(profile.body.entity).toMatchObject({ notes: "x".repeat(2000) })
       })
+    )
+  )
+
+  it.live.skipIf(dialect !== "sqlite")("stop with the store: a process whose last work is closing it finishes that work", () =>
+    inFolder((directory) =>
+      Effect.async<string>((resume) => {
+        execFile(
+          process.execPath,
+          ["--conditions=@rtcp/source", "--import", "tsx", join(import.meta.dirname, "fixtures", "ingestAndClose.ts"), directory],
+          { timeout: 60_000 },
+          (error, stdout, stderr) => resume(error ? Effect.die(new Error(`${error.message}\n${stderr}`)) : Effect.succeed(stdout))
+        )
+      }).pipe(Effect.map((stdout) => expect(stdout.trim()).toBe("closed")))
     )
   )
 })
