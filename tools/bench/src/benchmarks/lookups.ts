@@ -14,6 +14,7 @@
 import { Workers } from "@rtcp/local-platform"
 import { type Benchmark, target } from "../lib/benchmark.js"
 import { barChart } from "../lib/chart.js"
+import { lookupsDuringBatch } from "../lib/duringBatch.js"
 import { load, type LoadResult, pass } from "../lib/load.js"
 import { lookupIdentities } from "../lib/seed.js"
 import {
@@ -122,6 +123,10 @@ const benchmark: Benchmark = {
           `events ${fmt(reads.value.e.requestsPerSecond)} req/s p99 ${fmt(reads.value.e.latencyMs.p99)} ms`
       )
     }
+    // Once, after the runs: it writes to a copy of the store.
+    const batchRecords = context.size === "smoke" ? 1_000 : 30_000
+    context.log(`GET profile at ${CONNECTIONS} connections while the same service processes a batch of ${batchRecords.toLocaleString("en-US")} records`)
+    const duringBatch = await lookupsDuringBatch(context, store, identities.map(profilePath), { records: batchRecords, seconds: loadSeconds + 4 })
     const h = best(hono, (r) => r.requestsPerSecond)
     const x = best(effectHello, (r) => r.requestsPerSecond)
     const p = best(profile, (r) => r.requestsPerSecond)
@@ -160,6 +165,7 @@ const benchmark: Benchmark = {
           getProfile: { ...brief(p0), ratioToCeiling: Number((p0.requestsPerSecond / h.requestsPerSecond).toFixed(3)) },
           getEvents: { ...brief(e0), ratioToCeiling: Number((e0.requestsPerSecond / h.requestsPerSecond).toFixed(3)) }
         },
+        duringBatch,
         failedRequests: failures,
         serviceMaxRssMb: Math.round(Math.max(...serviceResources.map((r) => r?.maxRssMb ?? 0))),
         runs: {
@@ -193,6 +199,9 @@ const benchmark: Benchmark = {
         `the first pass itself (a fresh process, each identity once, every answer read from the store):`,
         `  GET profile: ${fmt(pf.requestsPerSecond)} req/s (${fmt(pf.requestsPerSecond / h.requestsPerSecond)}× Hono), p50 ${fmt(pf.latencyMs.p50)} ms, p99 ${fmt(pf.latencyMs.p99)} ms`,
         `  GET events:  ${fmt(ef.requestsPerSecond)} req/s (${fmt(ef.requestsPerSecond / h.requestsPerSecond)}× Hono), p50 ${fmt(ef.latencyMs.p50)} ms, p99 ${fmt(ef.latencyMs.p99)} ms`,
+        `while the service processes a batch of ${duringBatch.records.toLocaleString("en-US")} records (${fmt(duringBatch.batchMs)} ms): ` +
+          `${fmt(duringBatch.during.answers)} answers (${fmt(duringBatch.during.perSecond)}/s), p99 ${fmt(duringBatch.during.p99Ms)} ms, slowest ${fmt(duringBatch.during.maxMs)} ms; ` +
+          `outside it p99 ${fmt(duringBatch.outside.p99Ms)} ms, slowest ${fmt(duringBatch.outside.maxMs)} ms`,
         `every lookup read from the store (--lookup-cache-mb 0; the targets are measured with the cache, the default):`,
         `  GET profile: ${fmt(p0.requestsPerSecond)} req/s (${fmt(p0.requestsPerSecond / h.requestsPerSecond)}× Hono), p50 ${fmt(p0.latencyMs.p50)} ms, p99 ${fmt(p0.latencyMs.p99)} ms`,
         `  GET events:  ${fmt(e0.requestsPerSecond)} req/s (${fmt(e0.requestsPerSecond / h.requestsPerSecond)}× Hono), p50 ${fmt(e0.latencyMs.p50)} ms, p99 ${fmt(e0.latencyMs.p99)} ms`
