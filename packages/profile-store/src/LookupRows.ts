@@ -124,12 +124,28 @@ const placeholders = (count: number) => (count === 1 ? "= ?" : `IN (${"?, ".repe
 /** Statements differ by the number of ids and the range's terms: a few dozen shapes in practice, this many at most. */
 const MAX_PREPARED = 512
 
+export interface FileOptions {
+  /** Its page cache in MiB; 64 by default. */
+  readonly cacheMb?: number | undefined
+  /**
+   * How much of the file (MiB from its start) it reads through a memory map
+   * instead of `read` calls; 1,024 by default, 0 for none. Lookups of a
+   * large store touch more pages than any page cache holds, and a mapped page
+   * is the operating system's cached page itself: no system call, no copy
+   * (GET profile with every answer read from the store: +22 % on a store of
+   * 100,000 profiles). Pages it has touched count in the process's resident
+   * memory, though they are shared and the system may take them back; the
+   * store's own connection maps nothing, so ingestion's memory is unchanged.
+   */
+  readonly mmapMb?: number | undefined
+}
+
 /**
  * On a read-only connection of its own to the SQLite file `filename`, opened
  * once the store's connection has made the file (hence the `SqlClient` it
- * asks for), and closed with the layer. `cacheMb` is its page cache.
+ * asks for), and closed with the layer.
  */
-export const layerFile = (filename: string, options: { readonly cacheMb?: number } = {}) =>
+export const layerFile = (filename: string, options: FileOptions = {}) =>
   Layer.scoped(
     LookupRows,
     Effect.gen(function* () {
@@ -138,6 +154,7 @@ export const layerFile = (filename: string, options: { readonly cacheMb?: number
         Effect.sync(() => {
           const db = new Database(filename, { readonly: true, fileMustExist: true })
           db.pragma(`cache_size = -${(options.cacheMb ?? 64) * 1024}`)
+          db.pragma(`mmap_size = ${(options.mmapMb ?? 1024) * 1024 * 1024}`)
           return db
         }),
         (db) => Effect.sync(() => db.close())
