@@ -8,12 +8,12 @@
  *
  * - `layer`: through the store's `SqlClient` (Postgres, a store in memory);
  * - `layerFile`: a read-only connection of its own to a SQLite file, with
- *   each statement prepared once. Through `@effect/sql` a lookup's three
- *   statements cost about 100 µs more than the statements themselves
- *   (compiling each template, the prepared-statement cache's effects, four
- *   effects a statement); here a statement is one `Effect.sync`. Under WAL
- *   a statement sees every transaction committed before it started, so a
- *   write acknowledged by this process or a writer process is read at once.
+ *   each statement prepared once and run in one `Effect.sync`, where
+ *   `@effect/sql` compiles each template again and runs several effects a
+ *   statement. Under WAL a statement sees every transaction committed
+ *   before it started, so a write acknowledged by this process or a writer
+ *   process is read at once; and a lookup never waits for the store's
+ *   connection, which a batch holds for its whole transaction.
  *
  * @since 0.1.0
  */
