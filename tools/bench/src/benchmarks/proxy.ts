@@ -6,8 +6,8 @@
  * - **pass-through**: GET experience events, which the proxy forwards byte
  *   for byte (no cache). Throughput with every caller sending as fast as it
  *   can; then the latency each gateway adds at a steady offered rate of a
- *   quarter of what the upstream manages directly (at saturation a gateway's
- *   latency is the upstream's queue, not its own work).
+ *   quarter of what the slower of the upstream and the proxy manages (at
+ *   saturation a gateway's latency is a queue, not its own work).
  * - **cached lookups**: GET profile for 100 profiles with a 60 s cache:
  *   every answer but the first of each comes from the proxy's cache. Judged
  *   against the Hono hello world on this machine (the HTTP ceiling).
@@ -41,7 +41,7 @@ const HOT_CALLS_TARGET = 10
 const HOT_KEYS = 10
 const COLD_KEYS = 5000
 const CACHED_KEYS = 100
-/** The offered rate of the added-latency figures, as a share of what the upstream answers directly at saturation. */
+/** The offered rate of the added-latency figures, as a share of the slower of the upstream direct and the proxy at saturation. */
 const RATE_SHARE = 0.25
 const STORM_SUCCESS_TARGET = 0.999
 const STORM_SECONDS = 30
@@ -243,8 +243,21 @@ const benchmark: Benchmark = {
           if (!response.ok) throw new Error(`GET ${path} answered ${response.status}: ${await response.text()}`)
         }
         const direct = await load({ url: upstream, connections: CALLERS, seconds, headers, paths: events })
-        rate ??= Math.max(20, Math.round((direct.requestsPerSecond * RATE_SHARE) / 10) * 10)
-        const atRate = { connections: CALLERS, seconds, paths: events, rate }
+        // The offered rate of the latency figures is a share of the slower of the upstream and the
+        // proxy at saturation: a rate the proxy cannot forward would measure its queue, not what it adds.
+        const atRateFor = (rate: number) => ({ connections: CALLERS, seconds, paths: events, rate })
+        const proxied = await withGateway(startProxy(context, { upstream, cacheTtl: "2s", name: "default", nodeArgs: cpuProfileArgs(context, "proxy-default") }), async (proxy) => {
+          const check = await fetch(`${proxy.url}${events[0]}`, { headers: proxyHeaders })
+          if (!check.ok) throw new Error(`the proxy answered ${check.status} for GET events: ${await check.text()}`)
+          const { cpuUsPerRequest, result: saturated } = await through(proxy, { url: proxy.url, connections: CALLERS, seconds, headers: proxyHeaders, paths: events })
+          proxyCpu.push(cpuUsPerRequest)
+          rate ??= Math.max(20, Math.round((Math.min(direct.requestsPerSecond, saturated.requestsPerSecond) * RATE_SHARE) / 10) * 10)
+          const steady = await paced({ ...atRateFor(rate), url: proxy.url, headers: proxyHeaders })
+          const lookups = await measured(proxy, { url: proxy.url, connections: CALLERS, seconds, headers: proxyHeaders, paths: profiles })
+          const hotKey = await measured(proxy, { url: proxy.url, connections: CALLERS, seconds, headers: proxyHeaders, paths: hotKeyPaths(identities) })
+          return { saturated, steady, lookups, hotKey }
+        })
+        const atRate = atRateFor(rate!)
         const directAtRate = await paced({ ...atRate, url: upstream, headers })
         const directLookups = await load({ url: upstream, connections: CALLERS, seconds, headers, paths: profiles })
 
@@ -260,16 +273,6 @@ const benchmark: Benchmark = {
             })
           : undefined
 
-        const proxied = await withGateway(startProxy(context, { upstream, cacheTtl: "2s", name: "default", nodeArgs: cpuProfileArgs(context, "proxy-default") }), async (proxy) => {
-          const check = await fetch(`${proxy.url}${events[0]}`, { headers: proxyHeaders })
-          if (!check.ok) throw new Error(`the proxy answered ${check.status} for GET events: ${await check.text()}`)
-          const { cpuUsPerRequest, result: saturated } = await through(proxy, { url: proxy.url, connections: CALLERS, seconds, headers: proxyHeaders, paths: events })
-          proxyCpu.push(cpuUsPerRequest)
-          const steady = await paced({ ...atRate, url: proxy.url, headers: proxyHeaders })
-          const lookups = await measured(proxy, { url: proxy.url, connections: CALLERS, seconds, headers: proxyHeaders, paths: profiles })
-          const hotKey = await measured(proxy, { url: proxy.url, connections: CALLERS, seconds, headers: proxyHeaders, paths: hotKeyPaths(identities) })
-          return { saturated, steady, lookups, hotKey }
-        })
 
         const cached = await withGateway(startProxy(context, { upstream, cacheTtl: "60s", name: "cached", nodeArgs: cpuProfileArgs(context, "proxy-cached") }), (proxy) =>
           measured(proxy, {
