@@ -66,15 +66,26 @@ export const xidOf = (nsKey: string, value: string) =>
 const byXid = (sql: SqlClient.SqlClient, sandbox: string, xid: string) =>
   sql`substr(xid, 1, 11) = ${xid.slice(0, 11)} AND xid = ${xid} AND sandbox = ${sandbox}`
 
-type IdentityColumns = Pick<Rows.Identity, "id" | "ns" | "value" | "xid" | "graph_id">
+/** The columns an identity row is read with. */
+export type IdentityColumns = Pick<Rows.Identity, "id" | "ns" | "value" | "xid" | "graph_id">
 
-const toRow = (row: IdentityColumns): IdentityRow => ({
+export const toRow = (row: IdentityColumns): IdentityRow => ({
   id: Number(row.id),
   ns: row.ns,
   value: row.value,
   xid: row.xid,
   graphId: Number(row.graph_id)
 })
+
+/** A graph read as rows of its members: every member, and the one `value` in `nsKey` (an XID when undefined) names. */
+export const graphOfRows = (rows: ReadonlyArray<IdentityColumns>, nsKey: string | undefined, value: string) => {
+  const members = rows.map(toRow)
+  const requested =
+    nsKey === undefined
+      ? members.find((member) => member.xid === value)
+      : members.find((member) => member.ns === nsKey && member.value === value)
+  return requested === undefined ? Option.none() : Option.some({ requested, members })
+}
 
 type LinkRow = Omit<Rows.IdentityLink, "sandbox">
 
@@ -338,14 +349,7 @@ export const layer = Layer.effect(
             WHERE graph_id = (SELECT graph_id FROM identities WHERE sandbox = ${sandbox} AND ns = ${nsKey} AND value = ${value})
             ORDER BY id`
       ).pipe(
-        Effect.map((rows) => {
-          const members = rows.map(toRow)
-          const requested =
-            nsKey === undefined
-              ? members.find((member) => member.xid === value)
-              : members.find((member) => member.ns === nsKey && member.value === value)
-          return requested === undefined ? Option.none() : Option.some({ requested, members })
-        }),
+        Effect.map((rows) => graphOfRows(rows, nsKey, value)),
         Effect.orDie
       )
 

@@ -20,7 +20,7 @@
 import { SqlClient } from "@effect/sql"
 import Database from "better-sqlite3"
 import { Context, Effect, Layer, Option } from "effect"
-import { IdentityGraph, type IdentityRow } from "./IdentityGraph.js"
+import { graphOfRows, type IdentityColumns, IdentityGraph, type IdentityRow, toRow } from "./IdentityGraph.js"
 import type * as Rows from "./migrations/rows.js"
 
 export type FragmentRow = Omit<Rows.Fragment, "sandbox" | "batch_id">
@@ -109,16 +109,6 @@ const IDENTITY_COLUMNS = "SELECT id, ns, value, xid, graph_id FROM identities"
 const BY_KEY = "sandbox = ? AND ns = ? AND value = ?"
 const BY_XID = "substr(xid, 1, 11) = ? AND xid = ? AND sandbox = ?"
 
-type IdentityColumns = Pick<Rows.Identity, "id" | "ns" | "value" | "xid" | "graph_id">
-
-const toRow = (row: IdentityColumns): IdentityRow => ({
-  id: Number(row.id),
-  ns: row.ns,
-  value: row.value,
-  xid: row.xid,
-  graphId: Number(row.graph_id)
-})
-
 const placeholders = (count: number) => (count === 1 ? "= ?" : `IN (${"?, ".repeat(count - 1)}?)`)
 
 /** Statements differ by the number of ids and the range's terms: a few dozen shapes in practice, this many at most. */
@@ -186,12 +176,7 @@ export const layerFile = (filename: string, options: FileOptions = {}) =>
             const rows = statement(`${IDENTITY_COLUMNS} WHERE graph_id = (SELECT graph_id FROM identities WHERE ${where}) ORDER BY id`).all(
               ...identityArgs(sandbox, nsKey, value)
             ) as Array<IdentityColumns>
-            const members = rows.map(toRow)
-            const requested =
-              nsKey === undefined
-                ? members.find((member) => member.xid === value)
-                : members.find((member) => member.ns === nsKey && member.value === value)
-            return requested === undefined ? Option.none() : Option.some({ requested, members })
+            return graphOfRows(rows, nsKey, value)
           }),
         root: (graphId) => Effect.sync(() => toRow(statement(`${IDENTITY_COLUMNS} WHERE id = ?`).get(graphId) as IdentityColumns)),
         fragments: (ids) =>
