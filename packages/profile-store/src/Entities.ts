@@ -140,12 +140,11 @@ const upsNotFound = (identity: IdentityRef) => new StoreError.ProfileNotFound({ 
 // event cursor and property filters
 // ---------------------------------------------------------------------------
 
-type Cursor = EventCursor
 
 /** The cursor is the last (timestamp, dataset, id) seen, so ingestion of older events never shifts a page. */
-export const encodeCursor = (cursor: Cursor) => Buffer.from(JSON.stringify([cursor.ts, cursor.dataset, cursor.id])).toString("base64url")
+export const encodeCursor = (cursor: EventCursor) => Buffer.from(JSON.stringify([cursor.ts, cursor.dataset, cursor.id])).toString("base64url")
 
-export const decodeCursor = (raw: string): Cursor | undefined => {
+export const decodeCursor = (raw: string): EventCursor | undefined => {
   try {
     const [ts, dataset, id] = JSON.parse(Buffer.from(raw, "base64url").toString("utf8"))
     return typeof ts === "number" && typeof dataset === "string" && typeof id === "string" ? { ts, dataset, id } : undefined
