@@ -13,9 +13,10 @@
 import { SqlClient } from "@effect/sql"
 import { Catalog, Ingestion, ProfileStore } from "@rtcp/profile-store"
 import Database from "better-sqlite3"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { createHash, randomBytes } from "node:crypto"
 import { join } from "node:path"
+import { migrateStore } from "../lib/schema.js"
 import { datasets, isEventDataset, recordsOf, SANDBOX } from "../lib/seed.js"
 import { resources, workerMain } from "../lib/worker.js"
 
@@ -68,9 +69,6 @@ const source = (profiles: number) => {
   }
   return timings
 }
-
-/** Creates the store's schema (its migrations) in `dir`, then closes it. */
-const migrate = (dir: string) => Effect.runPromise(Effect.scoped(Layer.build(ProfileStore.layerSqlite({ directory: dir }))))
 
 const raw = (dir: string, profiles: number, cacheMb: number | undefined) => {
   const db = new Database(join(dir, "profile.db"))
@@ -153,7 +151,7 @@ const service = (dir: string, profiles: number, cacheMb: number | undefined, dat
 
 workerMain<IngestArgs, IngestResult>(async ({ cacheMb, database, dir, mode, profiles }) => {
   if (mode !== "source" && dir === undefined) throw new Error("dir is required")
-  if (mode === "raw") await migrate(dir!)
+  if (mode === "raw") await migrateStore(dir!)
   const stop = clock()
   const timings = mode === "source" ? source(profiles) : mode === "raw" ? raw(dir!, profiles, cacheMb) : await Effect.runPromise(service(dir!, profiles, cacheMb, database))
   const { cpuMs, wallMs } = stop()
