@@ -12,8 +12,12 @@
  *   integer index (an entry of about 14 bytes instead of about 75); keeping
  *   the upsert's meaning then takes a lookup by hash and a comparison of the
  *   whole key before each write;
- * - `no-index`: no index at all on the events: the cost of writing the rows
- *   themselves, the floor of every layout that keeps the same rows.
+ * - `no-index`: no index at all on the events: the floor of every layout
+ *   that keeps the same rows;
+ * - `rows-only`: no index, and no identity resolved (every event's
+ *   `identity_id` is 0): what writing the rows alone costs, so that
+ *   `no-index` minus this is what resolving identities by SQLite point
+ *   lookups costs.
  */
 import Database from "better-sqlite3"
 import { createHash, randomBytes } from "node:crypto"
@@ -23,7 +27,7 @@ import { datasets, recordsOf, SANDBOX } from "../lib/seed.js"
 import { migrateStore } from "../lib/schema.js"
 import { resources, workerMain } from "../lib/worker.js"
 
-export type Layout = "store" | "integer-key" | "no-index"
+export type Layout = "store" | "integer-key" | "no-index" | "rows-only"
 
 export interface LayoutArgs {
   readonly layout: Layout
@@ -90,7 +94,7 @@ const write = ({ cacheMb, dir, layout, profiles }: LayoutArgs) => {
     for (const record of recordsOf(web.key, profiles)) {
       records++
       let primary = 0
-      for (const [ns, entries] of Object.entries(record.identityMap as Record<string, Array<{ id: string; primary?: boolean }>>)) {
+      if (layout !== "rows-only") for (const [ns, entries] of Object.entries(record.identityMap as Record<string, Array<{ id: string; primary?: boolean }>>)) {
         const nsKey = ns.toLowerCase()
         for (const entry of entries) {
           let id = selectIdentity.get(SANDBOX, nsKey, entry.id) as number | undefined
