@@ -12,11 +12,9 @@
  */
 import { SqlClient } from "@effect/sql"
 import { Catalog, Ingestion, ProfileStore } from "@rtcp/profile-store"
-import Database from "better-sqlite3"
 import { Effect } from "effect"
-import { createHash, randomBytes } from "node:crypto"
-import { join } from "node:path"
-import { migrateStore } from "../lib/schema.js"
+import { randomBytes } from "node:crypto"
+import { identityResolver, migrateStore, openStoreFile } from "../lib/rawWriter.js"
 import { datasets, isEventDataset, recordsOf, SANDBOX } from "../lib/seed.js"
 import { resources, workerMain } from "../lib/worker.js"
 
@@ -71,17 +69,7 @@ const source = (profiles: number) => {
 }
 
 const raw = (dir: string, profiles: number, cacheMb: number | undefined) => {
-  const db = new Database(join(dir, "profile.db"))
-  db.pragma("journal_mode = WAL")
-  // The store's own connection settings (ProfileStore.layerSqlite), so that both writers differ only in what they do.
-  db.pragma("cache_size = -65536")
-  db.pragma("synchronous = NORMAL")
-  db.pragma("temp_store = MEMORY")
-  if (cacheMb !== undefined) db.pragma(`cache_size = -${Math.round(cacheMb * 1024)}`)
-  const selectIdentity = db.prepare("SELECT id FROM identities WHERE sandbox = ? AND ns = ? AND value = ?").pluck()
-  const insertIdentity = db.prepare(
-    "INSERT INTO identities (id, sandbox, ns, value, xid, graph_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-  )
+  const db = openStoreFile(dir, cacheMb)
   const insertFragment = db.prepare(
     `INSERT INTO fragments (sandbox, dataset_id, identity_id, batch_id, data, ingested_at, custom_ts) VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (sandbox, dataset_id, identity_id) DO UPDATE SET data = excluded.data, ingested_at = excluded.ingested_at`
@@ -90,8 +78,8 @@ const raw = (dir: string, profiles: number, cacheMb: number | undefined) => {
     `INSERT INTO events (sandbox, dataset_id, id, identity_id, batch_id, ts, data, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (sandbox, dataset_id, id) DO UPDATE SET data = excluded.data, ingested_at = excluded.ingested_at`
   )
-  let nextId = Number(db.prepare("SELECT COALESCE(MAX(id), 0) FROM identities").pluck().get())
   const now = Date.now()
+  const primaryOf = identityResolver(db, now)
   const timings: Array<DatasetTiming> = []
   for (const spec of datasets) {
     const datasetId = randomBytes(12).toString("hex")
@@ -102,19 +90,7 @@ const raw = (dir: string, profiles: number, cacheMb: number | undefined) => {
     db.transaction(() => {
       for (const record of recordsOf(spec.key, profiles)) {
         records++
-        let primary = 0
-        for (const [ns, entries] of Object.entries(record.identityMap as Record<string, Array<{ id: string; primary?: boolean }>>)) {
-          const nsKey = ns.toLowerCase()
-          for (const entry of entries) {
-            let id = selectIdentity.get(SANDBOX, nsKey, entry.id) as number | undefined
-            if (id === undefined) {
-              id = ++nextId
-              const xid = createHash("sha256").update(`${nsKey}\u0000${entry.id}`).digest("base64url").slice(0, 27)
-              insertIdentity.run(id, SANDBOX, nsKey, entry.id, xid, id, now)
-            }
-            if (entry.primary === true || primary === 0) primary = id
-          }
-        }
+        const primary = primaryOf(record.identityMap)
         if (events) {
           insertEvent.run(SANDBOX, datasetId, record._id, primary, batchId, Date.parse(record.timestamp as string), JSON.stringify(record), now)
         } else {

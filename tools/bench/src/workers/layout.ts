@@ -23,8 +23,8 @@ import Database from "better-sqlite3"
 import { createHash, randomBytes } from "node:crypto"
 import { statSync } from "node:fs"
 import { join } from "node:path"
+import { identityResolver, migrateStore, openStoreFile } from "../lib/rawWriter.js"
 import { datasets, recordsOf, SANDBOX } from "../lib/seed.js"
-import { migrateStore } from "../lib/schema.js"
 import { resources, workerMain } from "../lib/worker.js"
 
 export type Layout = "store" | "integer-key" | "no-index" | "rows-only"
@@ -68,14 +68,8 @@ const replaceEvents = (db: Database.Database, layout: Layout) => {
 const hash48 = (text: string) => createHash("md5").update(text).digest().readUIntBE(0, 6)
 
 const write = ({ cacheMb, dir, layout, profiles }: LayoutArgs) => {
-  const db = new Database(join(dir, "profile.db"))
-  db.pragma("journal_mode = WAL")
-  db.pragma(`cache_size = -${Math.round((cacheMb ?? 64) * 1024)}`)
-  db.pragma("synchronous = NORMAL")
-  db.pragma("temp_store = MEMORY")
+  const db = openStoreFile(dir, cacheMb)
   replaceEvents(db, layout)
-  const selectIdentity = db.prepare("SELECT id FROM identities WHERE sandbox = ? AND ns = ? AND value = ?").pluck()
-  const insertIdentity = db.prepare("INSERT INTO identities (id, sandbox, ns, value, xid, graph_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
   const upsertStore = layout !== "store" ? undefined : db.prepare(
     `INSERT INTO events (sandbox, dataset_id, id, identity_id, batch_id, ts, data, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (sandbox, dataset_id, id) DO UPDATE SET data = excluded.data, ingested_at = excluded.ingested_at`
@@ -85,27 +79,16 @@ const write = ({ cacheMb, dir, layout, profiles }: LayoutArgs) => {
   )
   const byKey = layout !== "integer-key" ? undefined : db.prepare(`SELECT rowid AS r, sandbox, dataset_id, id FROM events WHERE key = ?`)
   const updateRow = layout !== "integer-key" ? undefined : db.prepare(`UPDATE events SET data = ?, ingested_at = ? WHERE rowid = ?`)
-  let nextId = 0
   const now = Date.now()
+  const primaryOf = identityResolver(db, now)
   const datasetId = randomBytes(12).toString("hex")
   const batchId = randomBytes(13).toString("hex").toUpperCase()
   let records = 0
   db.transaction(() => {
     for (const record of recordsOf(web.key, profiles)) {
       records++
-      let primary = 0
-      if (layout !== "rows-only") for (const [ns, entries] of Object.entries(record.identityMap as Record<string, Array<{ id: string; primary?: boolean }>>)) {
-        const nsKey = ns.toLowerCase()
-        for (const entry of entries) {
-          let id = selectIdentity.get(SANDBOX, nsKey, entry.id) as number | undefined
-          if (id === undefined) {
-            id = ++nextId
-            const xid = createHash("sha256").update(`${nsKey}\u0000${entry.id}`).digest("base64url").slice(0, 27)
-            insertIdentity.run(id, SANDBOX, nsKey, entry.id, xid, id, now)
-          }
-          if (entry.primary === true || primary === 0) primary = id
-        }
-      }
+      // Every event of `rows-only` on identity 0: the rows without their identities.
+      const primary = layout === "rows-only" ? 0 : primaryOf(record.identityMap)
       const eventId = record._id as string
       const ts = Date.parse(record.timestamp as string)
       const data = JSON.stringify(record)
