@@ -50,6 +50,16 @@ export const resources = () => {
   return { maxRssMb: usage.maxRSS / 1024, cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000 }
 }
 
+/** Starts timing; the function it returns gives the wall and CPU (user + system) time since, in ms. */
+export const stopwatch = () => {
+  const wall = performance.now()
+  const cpu = process.cpuUsage()
+  return () => {
+    const used = process.cpuUsage(cpu)
+    return { wallMs: performance.now() - wall, cpuMs: (used.user + used.system) / 1000 }
+  }
+}
+
 /** A free loopback port. */
 export const freePort = () =>
   new Promise<number>((resolve, reject) => {

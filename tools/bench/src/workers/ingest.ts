@@ -16,7 +16,7 @@ import { Effect } from "effect"
 import { randomBytes } from "node:crypto"
 import { identityResolver, migrateStore, openStoreFile } from "../lib/rawWriter.js"
 import { datasets, isEventDataset, recordsOf, SANDBOX } from "../lib/seed.js"
-import { resources, workerMain } from "../lib/worker.js"
+import { resources, stopwatch, workerMain } from "../lib/worker.js"
 
 export interface IngestArgs {
   readonly mode: "source" | "raw" | "service"
@@ -46,15 +46,6 @@ export interface IngestResult {
   readonly recordsPerSecond: number
   readonly maxRssMb: number
   readonly datasets: ReadonlyArray<DatasetTiming>
-}
-
-const clock = () => {
-  const wall = performance.now()
-  const cpu = process.cpuUsage()
-  return () => {
-    const used = process.cpuUsage(cpu)
-    return { wallMs: performance.now() - wall, cpuMs: (used.user + used.system) / 1000 }
-  }
 }
 
 const source = (profiles: number) => {
@@ -128,7 +119,7 @@ const service = (dir: string, profiles: number, cacheMb: number | undefined, dat
 workerMain<IngestArgs, IngestResult>(async ({ cacheMb, database, dir, mode, profiles }) => {
   if (mode !== "source" && dir === undefined) throw new Error("dir is required")
   if (mode === "raw") await migrateStore(dir!)
-  const stop = clock()
+  const stop = stopwatch()
   const timings = mode === "source" ? source(profiles) : mode === "raw" ? raw(dir!, profiles, cacheMb) : await Effect.runPromise(service(dir!, profiles, cacheMb, database))
   const { cpuMs, wallMs } = stop()
   const records = timings.reduce((sum, t) => sum + t.records, 0)

@@ -25,7 +25,8 @@ import { statSync } from "node:fs"
 import { join } from "node:path"
 import { identityResolver, migrateStore, openStoreFile } from "../lib/rawWriter.js"
 import { datasets, recordsOf, SANDBOX } from "../lib/seed.js"
-import { resources, workerMain } from "../lib/worker.js"
+import { resources, stopwatch, workerMain } from "../lib/worker.js"
+import type { IngestResult } from "./ingest.js"
 
 export type Layout = "store" | "integer-key" | "no-index" | "rows-only"
 
@@ -37,14 +38,9 @@ export interface LayoutArgs {
   readonly cacheMb?: number | undefined
 }
 
-export interface LayoutResult {
+/** The figures of an ingestion measurement, for one layout. */
+export interface LayoutResult extends Omit<IngestResult, "mode" | "datasets"> {
   readonly layout: Layout
-  readonly profiles: number
-  readonly records: number
-  readonly wallMs: number
-  readonly cpuMs: number
-  readonly recordsPerSecond: number
-  readonly maxRssMb: number
   readonly databaseMb: number
 }
 
@@ -115,17 +111,15 @@ const write = ({ cacheMb, dir, layout, profiles }: LayoutArgs) => {
 
 workerMain<LayoutArgs, LayoutResult>(async (args) => {
   await migrateStore(args.dir)
-  const wall = performance.now()
-  const cpu = process.cpuUsage()
+  const stop = stopwatch()
   const records = write(args)
-  const used = process.cpuUsage(cpu)
-  const wallMs = performance.now() - wall
+  const { cpuMs, wallMs } = stop()
   return {
     layout: args.layout,
     profiles: args.profiles,
     records,
     wallMs,
-    cpuMs: (used.user + used.system) / 1000,
+    cpuMs,
     recordsPerSecond: records / (wallMs / 1000),
     maxRssMb: resources().maxRssMb,
     databaseMb: statSync(join(args.dir, "profile.db")).size / (1024 * 1024)
