@@ -190,7 +190,7 @@ export const layer = Layer.scoped(
         const job = leaseOf(sandbox, batchId)
         if (inHand.has(job)) return Effect.succeed(Option.none<A>())
         inHand.add(job)
-        return leases.withLease(job, work).pipe(Effect.ensuring(Effect.sync(() => inHand.delete(job))))
+        return leases.withLease(job, events.processing(sandbox, work)).pipe(Effect.ensuring(Effect.sync(() => inHand.delete(job))))
       })
     const alreadyProcessing = (batchId: string) => invalid(`Batch "${batchId}" is processing; only a loading batch can be completed`)
 

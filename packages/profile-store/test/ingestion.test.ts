@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, TestClock } from "effect"
-import { Entities, Ingestion } from "../src/index.js"
+import { Effect, Either, TestClock } from "effect"
+import { Entities, Ingestion, StoreEvents } from "../src/index.js"
 import { dataset, ingest, person, store } from "./support/store.js"
 
 const lookup = (namespace: string, value: string) =>
@@ -94,6 +94,29 @@ describe("ingestion", () => {
       expect(status).toBe("success")
       const again = yield* Effect.flip(ingestion.uploadFile("prod", batch.id, crm.id, "b.json", "{}"))
       expect(again.message).toMatch(/only be added while it is loading/)
+    }).pipe(Effect.provide(store()))
+  )
+
+  it.effect("a sandbox is busy while one of its batches is processed, whether it succeeds or fails, and no other sandbox is", () =>
+    Effect.gen(function* () {
+      const events = yield* StoreEvents.StoreEvents
+      const crm = yield* dataset("CRM", "profile")
+      const seen: Array<readonly [boolean, boolean]> = []
+      // Read between records: the batch is processing then.
+      const records = function* (last: unknown) {
+        yield person([["CRMID", "c1"]])
+        seen.push([Effect.runSync(events.busy("prod")), Effect.runSync(events.busy("other"))])
+        yield last
+      }
+      yield* ingest(crm.id, records(person([["CRMID", "c2"]])))
+      const failed = yield* Effect.either(ingest(crm.id, records({ identityMap: {} })))
+      expect(Either.isLeft(failed)).toBe(true)
+      expect(seen).toEqual([
+        [true, false],
+        [true, false]
+      ])
+      expect(yield* events.busy("prod")).toBe(false)
+      yield* events.settled("prod")
     }).pipe(Effect.provide(store()))
   )
 

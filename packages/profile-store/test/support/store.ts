@@ -46,7 +46,7 @@ export const dataset = (
     })
   ).pipe(Effect.orDie)
 
-export const ingest = (datasetId: string, records: ReadonlyArray<unknown>, sandbox = "prod") =>
+export const ingest = (datasetId: string, records: Iterable<unknown>, sandbox = "prod") =>
   Effect.flatMap(Ingestion.Ingestion, (ingestion) => ingestion.ingestRecords(sandbox, datasetId, records))
 
 /** A profile record keyed by its first identity. */
