@@ -11,7 +11,8 @@
  * streaming). Here the 5% rule is simplified: every settled change samples.
  * The job listens to {@link StoreEvents} (successful batches, streamed
  * records, deletions) and samples a sandbox once no event arrived for it
- * during {@link Settings} `quietPeriod` (3 seconds by default); `runSample`
+ * during {@link Settings} `quietPeriod` (3 seconds by default) and no batch
+ * of it is being processed (`StoreEvents.settled`); `runSample`
  * samples at once. One job runs at a time; while a sandbox's job is submitted
  * or running, the status says `running` (AEP's `sampleJobRunning.status`).
  *
@@ -93,7 +94,7 @@ interface KeyedCount {
 
 export class Settings extends Context.Reference<Settings>()("@rtcp/profile-store/SampleStatus/Settings", {
   defaultValue: (): {
-    /** A sandbox is sampled once no store event arrived for it during this long. */
+    /** A sandbox is sampled once no store event arrived for it during this long, with none of its batches processing. */
     readonly quietPeriod: Duration.DurationInput
     /** false: samples run only through `runSample`. */
     readonly automatic: boolean
@@ -488,14 +489,20 @@ export const layer = Layer.scoped(
           ),
           Effect.annotateLogs({ sandbox })
         )
+      // Quiet also means no batch of the sandbox being processed: a sample
+      // taken between two batches of one load is stale when the next ends,
+      // and at a million profiles it took the load's thread for a minute.
+      const quietAndSettled = (sandbox: string): Effect.Effect<void> =>
+        Effect.gen(function* () {
+          yield* Effect.sleep(quiet)
+          if (!(yield* storeEvents.busy(sandbox))) return
+          yield* storeEvents.settled(sandbox)
+          yield* quietAndSettled(sandbox)
+        })
       const events = yield* storeEvents.subscribe
       yield* Queue.take(events).pipe(
         Effect.flatMap((event) =>
-          FiberMap.run(
-            timers,
-            event.sandbox,
-            Effect.sleep(quiet).pipe(Effect.zipRight(Effect.forkIn(inBackground(event.sandbox), scope)))
-          )
+          FiberMap.run(timers, event.sandbox, quietAndSettled(event.sandbox).pipe(Effect.zipRight(Effect.forkIn(inBackground(event.sandbox), scope))))
         ),
         Effect.forever,
         Effect.forkScoped

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Layer, Option, TestClock, TestServices } from "effect"
-import { Entities, Ingestion, MergePolicies, SampleStatus } from "../src/index.js"
+import { Entities, Ingestion, MergePolicies, SampleStatus, StoreEvents } from "../src/index.js"
 import { apportion, namespaceId, parseDay } from "../src/internal/sample.js"
 import { dataset, ecid, event, ingest, person, store } from "./support/store.js"
 
@@ -246,6 +246,45 @@ describe("sample status", () => {
       expect(Option.getOrThrow(snapshot).totalRows).toBe(2)
       // Other sandboxes are not sampled.
       expect(Option.isNone(yield* samples.snapshot("other"))).toBe(true)
+    }).pipe(Effect.provide(storeWith({ automatic: true, quietPeriod: "2 seconds" })))
+  )
+
+  it.effect("waits past the quiet period while a batch of the sandbox is processed, then for a quiet period after it", () =>
+    Effect.gen(function* () {
+      const samples = yield* service
+      const events = yield* StoreEvents.StoreEvents
+      const crm = yield* dataset("CRM", "profile")
+      const sampled = Effect.map(samples.snapshot("prod"), Option.isSome)
+      const settle = Effect.gen(function* () {
+        for (let i = 0; i < 200; i++) yield* Effect.yieldNow()
+      })
+
+      yield* ingest(crm.id, [person([["CRMID", "c1"]])])
+      // The next batch of a load, still being processed when the quiet period ends.
+      const release = yield* Deferred.make<void>()
+      const batch = yield* Effect.fork(events.processing("prod", Deferred.await(release)))
+      yield* settle
+      yield* TestClock.adjust("2500 millis")
+      yield* settle
+      expect(yield* sampled).toBe(false)
+      yield* TestClock.adjust("1 minute")
+      yield* settle
+      expect(yield* sampled).toBe(false)
+      expect(yield* samples.running("prod")).toBe(false)
+
+      yield* Deferred.succeed(release, undefined)
+      yield* batch.await
+      yield* settle
+      yield* TestClock.adjust("1900 millis")
+      yield* settle
+      expect(yield* sampled).toBe(false)
+      yield* TestClock.adjust("100 millis")
+      let snapshot = yield* samples.snapshot("prod")
+      for (let i = 0; i < 500 && Option.isNone(snapshot); i++) {
+        yield* TestServices.provideLive(Effect.sleep("10 millis"))
+        snapshot = yield* samples.snapshot("prod")
+      }
+      expect(Option.getOrThrow(snapshot).totalRows).toBe(1)
     }).pipe(Effect.provide(storeWith({ automatic: true, quietPeriod: "2 seconds" })))
   )
 
