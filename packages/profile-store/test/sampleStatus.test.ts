@@ -49,6 +49,22 @@ const handBuilt = Effect.gen(function* () {
   return { crm, loyalty, web, lastBatch }
 })
 
+/** Lets the background fibers (event listener, timers, the job) run. */
+const settle = Effect.gen(function* () {
+  for (let i = 0; i < 200; i++) yield* Effect.yieldNow()
+})
+
+/** The sandbox's snapshot, waited for: the job reads the store, and on a database across a socket that takes real time. */
+const sampledSoon = Effect.gen(function* () {
+  const samples = yield* SampleStatus.SampleStatus
+  let snapshot = yield* samples.snapshot("prod")
+  for (let i = 0; i < 500 && Option.isNone(snapshot); i++) {
+    yield* TestServices.provideLive(Effect.sleep("10 millis"))
+    snapshot = yield* samples.snapshot("prod")
+  }
+  return snapshot
+})
+
 /** Starts a job that the store's `beforeScan` hook holds until `release`, and checks the status meanwhile. */
 const whileHeld = (entered: Deferred.Deferred<void>, release: Deferred.Deferred<void>) =>
   Effect.gen(function* () {
@@ -220,10 +236,6 @@ describe("sample status", () => {
       const ingestion = yield* Ingestion.Ingestion
       const crm = yield* dataset("CRM", "profile")
       const sampled = Effect.map(samples.snapshot("prod"), Option.isSome)
-      // Lets the background fibers (event listener, timers, the job) run.
-      const settle = Effect.gen(function* () {
-        for (let i = 0; i < 200; i++) yield* Effect.yieldNow()
-      })
 
       yield* ingest(crm.id, [person([["CRMID", "c1"]])])
       yield* settle
@@ -237,12 +249,7 @@ describe("sample status", () => {
       yield* settle
       expect(yield* sampled).toBe(false)
       yield* TestClock.adjust("500 millis")
-      // The job reads the store: on a database across a socket it takes real time.
-      let snapshot = yield* samples.snapshot("prod")
-      for (let i = 0; i < 500 && Option.isNone(snapshot); i++) {
-        yield* TestServices.provideLive(Effect.sleep("10 millis"))
-        snapshot = yield* samples.snapshot("prod")
-      }
+      const snapshot = yield* sampledSoon
       expect(Option.getOrThrow(snapshot).totalRows).toBe(2)
       // Other sandboxes are not sampled.
       expect(Option.isNone(yield* samples.snapshot("other"))).toBe(true)
@@ -255,9 +262,6 @@ describe("sample status", () => {
       const events = yield* StoreEvents.StoreEvents
       const crm = yield* dataset("CRM", "profile")
       const sampled = Effect.map(samples.snapshot("prod"), Option.isSome)
-      const settle = Effect.gen(function* () {
-        for (let i = 0; i < 200; i++) yield* Effect.yieldNow()
-      })
 
       yield* ingest(crm.id, [person([["CRMID", "c1"]])])
       // The next batch of a load, still being processed when the quiet period ends.
@@ -279,11 +283,7 @@ describe("sample status", () => {
       yield* settle
       expect(yield* sampled).toBe(false)
       yield* TestClock.adjust("100 millis")
-      let snapshot = yield* samples.snapshot("prod")
-      for (let i = 0; i < 500 && Option.isNone(snapshot); i++) {
-        yield* TestServices.provideLive(Effect.sleep("10 millis"))
-        snapshot = yield* samples.snapshot("prod")
-      }
+      const snapshot = yield* sampledSoon
       expect(Option.getOrThrow(snapshot).totalRows).toBe(1)
     }).pipe(Effect.provide(storeWith({ automatic: true, quietPeriod: "2 seconds" })))
   )
