@@ -54,6 +54,9 @@ const settle = Effect.gen(function* () {
   for (let i = 0; i < 200; i++) yield* Effect.yieldNow()
 })
 
+/** Whether the sandbox has a snapshot now. */
+const sampled = Effect.map(Effect.flatMap(SampleStatus.SampleStatus, (samples) => samples.snapshot("prod")), Option.isSome)
+
 /** The sandbox's snapshot, waited for: the job reads the store, and on a database across a socket that takes real time. */
 const sampledSoon = Effect.gen(function* () {
   const samples = yield* SampleStatus.SampleStatus
@@ -235,7 +238,6 @@ describe("sample status", () => {
       const samples = yield* service
       const ingestion = yield* Ingestion.Ingestion
       const crm = yield* dataset("CRM", "profile")
-      const sampled = Effect.map(samples.snapshot("prod"), Option.isSome)
 
       yield* ingest(crm.id, [person([["CRMID", "c1"]])])
       yield* settle
@@ -261,7 +263,6 @@ describe("sample status", () => {
       const samples = yield* service
       const events = yield* StoreEvents.StoreEvents
       const crm = yield* dataset("CRM", "profile")
-      const sampled = Effect.map(samples.snapshot("prod"), Option.isSome)
 
       yield* ingest(crm.id, [person([["CRMID", "c1"]])])
       // The next batch of a load, still being processed when the quiet period ends.
