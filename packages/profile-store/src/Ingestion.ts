@@ -23,7 +23,6 @@ import { invalid } from "./StoreError.js"
 import { deepAssign } from "./Merge.js"
 import { StoreEvents } from "./StoreEvents.js"
 import * as XdmRecord from "./XdmRecord.js"
-import * as DeferredIndexes from "./internal/deferredIndexes.js"
 import type * as Rows from "./migrations/rows.js"
 
 export type BatchStatus = "loading" | "processing" | "success" | "failed" | "aborted"
@@ -325,7 +324,6 @@ export const layer = Layer.scoped(
         }
         // Second pass: write the valid records in chunks, all in one transaction.
         yield* Effect.gen(function* () {
-          const indexes = yield* DeferredIndexes.begin(sql)
           let chunk: Array<XdmRecord.ParsedRecord> = []
           for (const source of sources()) {
             if (Either.isLeft(source.record)) continue
@@ -334,13 +332,11 @@ export const layer = Layer.scoped(
             chunk.push(parsed.right)
             if (chunk.length >= CHUNK) {
               yield* applyChunk(sandbox, dataset, batchId, chunk)
-              yield* indexes.grown
               chunk = []
               yield* pause
             }
           }
           yield* applyChunk(sandbox, dataset, batchId, chunk)
-          yield* indexes.build
         }).pipe(sql.withTransaction, Effect.orDie)
         return { total, failed, failures }
       })
@@ -571,7 +567,6 @@ export const layer = Layer.scoped(
               let total = 0
               const failures: Array<RecordFailure> = []
               const written = yield* Effect.gen(function* () {
-                const indexes = yield* DeferredIndexes.begin(sql)
                 let chunk: Array<XdmRecord.ParsedRecord> = []
                 for (const record of records) {
                   const parsed = XdmRecord.parse(record, dataset.xdmClass)
@@ -584,13 +579,11 @@ export const layer = Layer.scoped(
                   chunk.push(parsed.right)
                   if (chunk.length >= CHUNK) {
                     yield* applyChunk(sandbox, dataset, batchId, chunk)
-                    yield* indexes.grown
                     chunk = []
                     yield* pause
                   }
                 }
                 yield* applyChunk(sandbox, dataset, batchId, chunk)
-                yield* indexes.build
                 return total
               }).pipe(sql.withTransaction, Effect.catchTag("SqlError", Effect.die), Effect.either)
               yield* finish(
