@@ -1,12 +1,12 @@
 /**
  * What the raw writers of the benchmarks (`ingest`'s baseline, `layouts`)
  * share: the store's schema, its connection settings and its identities,
- * written with better-sqlite3 and none of the store's code.
+ * written with better-sqlite3 and none of the store's code but its XID
+ * formula, so that both write the same rows.
  */
-import { ProfileStore } from "@rtcp/profile-store"
+import { IdentityGraph, ProfileStore } from "@rtcp/profile-store"
 import Database from "better-sqlite3"
 import { Effect, Layer } from "effect"
-import { createHash } from "node:crypto"
 import { join } from "node:path"
 import { SANDBOX } from "./seed.js"
 
@@ -46,8 +46,7 @@ export const identityResolver = (db: Database.Database, now: number) => {
         let id = select.get(SANDBOX, nsKey, entry.id) as number | undefined
         if (id === undefined) {
           id = ++nextId
-          const xid = createHash("sha256").update(`${nsKey}\u0000${entry.id}`).digest("base64url").slice(0, 27)
-          insert.run(id, SANDBOX, nsKey, entry.id, xid, id, now)
+          insert.run(id, SANDBOX, nsKey, entry.id, IdentityGraph.xidOf(nsKey, entry.id), id, now)
         }
         if (entry.primary === true || primary === 0) primary = id
       }
