@@ -2,19 +2,11 @@ import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import Database from "better-sqlite3"
 import { Effect } from "effect"
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { Entities, StoreState } from "../src/index.js"
-import { dialect, storeAt } from "./support/database.js"
+import { dialect, inFolder, storeAt } from "./support/database.js"
 import { dataset, ingest, person } from "./support/store.js"
-
-const inFolder = <A, E, R>(use: (directory: string) => Effect.Effect<A, E, R>) =>
-  Effect.acquireUseRelease(
-    Effect.sync(() => mkdtempSync(join(tmpdir(), "rtcp-file-"))),
-    use,
-    (directory) => Effect.sync(() => rmSync(directory, { recursive: true, force: true }))
-  )
 
 const fileSettings = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
@@ -23,69 +15,67 @@ const fileSettings = Effect.gen(function* () {
   return { pageSize: page!.page_size, journalMode: journal!.journal_mode }
 })
 
-const profileOf = (crmId: string) =>
+/** A store file as earlier versions made it: SQLite's default page size, then WAL. */
+const earlierStoreFile = (directory: string) =>
+  Effect.sync(() => {
+    mkdirSync(directory, { recursive: true })
+    const db = new Database(join(directory, "profile.db"))
+    db.pragma("journal_mode = WAL")
+    db.close()
+  })
+
+const ADA = { person: { name: { firstName: "Ada" } } }
+
+const ingestAda = Effect.flatMap(dataset("CRM", "profile"), (crm) => ingest(crm.id, [person([["CRMID", "c1"]], ADA)]))
+
+/** The file's settings and Ada's profile, read from the store. */
+const readBack = Effect.all([
+  fileSettings,
   Effect.flatMap(Entities.Entities, (entities) =>
-    entities.getProfile("prod", { identity: { namespace: "crmid", id: crmId }, schemaName: "_xdm.context.profile" })
-  )
+    entities.getProfile("prod", { identity: { namespace: "crmid", id: "c1" }, schemaName: "_xdm.context.profile" })
+  ).pipe(Effect.map((profile) => profile.body.entity))
+])
 
 describe("the store's SQLite file", () => {
   it.live.skipIf(dialect !== "sqlite")("a new store has 16 KiB pages, in WAL mode, and keeps them when opened again", () =>
-    inFolder((directory) =>
+    inFolder("rtcp-file-", (directory) =>
       Effect.gen(function* () {
-        const created = yield* Effect.gen(function* () {
-          const crm = yield* dataset("CRM", "profile")
-          yield* ingest(crm.id, [person([["CRMID", "c1"]], { person: { name: { firstName: "Ada" } } })])
-          return yield* fileSettings
-        }).pipe(Effect.provide(storeAt(directory)))
+        const created = yield* Effect.zipRight(ingestAda, fileSettings).pipe(Effect.provide(storeAt(directory)))
         expect(created).toEqual({ pageSize: 16384, journalMode: "wal" })
-        const reopened = yield* Effect.all([fileSettings, profileOf("c1")]).pipe(Effect.provide(storeAt(directory)))
-        expect(reopened[0]).toEqual({ pageSize: 16384, journalMode: "wal" })
-        expect(reopened[1].body.entity).toMatchObject({ person: { name: { firstName: "Ada" } } })
+        const [settings, entity] = yield* readBack.pipe(Effect.provide(storeAt(directory)))
+        expect(settings).toEqual({ pageSize: 16384, journalMode: "wal" })
+        expect(entity).toMatchObject(ADA)
       })
     )
   )
 
   it.live.skipIf(dialect !== "sqlite")("a store made with 4 KiB pages opens as it is: its pages stay 4 KiB and what it holds is read and written", () =>
-    inFolder((directory) =>
+    inFolder("rtcp-file-", (directory) =>
       Effect.gen(function* () {
-        // A store file as earlier versions made it: SQLite's default page size, then WAL.
-        yield* Effect.sync(() => {
-          const db = new Database(join(directory, "profile.db"))
-          db.pragma("journal_mode = WAL")
-          db.close()
-        })
-        yield* Effect.gen(function* () {
-          const crm = yield* dataset("CRM", "profile")
-          yield* ingest(crm.id, [person([["CRMID", "c1"]], { person: { name: { firstName: "Ada" } } })])
-        }).pipe(Effect.provide(storeAt(directory)))
-        const [settings, profile] = yield* Effect.all([fileSettings, profileOf("c1")]).pipe(Effect.provide(storeAt(directory)))
+        yield* earlierStoreFile(directory)
+        yield* ingestAda.pipe(Effect.provide(storeAt(directory)))
+        const [settings, entity] = yield* readBack.pipe(Effect.provide(storeAt(directory)))
         expect(settings).toEqual({ pageSize: 4096, journalMode: "wal" })
-        expect(profile.body.entity).toMatchObject({ person: { name: { firstName: "Ada" } } })
+        expect(entity).toMatchObject(ADA)
       })
     )
   )
 
   it.live.skipIf(dialect !== "sqlite")("a 4 KiB store moves to 16 KiB pages through a snapshot imported into a new folder", () =>
-    inFolder((directory) =>
+    inFolder("rtcp-file-", (directory) =>
       Effect.gen(function* () {
-        const [old, snapshot, next] = ["old", "snapshot", "new"].map((name) => join(directory, name))
-        yield* Effect.sync(() => {
-          mkdirSync(old!)
-          const db = new Database(join(old!, "profile.db"))
-          db.pragma("journal_mode = WAL")
-          db.close()
-        })
-        yield* Effect.gen(function* () {
-          const crm = yield* dataset("CRM", "profile")
-          yield* ingest(crm.id, [person([["CRMID", "c1"]], { person: { name: { firstName: "Ada" } } })])
-          yield* Effect.flatMap(StoreState.StoreState, (state) => state.exportTo(snapshot!))
-        }).pipe(Effect.provide(storeAt(old)))
-        const [settings, profile] = yield* Effect.gen(function* () {
-          yield* Effect.flatMap(StoreState.StoreState, (state) => state.importFrom(snapshot!))
-          return yield* Effect.all([fileSettings, profileOf("c1")])
-        }).pipe(Effect.provide(storeAt(next)))
+        const [old, snapshot, next] = ["old", "snapshot", "new"].map((name) => join(directory, name)) as [string, string, string]
+        yield* earlierStoreFile(old)
+        yield* ingestAda.pipe(
+          Effect.zipRight(Effect.flatMap(StoreState.StoreState, (state) => state.exportTo(snapshot))),
+          Effect.provide(storeAt(old))
+        )
+        const [settings, entity] = yield* Effect.flatMap(StoreState.StoreState, (state) => state.importFrom(snapshot)).pipe(
+          Effect.zipRight(readBack),
+          Effect.provide(storeAt(next))
+        )
         expect(settings).toEqual({ pageSize: 16384, journalMode: "wal" })
-        expect(profile.body.entity).toMatchObject({ person: { name: { firstName: "Ada" } } })
+        expect(entity).toMatchObject(ADA)
       })
     )
   )

@@ -2,23 +2,15 @@ import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Schedule } from "effect"
 import { execFile } from "node:child_process"
-import { mkdtempSync, rmSync, statSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { statSync } from "node:fs"
 import { join } from "node:path"
 import { Entities } from "../src/index.js"
-import { dialect, storeAt } from "./support/database.js"
+import { dialect, inFolder, storeAt } from "./support/database.js"
 import { dataset, ingest, person } from "./support/store.js"
-
-const inFolder = <A, E, R>(use: (directory: string) => Effect.Effect<A, E, R>) =>
-  Effect.acquireUseRelease(
-    Effect.sync(() => mkdtempSync(join(tmpdir(), "rtcp-wal-"))),
-    use,
-    (directory) => Effect.sync(() => rmSync(directory, { recursive: true, force: true }))
-  )
 
 describe("WAL checkpoints", () => {
   it.live.skipIf(dialect !== "sqlite")("are made off the store's connection: commits never checkpoint, yet the log reaches the database file", () =>
-    inFolder((directory) =>
+    inFolder("rtcp-wal-", (directory) =>
       Effect.gen(function* () {
         const file = join(directory, "profile.db")
         yield* Effect.gen(function* () {
@@ -48,7 +40,7 @@ describe("WAL checkpoints", () => {
   )
 
   it.live.skipIf(dialect !== "sqlite")("stop with the store: a process whose last work is closing it finishes that work", () =>
-    inFolder((directory) =>
+    inFolder("rtcp-wal-", (directory) =>
       Effect.async<string>((resume) => {
         execFile(
           process.execPath,

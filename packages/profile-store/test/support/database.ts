@@ -5,6 +5,9 @@
  */
 import { Effect, Layer } from "effect"
 import { createHash } from "node:crypto"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { afterAll } from "vitest"
 import { ProfileStore } from "../../src/index.js"
 
@@ -32,3 +35,11 @@ export const storeAt = (directory = ":memory:"): ProfileStore.StoreLayer => {
     Effect.as(Effect.orDie(ProfileStore.ensureSchema(databaseUrl, schema)), ProfileStore.layerPostgres({ url: databaseUrl, directory, schema }))
   )
 }
+
+/** `use` with a new temporary folder, removed afterwards whatever happens. */
+export const inFolder = <A, E, R>(prefix: string, use: (directory: string) => Effect.Effect<A, E, R>) =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => mkdtempSync(join(tmpdir(), prefix))),
+    use,
+    (directory) => Effect.sync(() => rmSync(directory, { recursive: true, force: true }))
+  )
