@@ -44,8 +44,10 @@ const discover = async (): Promise<Array<Benchmark>> => {
   return found.sort((a, b) => a.order - b.order || a.name.localeCompare(b.name))
 }
 
+/** A target's verdict; a missed one with what it is up against, when the benchmark knows. */
 const line = (target: Target) =>
-  `${target.met ? "MET   " : "MISSED"} ${target.name}: ${fmt(target.value)} ${target.unit} (target ${target.op} ${fmt(target.limit)} ${target.unit})`
+  `${target.met ? "MET   " : "MISSED"} ${target.name}: ${fmt(target.value)} ${target.unit} (target ${target.op} ${fmt(target.limit)} ${target.unit})` +
+  (!target.met && target.note !== undefined ? `\n         ${target.note}` : "")
 
 const main = async () => {
   const { positionals, values } = parseArgs({

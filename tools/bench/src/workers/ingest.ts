@@ -7,6 +7,11 @@
  *   better-sqlite3 into the store's own schema (its migrations, so the same
  *   indexes) and connection settings: prepared statements, one transaction
  *   per dataset, no validation, no stitching, no Effect. The physical limit.
+ * - `floor`: the same records, serialized as the raw writer does, as the
+ *   rows of one table with no index in the store's file and connection
+ *   settings: no identity, no key, no upsert. No layout that keeps the
+ *   records in SQLite writes them faster, so it says how much of a time
+ *   target is left for identities, indexes and validation on this machine.
  * - `service`: `Ingestion.ingestRecords` of the profile store, one batch per
  *   dataset, with validation and stitching, exactly as `seedDemo` does it.
  */
@@ -19,7 +24,7 @@ import { datasets, isEventDataset, recordsOf, SANDBOX } from "../lib/seed.js"
 import { resources, stopwatch, workerMain } from "../lib/worker.js"
 
 export interface IngestArgs {
-  readonly mode: "source" | "raw" | "service"
+  readonly mode: "source" | "floor" | "raw" | "service"
   readonly profiles: number
   /** Store folder (raw and service). */
   readonly dir?: string
@@ -95,6 +100,27 @@ const raw = (dir: string, profiles: number, cacheMb: number | undefined) => {
   return timings
 }
 
+const floor = (dir: string, profiles: number, cacheMb: number | undefined) => {
+  const db = openStoreFile(dir, cacheMb)
+  db.exec(`CREATE TABLE floor_rows (dataset_id TEXT NOT NULL, data TEXT NOT NULL)`)
+  const insert = db.prepare(`INSERT INTO floor_rows (dataset_id, data) VALUES (?, ?)`)
+  const timings: Array<DatasetTiming> = []
+  for (const spec of datasets) {
+    const datasetId = randomBytes(12).toString("hex")
+    const started = performance.now()
+    let records = 0
+    db.transaction(() => {
+      for (const record of recordsOf(spec.key, profiles)) {
+        records++
+        insert.run(datasetId, JSON.stringify(record))
+      }
+    })()
+    timings.push({ key: spec.key, id: datasetId, records, ms: performance.now() - started })
+  }
+  db.close()
+  return timings
+}
+
 const service = (dir: string, profiles: number, cacheMb: number | undefined, database?: string) =>
   Effect.gen(function* () {
     // The store has one connection, so the pragma holds for every statement below.
@@ -118,9 +144,15 @@ const service = (dir: string, profiles: number, cacheMb: number | undefined, dat
 
 workerMain<IngestArgs, IngestResult>(async ({ cacheMb, database, dir, mode, profiles }) => {
   if (mode !== "source" && dir === undefined) throw new Error("dir is required")
-  if (mode === "raw") await migrateStore(dir!)
+  if (mode === "raw" || mode === "floor") await migrateStore(dir!)
   const stop = stopwatch()
-  const timings = mode === "source" ? source(profiles) : mode === "raw" ? raw(dir!, profiles, cacheMb) : await Effect.runPromise(service(dir!, profiles, cacheMb, database))
+  const timings = mode === "source"
+    ? source(profiles)
+    : mode === "floor"
+    ? floor(dir!, profiles, cacheMb)
+    : mode === "raw"
+    ? raw(dir!, profiles, cacheMb)
+    : await Effect.runPromise(service(dir!, profiles, cacheMb, database))
   const { cpuMs, wallMs } = stop()
   const records = timings.reduce((sum, t) => sum + t.records, 0)
   return {
