@@ -6,7 +6,7 @@
  *   fragment or event each, the same JSON) written straight to SQLite with
  *   better-sqlite3 into the store's own schema (its migrations, so the same
  *   indexes) and connection settings: prepared statements, one transaction
- *   per dataset, no validation, no stitching, no Effect. The physical limit.
+ *   per dataset, no validation, no stitching, no Effect. The limit of the store's layout.
  * - `floor`: the same records, serialized as the raw writer does, as the
  *   rows of one table with no index in the store's file and connection
  *   settings: no identity, no key, no upsert. No layout that keeps the
@@ -26,7 +26,7 @@ import { resources, stopwatch, workerMain } from "../lib/worker.js"
 export interface IngestArgs {
   readonly mode: "source" | "floor" | "raw" | "service"
   readonly profiles: number
-  /** Store folder (raw and service). */
+  /** Store folder (floor, raw and service). */
   readonly dir?: string
   /** SQLite page cache of the writing connection in MiB; the store's (64 MiB) when undefined. */
   readonly cacheMb?: number | undefined
