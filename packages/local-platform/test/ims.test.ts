@@ -1,6 +1,7 @@
-import { describe, expect, layer } from "@effect/vitest"
+import { describe, expect, it, layer } from "@effect/vitest"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { Effect } from "effect"
+import { Clock, Effect, Option } from "effect"
+import { ImsTokens } from "../src/index.js"
 import { service } from "./support/harness.js"
 
 const form = (body: Record<string, string>) =>
@@ -58,4 +59,34 @@ describe("the local IMS", () => {
       })
     )
   })
+})
+
+describe("IMS tokens checked again", () => {
+  const tokens = ImsTokens.layer({ clients: [ImsTokens.demoClient], tokenTtlSeconds: 60, secretFile: undefined })
+
+  // A token's signature is checked once and kept: what was kept must not
+  // outlive the token's expiry or a rotated secret, nor let a forgery in.
+  it.effect("a token verified once still expires, dies with a rotated secret, and a forgery of it is refused", () =>
+    Effect.gen(function* () {
+      const ims = yield* ImsTokens.ImsTokens
+      const { token } = yield* ims.issue(ImsTokens.demoClient)
+      // it.effect's clock is the TestClock, which issued the token.
+      const now = yield* Clock.currentTimeMillis
+      const claims = Option.getOrThrow(ims.verifyAt(token, now))
+      expect(claims.sub).toBe(ImsTokens.demoClient.clientId)
+      expect(Option.isSome(ims.verifyAt(token, now + 1_000))).toBe(true)
+      expect(Option.isNone(ims.verifyAt(token, claims.exp))).toBe(true)
+      expect(Option.isNone(ims.verifyAt(token, claims.exp + 1))).toBe(true)
+
+      const [payload, signature] = token.split(".")
+      const later = Buffer.from(JSON.stringify({ ...claims, exp: claims.exp + 3_600_000 })).toString("base64url")
+      expect(Option.isNone(ims.verifyAt(`${later}.${signature}`, now))).toBe(true)
+      expect(Option.isNone(ims.verifyAt(`${payload}.${signature}x`, now))).toBe(true)
+
+      yield* ims.rotate
+      expect(Option.isNone(ims.verifyAt(token, now))).toBe(true)
+      const fresh = yield* ims.issue(ImsTokens.demoClient)
+      expect(Option.isSome(ims.verifyAt(fresh.token, now))).toBe(true)
+    }).pipe(Effect.provide(tokens))
+  )
 })
