@@ -77,11 +77,12 @@ export const layer = (options: ImsOptions) =>
     // held are kept (a forged one never is), and rotating the secret forgets them.
     const signed = new LRUCache<string, TokenClaims>({ max: 1024 })
     const verifyAt = (token: string, now: number): Option.Option<TokenClaims> => {
-      const known = signed.get(token)
-      if (known !== undefined) return known.exp > now ? Option.some(known) : Option.none()
-      const claims = verifySignature(token)
-      if (claims === undefined) return Option.none()
-      signed.set(token, claims)
+      let claims = signed.get(token)
+      if (claims === undefined) {
+        claims = verifySignature(token)
+        if (claims === undefined) return Option.none()
+        signed.set(token, claims)
+      }
       return claims.exp > now ? Option.some(claims) : Option.none()
     }
     const verifySignature = (token: string): TokenClaims | undefined => {

@@ -16,6 +16,7 @@
  *   dataset, with validation and stitching, exactly as `seedDemo` does it.
  */
 import { SqlClient } from "@effect/sql"
+import type Database from "better-sqlite3"
 import { Catalog, Ingestion, ProfileStore } from "@rtcp/profile-store"
 import { Effect } from "effect"
 import { randomBytes } from "node:crypto"
@@ -64,6 +65,35 @@ const source = (profiles: number) => {
   return timings
 }
 
+type SeedRecord = ReturnType<typeof recordsOf> extends Iterable<infer R> ? R : never
+
+/**
+ * What the raw and floor writers share: each dataset's records in one
+ * transaction, timed, through the writer `writerFor` makes for the dataset.
+ */
+const writeDatasets = (
+  db: Database.Database,
+  profiles: number,
+  writerFor: (spec: (typeof datasets)[number], datasetId: string) => (record: SeedRecord) => void
+) => {
+  const timings: Array<DatasetTiming> = []
+  for (const spec of datasets) {
+    const datasetId = randomBytes(12).toString("hex")
+    const write = writerFor(spec, datasetId)
+    const started = performance.now()
+    let records = 0
+    db.transaction(() => {
+      for (const record of recordsOf(spec.key, profiles)) {
+        records++
+        write(record)
+      }
+    })()
+    timings.push({ key: spec.key, id: datasetId, records, ms: performance.now() - started })
+  }
+  db.close()
+  return timings
+}
+
 const raw = (dir: string, profiles: number, cacheMb: number | undefined) => {
   const db = openStoreFile(dir, cacheMb)
   const insertFragment = db.prepare(
@@ -76,49 +106,20 @@ const raw = (dir: string, profiles: number, cacheMb: number | undefined) => {
   )
   const now = Date.now()
   const primaryOf = identityResolver(db, now)
-  const timings: Array<DatasetTiming> = []
-  for (const spec of datasets) {
-    const datasetId = randomBytes(12).toString("hex")
+  return writeDatasets(db, profiles, (spec, datasetId) => {
     const batchId = randomBytes(13).toString("hex").toUpperCase()
-    const events = isEventDataset(spec)
-    const started = performance.now()
-    let records = 0
-    db.transaction(() => {
-      for (const record of recordsOf(spec.key, profiles)) {
-        records++
-        const primary = primaryOf(record.identityMap)
-        if (events) {
-          insertEvent.run(SANDBOX, datasetId, record._id, primary, batchId, Date.parse(record.timestamp as string), JSON.stringify(record), now)
-        } else {
-          insertFragment.run(SANDBOX, datasetId, primary, batchId, JSON.stringify(record), now, null)
-        }
-      }
-    })()
-    timings.push({ key: spec.key, id: datasetId, records, ms: performance.now() - started })
-  }
-  db.close()
-  return timings
+    return isEventDataset(spec)
+      ? (record) =>
+        insertEvent.run(SANDBOX, datasetId, record._id, primaryOf(record.identityMap), batchId, Date.parse(record.timestamp as string), JSON.stringify(record), now)
+      : (record) => insertFragment.run(SANDBOX, datasetId, primaryOf(record.identityMap), batchId, JSON.stringify(record), now, null)
+  })
 }
 
 const floor = (dir: string, profiles: number, cacheMb: number | undefined) => {
   const db = openStoreFile(dir, cacheMb)
   db.exec(`CREATE TABLE floor_rows (dataset_id TEXT NOT NULL, data TEXT NOT NULL)`)
   const insert = db.prepare(`INSERT INTO floor_rows (dataset_id, data) VALUES (?, ?)`)
-  const timings: Array<DatasetTiming> = []
-  for (const spec of datasets) {
-    const datasetId = randomBytes(12).toString("hex")
-    const started = performance.now()
-    let records = 0
-    db.transaction(() => {
-      for (const record of recordsOf(spec.key, profiles)) {
-        records++
-        insert.run(datasetId, JSON.stringify(record))
-      }
-    })()
-    timings.push({ key: spec.key, id: datasetId, records, ms: performance.now() - started })
-  }
-  db.close()
-  return timings
+  return writeDatasets(db, profiles, (_, datasetId) => (record) => insert.run(datasetId, JSON.stringify(record)))
 }
 
 const service = (dir: string, profiles: number, cacheMb: number | undefined, database?: string) =>
