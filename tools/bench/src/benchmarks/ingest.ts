@@ -23,6 +23,16 @@ const measure = (context: Context, args: IngestArgs) =>
     nodeArgs: args.mode === "service" ? cpuProfileArgs(context, `ingest-${args.profiles}`) : []
   })
 
+/** A raw writer's measurement in a folder of its own, removed afterwards (only the service's store is kept). */
+const measureInScratch = async (context: Context, args: Omit<IngestArgs, "dir">) => {
+  const dir = scratchDir(context, `${args.mode}-${args.profiles}`)
+  try {
+    return await measure(context, { ...args, dir })
+  } finally {
+    removeDir(dir)
+  }
+}
+
 /**
  * What a missed time target is up against on the machine that ran it: the
  * bare rows are the least any layout keeping the records in SQLite writes,
@@ -63,18 +73,8 @@ const benchmark: Benchmark = {
         context.log(`${label}, run ${run}/${context.runs}: source, floor, raw, service`)
         source.push(await measure(context, { mode: "source", profiles }))
         const cacheMb = context.sqliteCacheMb
-        const floorDir = scratchDir(context, `floor-${profiles}`)
-        try {
-          floor.push(await measure(context, { mode: "floor", profiles, dir: floorDir, cacheMb }))
-        } finally {
-          removeDir(floorDir)
-        }
-        const rawDir = scratchDir(context, `raw-${profiles}`)
-        try {
-          raw.push(await measure(context, { mode: "raw", profiles, dir: rawDir, cacheMb }))
-        } finally {
-          removeDir(rawDir)
-        }
+        floor.push(await measureInScratch(context, { mode: "floor", profiles, cacheMb }))
+        raw.push(await measureInScratch(context, { mode: "raw", profiles, cacheMb }))
         const dir = scratchDir(context, `service-${profiles}`)
         service.push({ result: await measure(context, { mode: "service", profiles, dir, cacheMb }), dir })
         context.log(

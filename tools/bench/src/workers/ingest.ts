@@ -70,6 +70,7 @@ type SeedRecord = ReturnType<typeof recordsOf> extends Iterable<infer R> ? R : n
 /**
  * What the raw and floor writers share: each dataset's records in one
  * transaction, timed, through the writer `writerFor` makes for the dataset.
+ * The caller opened `db` and closes it.
  */
 const writeDatasets = (
   db: Database.Database,
@@ -90,7 +91,6 @@ const writeDatasets = (
     })()
     timings.push({ key: spec.key, id: datasetId, records, ms: performance.now() - started })
   }
-  db.close()
   return timings
 }
 
@@ -106,20 +106,28 @@ const raw = (dir: string, profiles: number, cacheMb: number | undefined) => {
   )
   const now = Date.now()
   const primaryOf = identityResolver(db, now)
-  return writeDatasets(db, profiles, (spec, datasetId) => {
-    const batchId = randomBytes(13).toString("hex").toUpperCase()
-    return isEventDataset(spec)
-      ? (record) =>
-        insertEvent.run(SANDBOX, datasetId, record._id, primaryOf(record.identityMap), batchId, Date.parse(record.timestamp as string), JSON.stringify(record), now)
-      : (record) => insertFragment.run(SANDBOX, datasetId, primaryOf(record.identityMap), batchId, JSON.stringify(record), now, null)
-  })
+  try {
+    return writeDatasets(db, profiles, (spec, datasetId) => {
+      const batchId = randomBytes(13).toString("hex").toUpperCase()
+      return isEventDataset(spec)
+        ? (record) =>
+          insertEvent.run(SANDBOX, datasetId, record._id, primaryOf(record.identityMap), batchId, Date.parse(record.timestamp as string), JSON.stringify(record), now)
+        : (record) => insertFragment.run(SANDBOX, datasetId, primaryOf(record.identityMap), batchId, JSON.stringify(record), now, null)
+    })
+  } finally {
+    db.close()
+  }
 }
 
 const floor = (dir: string, profiles: number, cacheMb: number | undefined) => {
   const db = openStoreFile(dir, cacheMb)
   db.exec(`CREATE TABLE floor_rows (dataset_id TEXT NOT NULL, data TEXT NOT NULL)`)
   const insert = db.prepare(`INSERT INTO floor_rows (dataset_id, data) VALUES (?, ?)`)
-  return writeDatasets(db, profiles, (_, datasetId) => (record) => insert.run(datasetId, JSON.stringify(record)))
+  try {
+    return writeDatasets(db, profiles, (_, datasetId) => (record) => insert.run(datasetId, JSON.stringify(record)))
+  } finally {
+    db.close()
+  }
 }
 
 const service = (dir: string, profiles: number, cacheMb: number | undefined, database?: string) =>
